@@ -1,0 +1,215 @@
+"""The app store on a real SQLite file: keys, apps, persistence and file modes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.server.store import DB_FILENAME, SCHEMA_VERSION, AppInfo, AppStore, StoreError
+
+
+class FakeClock:
+    """Unix seconds that move only when told."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> Iterator[AppStore]:
+    store = AppStore.open(tmp_path / "data", clock=clock)
+    yield store
+    store.close()
+
+
+def test_first_open_creates_keys_and_reopen_keeps_them(tmp_path: Path) -> None:
+    """Keys are generated on the first open only and are the same after reopening."""
+    first = AppStore.open(tmp_path / "data")
+    keys = first.keys()
+    assert first.keys_created
+    first.close()
+    second = AppStore.open(tmp_path / "data")
+    assert second.keys() == keys
+    assert not second.keys_created
+    second.close()
+    access_key, secret_key = keys
+    assert len(access_key) >= 32 and len(secret_key) >= 32
+    assert access_key != secret_key
+    assert ":" not in access_key  # the token format splits on ':'
+
+
+def test_two_stores_get_different_keys(tmp_path: Path) -> None:
+    """Keys are random per data folder."""
+    a = AppStore.open(tmp_path / "a")
+    b = AppStore.open(tmp_path / "b")
+    assert a.keys()[0] != b.keys()[0] and a.keys()[1] != b.keys()[1]
+    a.close()
+    b.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_data_folder_and_database_are_private(tmp_path: Path) -> None:
+    """The data folder is 0700 and the database (and its WAL files) 0600."""
+    data_dir = tmp_path / "nested" / "data"
+    store = AppStore.open(data_dir)
+    store.create_app(title="x")  # makes SQLite write its -wal file
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data_dir / DB_FILENAME).stat().st_mode) == 0o600
+    wal = data_dir / (DB_FILENAME + "-wal")
+    assert wal.exists()
+    assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+    store.close()
+
+
+def test_schema_is_versioned_and_uses_wal(store: AppStore) -> None:
+    """The database carries the schema version and runs in WAL mode."""
+    conn = sqlite3.connect(store.path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A database from a newer roomcall is refused with a clear error, not misread."""
+    AppStore.open(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / DB_FILENAME)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer roomcall"):
+        AppStore.open(tmp_path)
+
+
+def test_garbage_database_is_a_store_error(tmp_path: Path) -> None:
+    """A file that is not a database gives StoreError."""
+    (tmp_path / DB_FILENAME).write_bytes(b"not a database" * 100)
+    with pytest.raises(StoreError):
+        AppStore.open(tmp_path)
+
+
+def test_data_dir_that_is_a_file_is_a_store_error(tmp_path: Path) -> None:
+    """A data folder path naming a file gives StoreError."""
+    target = tmp_path / "file"
+    target.write_text("x")
+    with pytest.raises(StoreError):
+        AppStore.open(target)
+
+
+def test_create_app_defaults_and_shape(store: AppStore, clock: FakeClock) -> None:
+    """A new app has Qiniu's defaults and a nine-character lowercase id."""
+    app = store.create_app()
+    assert app == AppInfo(app.app_id, "", "", 0, False, int(clock.now), int(clock.now))
+    assert len(app.app_id) == 9
+    assert app.app_id.isascii() and app.app_id.isalnum() and app.app_id.islower()
+    assert app.app_id[0].isalpha()
+
+
+def test_to_json_has_qiniu_shape(store: AppStore) -> None:
+    """to_json gives Qiniu's field names and RFC 3339 times."""
+    app = store.create_app(hub="h", title="t", max_users=3, no_auto_kick_user=True)
+    assert app.to_json() == {
+        "appId": app.app_id, "hub": "h", "title": "t", "maxUsers": 3,
+        "noAutoKickUser": True, "createdAt": "2027-01-15T08:00:00Z",
+        "updatedAt": "2027-01-15T08:00:00Z",
+    }
+
+
+def test_app_ids_are_unique(store: AppStore) -> None:
+    """Many apps all get distinct ids."""
+    ids = {store.create_app().app_id for _ in range(200)}
+    assert len(ids) == 200
+
+
+def test_get_list_update_delete(store: AppStore, clock: FakeClock) -> None:
+    """Apps can be read, listed oldest first, updated in part and deleted."""
+    a = store.create_app(title="a")
+    clock.now += 5
+    b = store.create_app(title="b", max_users=2)
+    assert store.get_app(a.app_id) == a
+    assert store.get_app("nosuchapp") is None
+    assert store.list_apps() == [a, b]
+
+    clock.now += 5
+    updated = store.update_app(b.app_id, max_users=4, no_auto_kick_user=True)
+    assert updated is not None
+    assert (updated.title, updated.max_users, updated.no_auto_kick_user) == ("b", 4, True)
+    assert updated.created_at == b.created_at
+    assert updated.updated_at == int(clock.now)
+    assert store.get_app(b.app_id) == updated
+    assert store.update_app("nosuchapp", title="x") is None
+
+    assert store.delete_app(a.app_id)
+    assert not store.delete_app(a.app_id)
+    assert store.get_app(a.app_id) is None
+    assert store.list_apps() == [updated]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"max_users": -1},
+        {"max_users": 10**9},
+        {"max_users": True},
+        {"max_users": "4"},
+        {"no_auto_kick_user": "yes"},
+        {"title": 5},
+        {"title": "x" * 1000},
+        {"hub": "bad\nhub"},
+    ],
+)
+def test_invalid_values_are_refused(store: AppStore, fields: dict[str, object]) -> None:
+    """Invalid settings raise ValueError on create and on update, changing nothing."""
+    with pytest.raises(ValueError):
+        store.create_app(**fields)  # type: ignore[arg-type]
+    app = store.create_app(title="keep")
+    with pytest.raises(ValueError):
+        store.update_app(app.app_id, **fields)
+    assert store.get_app(app.app_id) == app
+    assert store.list_apps() == [app]
+
+
+def test_update_refuses_unknown_fields(store: AppStore) -> None:
+    """update_app names the fields it does not know."""
+    app = store.create_app()
+    with pytest.raises(ValueError, match="created_at"):
+        store.update_app(app.app_id, created_at=0)
+
+
+def test_apps_persist_across_reopen(tmp_path: Path) -> None:
+    """Apps written before closing are all there after reopening."""
+    first = AppStore.open(tmp_path)
+    a = first.create_app(title="kept", max_users=7, no_auto_kick_user=True)
+    b = first.create_app(title="gone")
+    first.delete_app(b.app_id)
+    first.close()
+    second = AppStore.open(tmp_path)
+    assert second.list_apps() == [a]
+    second.close()
+
+
+def test_default_app_is_created_once(tmp_path: Path) -> None:
+    """ensure_default_app creates one app titled 'default' and returns it ever after."""
+    store = AppStore.open(tmp_path)
+    default = store.ensure_default_app()
+    assert default.title == "default"
+    assert store.ensure_default_app() == default
+    store.close()
+    store = AppStore.open(tmp_path)
+    assert store.ensure_default_app() == default
+    assert store.list_apps() == [default]
+    store.delete_app(default.app_id)
+    again = store.ensure_default_app()
+    assert again.app_id != default.app_id and again.title == "default"
+    store.close()
