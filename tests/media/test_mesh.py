@@ -1,0 +1,394 @@
+"""Mesh: real aiortc peer connections between in-process members over an in-memory relay."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import av
+import pytest
+from aiortc.mediastreams import MediaStreamTrack
+
+from app.media.drain import TrackDrain
+from app.media.encoder import TrackEncoder
+from app.media.synthetic import (
+    PatternInfo,
+    SyntheticAudioTrack,
+    SyntheticVideoTrack,
+    decode_pattern,
+    dominant_frequency,
+    identity_code,
+)
+from app.sdk.mesh import MAX_INACTIVE_MLINES, Mesh
+
+WIDTH, HEIGHT = 320, 240  # small frames keep three members cheap on a shared machine
+TIMEOUT = 15.0
+TONES = {"alice": 440.0, "bob": 660.0, "carol": 880.0}
+
+
+class TickingVideoTrack(SyntheticVideoTrack):
+    """The synthetic camera, waking the room's waiters on every frame it produces."""
+
+    def __init__(self, room: Room, label: str) -> None:
+        super().__init__(label, width=WIDTH, height=HEIGHT)
+        self.room = room
+
+    async def recv(self) -> av.VideoFrame:
+        frame = await super().recv()
+        self.room.tick.set()
+        return frame
+
+
+class Member:
+    """One Mesh plus everything it received, drained continuously."""
+
+    def __init__(self, room: Room, user_id: str) -> None:
+        self.room = room
+        self.user_id = user_id
+        self.mesh = Mesh(user_id, self._send)
+        self.mesh.on_track = self._on_track
+        self.mesh.on_track_ended = self._on_track_ended
+        self.inbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.tracks: dict[str, MediaStreamTrack] = {}
+        self.track_owner: dict[str, str] = {}
+        self.drains: list[TrackDrain] = []
+        self.video: dict[str, list[PatternInfo]] = defaultdict(list)
+        self.audio: dict[str, list[float]] = defaultdict(list)
+        self.ended: list[tuple[str, str]] = []
+        self.sent: list[dict[str, Any]] = []
+        self.pump = asyncio.create_task(self._pump())
+
+    async def _send(self, peer: str, data: dict[str, Any]) -> None:
+        self.sent.append(data)
+        target = self.room.members.get(peer)
+        if target is not None:
+            target.inbox.put_nowait((self.user_id, data))
+
+    async def _pump(self) -> None:
+        # Relays are handled one at a time in arrival order, as the SDK's receive loop does.
+        while True:
+            sender, data = await self.inbox.get()
+            await self.mesh.handle_relay(sender, data)
+
+    def _on_track(self, user_id: str, track: MediaStreamTrack) -> None:
+        self.tracks[track.id] = track
+        self.track_owner[track.id] = user_id
+
+        def on_frame(frame: av.VideoFrame | av.AudioFrame) -> None:
+            if isinstance(frame, av.VideoFrame):
+                info = decode_pattern(frame)
+                if info is not None:
+                    self.video[user_id].append(info)
+            else:
+                self.audio[user_id].append(dominant_frequency(frame))
+            self.room.tick.set()
+
+        drain = TrackDrain(track, keep=1, on_frame=on_frame)
+        drain.start()
+        self.drains.append(drain)
+        self.room.tick.set()
+
+    def _on_track_ended(self, user_id: str, media_id: str) -> None:
+        self.ended.append((user_id, media_id))
+        self.room.tick.set()
+
+    def frames_from(self, user_id: str) -> int:
+        return len(self.video[user_id])
+
+    def last_counter(self, user_id: str) -> int:
+        return self.video[user_id][-1].counter if self.video[user_id] else -1
+
+    async def publish(self, *, audio: bool = True) -> dict[str, str]:
+        """Add a synthetic camera (and tone); returns kind -> media_id."""
+        ids = {"video": await self.mesh.add_local_track(TickingVideoTrack(self.room, self.user_id))}
+        if audio:
+            ids["audio"] = await self.mesh.add_local_track(
+                SyntheticAudioTrack(frequency=TONES[self.user_id]))
+        return ids
+
+    async def close(self) -> None:
+        await self.mesh.close()
+        for drain in self.drains:
+            await drain.stop()
+        self.pump.cancel()
+        await asyncio.gather(self.pump, return_exceptions=True)
+
+
+class Room:
+    """Members whose meshes relay to each other in memory, in order."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, Member] = {}
+        self.tick = asyncio.Event()
+
+    def join(self, user_id: str) -> Member:
+        member = Member(self, user_id)
+        self.members[user_id] = member
+        return member
+
+    async def connect(self, *members: Member) -> None:
+        """Tell every member about every other, as the server's presence does."""
+        for a in members:
+            for b in members:
+                if a is not b:
+                    await a.mesh.add_peer(b.user_id)
+
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Wait until ``condition()`` holds, re-checking whenever media or events arrive."""
+        async with asyncio.timeout(TIMEOUT):
+            while not condition():
+                self.tick.clear()
+                await self.tick.wait()
+
+
+@pytest.fixture
+async def room() -> AsyncIterator[Room]:
+    """A room torn down fully after the test."""
+    room = Room()
+    yield room
+    for member in list(room.members.values()):
+        await member.close()
+
+
+def _video_encoder(member: Member) -> TrackEncoder:
+    return next(e for e in member.mesh.encoders.values() if e.kind == "video")
+
+
+async def test_three_members_receive_each_others_video_and_audio(room: Room) -> None:
+    """Each of three members gets both others' pattern (right sender, rising counters) and tone."""
+    members = [room.join(name) for name in ("alice", "bob", "carol")]
+    published = {m.user_id: await m.publish() for m in members}
+    await room.connect(*members)
+
+    def all_flowing() -> bool:
+        return all(
+            m.frames_from(o.user_id) >= 10
+            and sum(abs(f - TONES[o.user_id]) < 20 for f in m.audio[o.user_id]) >= 10
+            for m in members for o in members if o is not m
+        )
+
+    await room.wait_until(all_flowing)
+    for m in members:
+        for other in members:
+            if other is m:
+                continue
+            infos = m.video[other.user_id]
+            assert {i.identity for i in infos} == {identity_code(other.user_id)}
+            counters = [i.counter for i in infos]
+            assert counters == sorted(counters) and counters[-1] > counters[0]
+            # The receiving track's id is the sender's media_id (SDP msid).
+            assert set(published[other.user_id].values()) <= set(m.tracks)
+        assert m.mesh.peers == {o.user_id for o in members} - {m.user_id}
+
+
+async def test_each_track_is_encoded_once_for_all_peers(room: Room) -> None:
+    """A member sending to two peers runs one encoder per track, one encode per frame."""
+    alice, bob, carol = (room.join(n) for n in ("alice", "bob", "carol"))
+    await alice.publish()
+    await room.connect(alice, bob, carol)
+    await room.wait_until(
+        lambda: bob.frames_from("alice") >= 20 and carol.frames_from("alice") >= 20
+    )
+
+    assert len(alice.mesh.encoders) == 2
+    video = _video_encoder(alice)
+    assert len(video.outputs) == 2
+    assert all(out.packets_sent > 0 for out in video.outputs)
+    # One encoder invocation per source frame, not one per peer.
+    assert 0 < video.frames_encoded <= video.frames_read
+
+
+async def test_picture_loss_from_a_peer_makes_the_encoder_emit_a_keyframe(room: Room) -> None:
+    """A PLI sent by a receiver over RTCP makes the one shared encoder produce a keyframe."""
+    alice, bob = room.join("alice"), room.join("bob")
+    media_id = (await alice.publish(audio=False))["video"]
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 5)
+    encoder = _video_encoder(alice)
+    before = encoder.keyframes
+
+    bob_pc, alice_pc = bob.mesh.connection("alice"), alice.mesh.connection("bob")
+    assert bob_pc is not None and alice_pc is not None
+    receiver = next(t.receiver for t in bob_pc.getTransceivers()
+                    if t.receiver.track is not None and t.receiver.track.id == media_id)
+    sender = next(t.sender for t in alice_pc.getTransceivers()
+                  if t.sender.track is not None and t.sender.track.id == media_id)
+    await receiver._send_rtcp_pli(sender._ssrc)
+
+    await room.wait_until(lambda: encoder.keyframes > before)
+
+
+async def test_tracks_added_after_connecting_and_a_late_joiner_get_everything(room: Room) -> None:
+    """Tracks published after connecting reach peers, and a late joiner gets all of them."""
+    alice, bob = room.join("alice"), room.join("bob")
+    await room.connect(alice, bob)
+    await alice.publish(audio=False)  # the offerer of the pair
+    await bob.publish(audio=False)  # the answerer: asks alice to offer again
+    await room.wait_until(lambda: alice.frames_from("bob") >= 5 and bob.frames_from("alice") >= 5)
+
+    carol = room.join("carol")
+    await room.connect(alice, bob, carol)
+    await room.wait_until(
+        lambda: carol.frames_from("alice") >= 5 and carol.frames_from("bob") >= 5
+    )
+    assert {carol.track_owner[t] for t in carol.tracks} == {"alice", "bob"}
+
+
+@pytest.mark.parametrize("publisher", ["alice", "bob"])
+async def test_removing_a_local_track_ends_it_on_the_far_side(room: Room, publisher: str) -> None:
+    """remove_local_track ends the far side's track, for the offerer and for the answerer."""
+    alice, bob = room.join("alice"), room.join("bob")
+    sender = room.members[publisher]
+    receiver = bob if sender is alice else alice
+    media_id = (await sender.publish(audio=False))["video"]
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: receiver.frames_from(publisher) >= 5)
+
+    await sender.mesh.remove_local_track(media_id)
+    await room.wait_until(lambda: (publisher, media_id) in receiver.ended)
+    drain = next(d for d in receiver.drains if d.track.id == media_id)
+    await asyncio.wait_for(drain.wait_ended(), TIMEOUT)
+    assert sender.mesh.encoders == {}
+
+
+async def test_remove_peer_closes_its_connection_at_once(room: Room) -> None:
+    """remove_peer closes that member's connection and ends its tracks within a second."""
+    alice, bob = room.join("alice"), room.join("bob")
+    await alice.publish()
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 3)
+    pc = bob.mesh.connection("alice")
+    assert pc is not None
+
+    started = time.monotonic()
+    await bob.mesh.remove_peer("alice")
+    assert time.monotonic() - started < 1.0
+    assert pc.connectionState == "closed"
+    assert bob.mesh.peers == frozenset()
+    assert {media for _, media in bob.ended} == set(bob.tracks)
+
+
+async def test_mute_stops_frames_and_unmute_resumes_them(room: Room) -> None:
+    """While muted no frame reaches the peer; after unmuting frames flow again."""
+    alice, bob = room.join("alice"), room.join("bob")
+    media_id = (await alice.publish(audio=False))["video"]
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 5)
+    encoder = _video_encoder(alice)
+
+    alice.mesh.set_muted(media_id, True)
+    encoded_at_mute = encoder.frames_encoded
+    read_at_mute = encoder.frames_read
+    # Let the source move on by a second of frames; what was in flight has arrived by then.
+    await room.wait_until(lambda: encoder.frames_read >= read_at_mute + 30)
+    received = bob.frames_from("alice")
+    await room.wait_until(lambda: encoder.frames_read >= read_at_mute + 45)
+    assert bob.frames_from("alice") == received
+    assert encoder.frames_encoded == encoded_at_mute
+
+    alice.mesh.set_muted(media_id, False)
+    await room.wait_until(lambda: bob.frames_from("alice") >= received + 5)
+    assert bob.last_counter("alice") > read_at_mute + 30
+
+
+async def test_garbage_relay_data_is_ignored(room: Room) -> None:
+    """Malformed or unsolicited relay payloads neither raise nor spoil a later call."""
+    alice, bob = room.join("alice"), room.join("bob")
+    junk: list[Any] = [
+        None, [], "offer", {}, {"type": 7}, {"type": "offer"},
+        {"type": "offer", "sdp": "v=0 nonsense", "pc": "x", "seq": 1},
+        {"type": "offer", "sdp": "x", "pc": "x", "seq": -1},
+        {"type": "offer", "sdp": "x", "pc": "x", "seq": 1, "slots": {"0": 5}},
+        {"type": "answer", "sdp": "x", "pc": "x", "to": "y", "seq": 1},
+        {"type": "renegotiate", "pc": "x", "tracks": "all"},
+        {"type": "renegotiate", "pc": "x", "tracks": [{"id": "v", "kind": "smell"}]},
+        {"type": "offer", "sdp": "x" * 100_000, "pc": "x" * 10_000, "seq": 1},
+    ]
+    for data in junk:
+        await alice.mesh.handle_relay("mallory", data)
+        await bob.mesh.handle_relay("alice", data)
+    assert alice.mesh.peers == frozenset() and bob.mesh.peers == frozenset()
+
+    await alice.publish(audio=False)
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 5)
+
+
+async def test_close_ends_every_task_and_connection(room: Room) -> None:
+    """close() closes all connections and leaves no encoder or other task running."""
+    before = asyncio.all_tasks()
+    alice, bob = room.join("alice"), room.join("bob")
+    await alice.publish()
+    await bob.publish()
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: alice.frames_from("bob") >= 3 and bob.frames_from("alice") >= 3)
+    pcs = [alice.mesh.connection("bob"), bob.mesh.connection("alice")]
+
+    for member in list(room.members.values()):
+        await member.close()
+    room.members.clear()
+    assert all(pc is not None and pc.connectionState == "closed" for pc in pcs)
+
+    def leftovers() -> set[asyncio.Task[Any]]:
+        return {t for t in asyncio.all_tasks() - before if t is not asyncio.current_task()}
+
+    # aiortc's own tasks finish a few loop turns after close: give them a moment to, no more.
+    _, pending = await asyncio.wait(leftovers(), timeout=5) if leftovers() else (set(), set())
+    assert not pending
+    assert not leftovers()
+
+
+@pytest.mark.parametrize("restarting", ["alice", "bob"])
+async def test_a_member_that_restarts_gets_a_fresh_connection(room: Room, restarting: str) -> None:
+    """A member that comes back with a new mesh (lost state) is reconnected from scratch."""
+    alice, bob = room.join("alice"), room.join("bob")
+    await alice.publish(audio=False)
+    await bob.publish(audio=False)
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: alice.frames_from("bob") >= 3 and bob.frames_from("alice") >= 3)
+    stayer = bob if restarting == "alice" else alice
+    old_pc = stayer.mesh.connection(restarting)
+
+    await room.members[restarting].close()
+    back = room.join(restarting)
+    await back.publish(audio=False)
+    stayer.video.clear()
+    await room.connect(room.members["alice"], room.members["bob"])
+    await room.wait_until(
+        lambda: stayer.frames_from(restarting) >= 3 and back.frames_from(stayer.user_id) >= 3
+    )
+    assert stayer.mesh.connection(restarting) is not old_pc
+
+
+async def test_offers_carry_only_vp8_and_opus(room: Room) -> None:
+    """Every offered m-line lists only the codecs the shared encoders produce (VP8 + RTX, Opus)."""
+    alice, bob = room.join("alice"), room.join("bob")
+    await alice.publish()
+    await bob.publish()
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: alice.frames_from("bob") >= 1 and bob.frames_from("alice") >= 1)
+    offers = [d["sdp"] for d in alice.sent if d.get("type") == "offer"]
+    assert offers
+    rtpmaps = {line.split(" ", 1)[1].split("/")[0].lower()
+               for sdp in offers for line in sdp.splitlines() if line.startswith("a=rtpmap:")}
+    assert rtpmaps == {"vp8", "rtx", "opus"}
+
+
+async def test_many_unpublish_cycles_keep_offers_small(room: Room) -> None:
+    """After many publish / unpublish cycles the pair starts afresh instead of growing the SDP."""
+    alice, bob = room.join("alice"), room.join("bob")
+    await room.connect(alice, bob)
+    for _ in range(MAX_INACTIVE_MLINES + 2):
+        media_id = await alice.mesh.add_local_track(SyntheticAudioTrack(frequency=440.0))
+        await room.wait_until(lambda media_id=media_id: media_id in bob.tracks)
+        await alice.mesh.remove_local_track(media_id)
+        await room.wait_until(lambda media_id=media_id: ("alice", media_id) in bob.ended)
+    await alice.publish(audio=False)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 3)
+    pc = alice.mesh.connection("bob")
+    assert pc is not None and len(pc.getTransceivers()) < MAX_INACTIVE_MLINES
+    last_offer = next(d for d in reversed(alice.sent) if d.get("type") == "offer")
+    assert len(last_offer["sdp"]) < 8 * 1024
