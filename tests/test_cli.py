@@ -1,0 +1,126 @@
+"""``roomcall token`` and ``roomcall serve`` as a user runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.protocol.token import verify_room_token
+from app.server.store import AppStore
+from tests.server.signal_client import joined_client
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_token_from_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token is signed with the data folder's keys and carries the arguments."""
+    monkeypatch.delenv("ROOMCALL_ACCESS_KEY", raising=False)
+    monkeypatch.delenv("ROOMCALL_SECRET_KEY", raising=False)
+    store = AppStore.open(tmp_path)
+    app = store.ensure_default_app()
+    ak, sk = store.keys()
+    store.close()
+    code = main(["token", "--app", app.app_id, "--room", "room_1", "--user", "alice", "--admin",
+                 "--ttl", "60", "--data-dir", str(tmp_path)])
+    assert code == 0
+    token = capsys.readouterr().out.strip()
+    access = verify_room_token(token, {ak: sk}.get, now=time.time())
+    assert (access.app_id, access.room_name, access.user_id, access.permission) == (
+        app.app_id, "room_1", "alice", "admin")
+    assert time.time() + 50 < access.expire_at <= time.time() + 61
+
+
+def test_token_from_environment_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """ROOMCALL_ACCESS_KEY / ROOMCALL_SECRET_KEY sign the token without any data folder."""
+    monkeypatch.setenv("ROOMCALL_ACCESS_KEY", "ENV_AK")
+    monkeypatch.setenv("ROOMCALL_SECRET_KEY", "ENV_SK")
+    assert main(["token", "--app", "app1", "--room", "room_1", "--user", "bob",
+                 "--data-dir", str(tmp_path / "none")]) == 0
+    token = capsys.readouterr().out.strip()
+    access = verify_room_token(token, {"ENV_AK": "ENV_SK"}.get, now=time.time())
+    assert access.permission == "user"
+    assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize("argv, status, needle", [
+    (["--room", "no", "--user", "alice"], 2, "room names"),
+    (["--room", "room_1", "--user", "a b"], 2, "user ids"),
+    (["--room", "room_1", "--user", "alice", "--ttl", "0"], 2, "--ttl"),
+    (["--room", "room_1", "--user", "alice"], 1, "roomcall serve"),
+])
+def test_token_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                        monkeypatch: pytest.MonkeyPatch, argv: list[str], status: int,
+                        needle: str) -> None:
+    """Bad names, a bad ttl and a folder without keys are refused with a clear message."""
+    monkeypatch.delenv("ROOMCALL_ACCESS_KEY", raising=False)
+    monkeypatch.delenv("ROOMCALL_SECRET_KEY", raising=False)
+    code = main(["token", "--app", "app1", *argv, "--data-dir", str(tmp_path / "empty")])
+    assert code == status
+    assert needle in capsys.readouterr().err
+
+
+def _start_serve(data_dir: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    """Run ``python -m app serve`` on port 0; the process and its banner lines."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCALL_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", "0", "--data-dir", str(data_dir)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:  # the banner ends with the Ctrl+C hint
+        lines.append(line.rstrip())
+        if line.startswith("Press Ctrl+C"):
+            break
+    assert lines and lines[-1].startswith("Press Ctrl+C"), (lines, proc.poll())
+    return proc, lines
+
+
+def _field(lines: list[str], name: str) -> str:
+    return next(line.split(":", 1)[1].strip() for line in lines if line.startswith(name))
+
+
+def test_serve_first_run_then_second_run(tmp_path: Path) -> None:
+    """The first run creates keys and shows them once; both runs print URLs, serve joins, and
+    stop cleanly on SIGINT."""
+    data_dir = tmp_path / "data"
+    proc, lines = _start_serve(data_dir)
+    try:
+        assert any("Secret key" in line for line in lines)
+        url = _field(lines, "Signalling")
+        assert url.startswith("ws://127.0.0.1:")
+        assert _field(lines, "Management API").startswith("http://127.0.0.1:")
+        app_id = _field(lines, "Default app id")
+        ak = _field(lines, "  Access key")
+        sk = _field(lines, "  Secret key")
+        assert (data_dir / "roomcall.db").stat().st_mode & 0o077 == 0
+
+        async def join() -> str:
+            from app.protocol.token import RoomAccess, sign_room_token
+
+            token = sign_room_token(ak, sk, RoomAccess(app_id, "room_1", "alice",
+                                                       int(time.time()) + 60, "user"))
+            client = await joined_client(url, token)
+            await client.close()
+            return client.joined.room if client.joined else ""
+
+        assert asyncio.run(join()) == "room_1"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    proc, lines = _start_serve(data_dir)
+    try:
+        assert not any("Secret key" in line for line in lines)
+        assert _field(lines, "Default app id") == app_id
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
