@@ -357,10 +357,17 @@ def parse(text: str | bytes) -> AnyMessage:
     return typing.cast(AnyMessage, _from_json(cls, fields, str(kind)))
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _to_json(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, tuple | list):
+    cls = type(value)
+    names = _FIELD_NAMES.get(cls)
+    if names is None and dataclasses.is_dataclass(cls):
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    if names is not None:
+        return {name: _to_json(getattr(value, name)) for name in names}
+    if cls is tuple or cls is list:
         return [_to_json(v) for v in value]
     return value
 
