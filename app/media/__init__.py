@@ -1,0 +1,1 @@
+"""Media sources and sinks: devices, synthetic sources, frame drains and audio playout."""
