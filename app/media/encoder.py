@@ -197,9 +197,12 @@ class TrackEncoder:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"encoder-{self.media_id}")
 
-    def subscribe(self) -> PacketTrack:
-        """A new per-peer track fed by this encoder; stopping it detaches it."""
-        track = PacketTrack(self, self.kind, self.media_id)
+    def subscribe(self, *, held: bool = False) -> PacketTrack:
+        """A new per-peer track fed by this encoder; stopping it detaches it.
+
+        ``held``: see :class:`~app.media.packet_track.PacketTrack` (video waits to be asked).
+        """
+        track = PacketTrack(self, self.kind, self.media_id, held=held)
         self._outputs.append(track)
         self._update_bitrate()
         return track
@@ -220,9 +223,10 @@ class TrackEncoder:
         """A peer's sender began reading: give it a keyframe without delay."""
         self._want_keyframe(urgent=True)
 
-    def request_keyframe(self) -> None:
-        """A peer reported lost pictures (PLI / FIR): the next frame is a keyframe."""
-        self._want_keyframe(urgent=False)
+    def request_keyframe(self, *, urgent: bool = False) -> None:
+        """A peer reported lost pictures (PLI / FIR): a keyframe, after the minimum interval
+        since the last one unless ``urgent``."""
+        self._want_keyframe(urgent=urgent)
 
     def detach(self, track: PacketTrack) -> None:
         """Stop feeding ``track``."""

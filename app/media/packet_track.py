@@ -25,6 +25,8 @@ VIDEO_QUEUE_PACKETS: Final = 10
 """Video packets (one per frame) a peer may lag behind before it skips to a keyframe: 333 ms."""
 AUDIO_QUEUE_PACKETS: Final = 10
 """Audio packets (20 ms each) a peer may lag behind before the oldest is dropped: 200 ms."""
+ASK_WAIT: Final = 1.0
+"""Seconds a held video track waits for its receiver's first keyframe request before sending."""
 
 
 class PacketSource(Protocol):
@@ -33,8 +35,11 @@ class PacketSource(Protocol):
     def output_started(self, track: PacketTrack) -> None:
         """The track's sender began reading: it needs a keyframe now."""
 
-    def request_keyframe(self) -> None:
-        """A receiver lost pictures (PLI / FIR) or the track skipped ahead: next frame is key."""
+    def request_keyframe(self, *, urgent: bool = False) -> None:
+        """A receiver lost pictures (PLI / FIR) or the track skipped ahead: next frame is key.
+
+        ``urgent``: serve it at once rather than after the minimum interval between keyframes.
+        """
 
     def detach(self, track: PacketTrack) -> None:
         """The track ended: stop feeding it."""
@@ -47,7 +52,17 @@ class PacketTrack(MediaStreamTrack):
     from the SDP msid, i.e. ``RTCRtpSender._track_id``) carries the same id.
     """
 
-    def __init__(self, source: PacketSource, kind: str, media_id: str) -> None:
+    def __init__(
+        self, source: PacketSource, kind: str, media_id: str, *, held: bool = False
+    ) -> None:
+        """``held`` (video only): send nothing until the receiver asks for a keyframe.
+
+        For an m-line the far side may not receive on yet when our sender starts: an answerer's
+        sender starts as soon as it answers, while the offerer's aiortc drops the packets of an
+        m-line until the answer is applied there and its receiver started, so the keyframe made
+        at start would be lost and the offerer would get undecodable frames until the next one.
+        The offerer asks (RTCP PLI) once its receiver is up; after ``ASK_WAIT`` we send anyway.
+        """
         super().__init__()
         self.kind = kind
         self._id = media_id
@@ -56,6 +71,9 @@ class PacketTrack(MediaStreamTrack):
         self._queue: asyncio.Queue[av.Packet[Any] | None] = asyncio.Queue(maxsize=limit)
         self._started = False
         self._awaiting_keyframe = kind == "video"
+        self._first_loss_report = True
+        self._held = held and kind == "video"
+        self._release_timer: asyncio.TimerHandle | None = None
         self.packets_sent = 0
         """Packets handed to the sender."""
         self.packets_dropped = 0
@@ -68,7 +86,7 @@ class PacketTrack(MediaStreamTrack):
 
     def push(self, packet: av.Packet[Any], keyframe: bool) -> None:
         """Queue ``packet`` for this peer without ever blocking the encoder."""
-        if not self._started or self.readyState != "live":
+        if not self._started or self._held or self.readyState != "live":
             return
         if self._awaiting_keyframe:
             if not keyframe:
@@ -89,6 +107,29 @@ class PacketTrack(MediaStreamTrack):
                 self.packets_dropped += 1
         self._queue.put_nowait(packet)
 
+    def picture_lost(self) -> None:
+        """This peer's receiver reported lost pictures (RTCP PLI / FIR): ask for a keyframe.
+
+        A held track starts sending. Otherwise the first report is served at once, not after the
+        keyframe interval: the keyframe made at start may have been lost the same way.
+        """
+        if self._held:
+            self._release()
+            return
+        urgent, self._first_loss_report = self._first_loss_report, False
+        self._source.request_keyframe(urgent=urgent)
+
+    def _release(self) -> None:
+        """Stop holding: start sending, from a fresh keyframe."""
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
+        if self._held and self.readyState == "live":
+            self._held = False
+            self._first_loss_report = False  # this request is served by the start keyframe
+            if self._started:
+                self._source.output_started(self)
+
     async def recv(self) -> av.Packet[Any]:
         """The next encoded packet for this peer; raises ``MediaStreamError`` once ended."""
         if self.readyState != "live":
@@ -97,7 +138,11 @@ class PacketTrack(MediaStreamTrack):
             # The sender only starts reading once DTLS is up: begin here, with a keyframe, so
             # the peer's first picture is current instead of a queue of stale frames.
             self._started = True
-            self._source.output_started(self)
+            if not self._held:
+                self._source.output_started(self)
+            elif self._release_timer is None:
+                self._release_timer = asyncio.get_running_loop().call_later(
+                    ASK_WAIT, self._release)
         packet = await self._queue.get()
         if packet is None:
             raise MediaStreamError
@@ -109,6 +154,9 @@ class PacketTrack(MediaStreamTrack):
         if self.readyState == "ended":
             return
         super().stop()
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
         self._source.detach(self)
         self._clear()
         # Wake a pending recv(): the sender's RTP loop ends on MediaStreamError.

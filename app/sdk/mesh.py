@@ -12,11 +12,11 @@ Negotiation runs over the room server's relay (``send_relay(peer, data)`` out,
   side's track ends. Re-using it would keep the far side's old track object and id (aiortc only
   makes a new ``RemoteStreamTrack`` for a transceiver that has none).
 
-Relay payloads (all JSON objects)::
+The relay payloads are described in :mod:`app.sdk.negotiation`.
 
-    {"type": "offer", "sdp": str, "pc": offerer_pc_id, "seq": int, "slots": {mid: media_id}}
-    {"type": "answer", "sdp": str, "pc": answerer_pc_id, "to": offerer_pc_id, "seq": int}
-    {"type": "renegotiate", "pc": answerer_pc_id, "tracks": [{"id": media_id, "kind": kind}]}
+While the transport of an earlier exchange is still being set up, each side holds the next one
+(:meth:`~app.sdk.mesh_peer.MeshPeer.setting_up`). When a member comes back (:meth:`Mesh.add_peer`)
+what we last sent it may be lost: the offerer offers again, the answerer resends its answer.
 
 ``pc`` ids name one RTCPeerConnection: a member that restarted (new process, lost state) shows up
 with a new id and the pair starts a fresh connection instead of feeding new SDP to a dead one.
@@ -36,17 +36,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from aiortc import (
-    RTCConfiguration,
-    RTCIceServer,
-    RTCPeerConnection,
-    RTCSessionDescription,
-)
+from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from app.media.encoder import TrackEncoder
 from app.protocol.messages import MAX_RELAY_BYTES
-from app.sdk.mesh_peer import MeshPeer
+from app.sdk.mesh_peer import MeshPeer, new_connection
 from app.sdk.negotiation import (
     Answer,
     Offer,
@@ -117,12 +112,17 @@ class Mesh:
         return peer.pc if peer is not None else None
 
     async def add_peer(self, user_id: str) -> None:
-        """A member is present: connect to it (or re-check the connection if already known)."""
+        """A member is present: connect to it (or re-check the connection if already known).
+
+        Called again when a member comes back after its signalling dropped: what we last sent it
+        may have been lost, so an outstanding offer is replaced at once and the last answer is
+        sent again.
+        """
         if self._closed or user_id == self.local_user_id:
             return
         self._removed.discard(user_id)
         peer = self._peers.get(user_id) or self._new_peer(user_id)
-        await self._negotiate(peer)
+        await self._negotiate(peer, again=True)
 
     async def remove_peer(self, user_id: str) -> None:
         """The server said the member left: close its connection now."""
@@ -206,9 +206,7 @@ class Mesh:
         return peer
 
     def _new_pc(self) -> RTCPeerConnection:
-        # Explicit ICE servers always: aiortc's default asks Google's STUN server, which stalls
-        # setLocalDescription for 5 s where it is unreachable.
-        return RTCPeerConnection(RTCConfiguration(iceServers=list(self._ice_servers)))
+        return new_connection(self._ice_servers)
 
     def _attach(self, peer: MeshPeer) -> None:
         """Listen to ``peer.pc``'s events (only while it is the peer's current connection)."""
@@ -228,6 +226,8 @@ class Mesh:
         @pc.on("connectionstatechange")
         def on_state() -> None:
             logger.info("connection to %s: %s", peer.user_id, pc.connectionState)
+            if peer.pc is pc:
+                peer.state_changed.set()
 
     async def _restart(self, peer: MeshPeer) -> None:
         """The far side lost its connection state: replace ours with a fresh one."""
@@ -241,21 +241,13 @@ class Mesh:
 
     async def _close_peer(self, peer: MeshPeer) -> None:
         peer.closed = True
+        peer.cancel_waiting()
         peer.stop_sending()
         self._end_received(peer, list(peer.receiving))
         await peer.pc.close()
 
     def _end_received(self, peer: MeshPeer, media_ids: list[str]) -> None:
-        for media_id in media_ids:
-            track = peer.receiving.pop(media_id, None)
-            if track is None:
-                continue
-            track.stop()
-            queue = getattr(track, "_queue", None)
-            if isinstance(queue, asyncio.Queue):
-                # aiortc ends a RemoteStreamTrack by queueing None (what RTCRtpReceiver.stop
-                # does); an m-line turned inactive never does it, so wake the reader ourselves.
-                queue.put_nowait(None)
+        for media_id in peer.end_received(media_ids):
             if self.on_track_ended is not None:
                 try:
                     self.on_track_ended(peer.user_id, media_id)
@@ -264,27 +256,39 @@ class Mesh:
 
     # --- negotiation -----------------------------------------------------------------------
 
-    async def _negotiate(self, peer: MeshPeer) -> None:
+    async def _negotiate(self, peer: MeshPeer, *, again: bool = False) -> None:
+        """Offer (offerer) or ask for an offer (answerer); ``again``: resend what may be lost."""
         try:
             if peer.offerer:
-                await self._offer(peer)
+                await self._offer(peer, again=again)
             else:
+                if again and peer.last_answer is not None:
+                    await self._send(peer, encode_payload(peer.last_answer))
                 tracks = [TrackSpec(m, e.kind) for m, e in self._encoders.items()]
                 await self._send(peer, encode_payload(Renegotiate(peer.pc_id, tracks)))
         except Exception:
             logger.warning("negotiation with %s failed", peer.user_id, exc_info=True)
 
-    async def _offer(self, peer: MeshPeer) -> None:
+    async def _offer(self, peer: MeshPeer, *, again: bool = False) -> None:
+        """Offer the pair's current m-lines, unless an offer or a transport setup is under way.
+
+        ``again``: the outstanding offer may have been lost, make a new one now.
+        """
         async with peer.lock:
             if peer.closed:
                 return
             now = asyncio.get_running_loop().time()
-            if peer.awaiting is not None and now - peer.awaiting < ANSWER_TIMEOUT:
+            if not again and peer.awaiting is not None and now - peer.awaiting < ANSWER_TIMEOUT:
                 peer.pending = True
                 return
             retired = sum(t.direction == "inactive" for t in peer.pc.getTransceivers())
-            if retired >= MAX_INACTIVE_MLINES:
+            # aiortc closes a connection by itself once its DTLS transport closed (the far side
+            # went away): only a fresh one can carry the next offer.
+            if peer.pc.connectionState == "closed" or retired >= MAX_INACTIVE_MLINES:
                 await self._restart(peer)
+            elif peer.hold(lambda: self._resume(peer)):
+                peer.pending = True
+                return
             peer.sync_offerer(self._encoders)
             if not peer.pc.getTransceivers():
                 return  # nothing to send either way yet
@@ -309,14 +313,32 @@ class Mesh:
                 return
             if peer.remote_pc is not None and peer.remote_pc != offer.pc:
                 await self._restart(peer)
+            elif offer.pc == peer.remote_pc and offer.seq <= peer.answered:
+                logger.debug("stale offer from %s", user_id)
+                return
+            if peer.hold(lambda: self._resume(peer)):
+                if peer.held_offer is None or peer.held_offer.seq < offer.seq:
+                    peer.held_offer = offer  # a newer offer supersedes the held one
+                return
             pc = peer.pc
+            connected = pc.connectionState == "connected"
             await pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
             peer.remote_pc = offer.pc
-            peer.fill_slots(offer.slots, self._encoders)
+            peer.answered = offer.seq
+            peer.held_offer = None
+            peer.fill_slots(offer.slots, self._encoders, held=connected)
             await pc.setLocalDescription(await pc.createAnswer())
             self._end_received(peer, peer.ended_tracks())
             answer = Answer(pc.localDescription.sdp, peer.pc_id, offer.pc, offer.seq)
+            peer.last_answer = answer
             await self._send(peer, encode_payload(answer))
+
+    async def _resume(self, peer: MeshPeer) -> None:
+        """The connection finished setting up: make the exchange held meanwhile."""
+        if peer.offerer and peer.pending:
+            await self._negotiate(peer)
+        elif not peer.offerer and peer.held_offer is not None:
+            await self.handle_relay(peer.user_id, encode_payload(peer.held_offer))
 
     async def _on_answer(self, user_id: str, answer: Answer) -> None:
         peer = self._peers.get(user_id)
@@ -333,10 +355,12 @@ class Mesh:
                 restart = True
             else:
                 peer.remote_pc = answer.pc
+                known = set(peer.receiving)
                 await peer.pc.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
                 peer.awaiting = None
                 self._end_received(peer, peer.ended_tracks())
                 again, peer.pending = peer.pending, False
+                await peer.ask_keyframes(set(peer.receiving) - known)
         if restart:
             async with peer.lock:
                 await self._restart(peer)

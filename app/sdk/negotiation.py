@@ -1,7 +1,12 @@
 """The mesh's negotiation payloads, carried in ``Relay.data`` between two members.
 
 Values with :func:`parse_payload` / :func:`encode_payload`; anything malformed raises
-:class:`RelayError` (a relay comes from another client, so it is untrusted input).
+:class:`RelayError` (a relay comes from another client, so it is untrusted input). On the wire
+(all JSON objects)::
+
+    {"type": "offer", "sdp": str, "pc": offerer_pc_id, "seq": int, "slots": {mid: media_id}}
+    {"type": "answer", "sdp": str, "pc": answerer_pc_id, "to": offerer_pc_id, "seq": int}
+    {"type": "renegotiate", "pc": answerer_pc_id, "tracks": [{"id": media_id, "kind": kind}]}
 """
 
 from __future__ import annotations

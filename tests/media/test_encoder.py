@@ -12,6 +12,7 @@ import av
 import pytest
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from app.media import packet_track
 from app.media.encoder import AudioCodec, TrackEncoder, VideoCodec, bitrate_for_peers
 from app.media.packet_track import VIDEO_QUEUE_PACKETS, PacketTrack
 from app.media.synthetic import (
@@ -221,6 +222,51 @@ async def test_a_source_that_ends_ends_every_peer_track() -> None:
                 await peer.recv()
     await encoder.stop()
     assert encoder.outputs == ()
+
+
+def _drain(track: PacketTrack) -> None:
+    with contextlib.suppress(asyncio.QueueEmpty):
+        while True:
+            track._queue.get_nowait()
+
+
+async def test_a_held_track_sends_nothing_until_its_receiver_asks_then_starts_on_a_keyframe(
+    encoder: TrackEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A held video track gets no packet until a keyframe request, then begins with a keyframe."""
+    monkeypatch.setattr(packet_track, "ASK_WAIT", 60.0)
+    other, held = encoder.subscribe(), encoder.subscribe(held=True)
+    reading = asyncio.create_task(held.recv())
+    await asyncio.wait_for(other.recv(), TIMEOUT)
+    assert isinstance(encoder.source, QuickVideo)
+    await encoder.source.wait_produced(encoder.source.produced + 10)
+    assert not reading.done() and held._queue.empty()
+
+    held.picture_lost()
+    first = await asyncio.wait_for(reading, TIMEOUT)
+    assert first.is_keyframe
+
+
+async def test_a_held_track_that_is_never_asked_starts_on_its_own(
+    encoder: TrackEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a request a held track starts sending, with a keyframe, after ASK_WAIT."""
+    monkeypatch.setattr(packet_track, "ASK_WAIT", 0.05)
+    held = encoder.subscribe(held=True)
+    assert (await asyncio.wait_for(held.recv(), TIMEOUT)).is_keyframe
+
+
+async def test_the_first_picture_loss_report_gets_a_keyframe_without_waiting(
+    encoder: TrackEncoder,
+) -> None:
+    """The first PLI after start is served on the next frame, not after the keyframe interval."""
+    peer = encoder.subscribe()
+    assert (await asyncio.wait_for(peer.recv(), TIMEOUT)).is_keyframe
+    _drain(peer)
+    peer.picture_lost()
+    # At most an encode already under way comes first.
+    packets = [await asyncio.wait_for(peer.recv(), TIMEOUT) for _ in range(3)]
+    assert any(p.is_keyframe for p in packets)
 
 
 def test_a_track_of_another_kind_is_refused() -> None:

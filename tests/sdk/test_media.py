@@ -323,10 +323,6 @@ async def test_publish_while_a_member_is_away_reaches_it_after_its_resume(
         source.stop()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "app/sdk/mesh.py: a second negotiation round before the first one's DTLS handshake "
-    "completes leaves the new m-lines unstarted (aiortc's __connect skips them while DTLS is "
-    "'connecting'), so the answerer's second track never flows"))
 async def test_members_present_then_both_publish(members: Callable[..., Any]) -> None:
     """Two members already in the room publish video and audio; each receives both of the
     other's tracks."""
