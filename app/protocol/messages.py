@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Union
 
@@ -330,8 +331,8 @@ MESSAGE_TYPES: dict[str, type] = {
 def serialize(msg: AnyMessage) -> str:
     """Compact JSON text of ``msg`` with its ``type`` first."""
     body: dict[str, Any] = {"type": msg.type}
-    body.update(_to_json(msg))
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    body.update(_fields(msg))
+    return _ENCODE(body)
 
 
 def parse(text: str | bytes) -> AnyMessage:
@@ -357,19 +358,36 @@ def parse(text: str | bytes) -> AnyMessage:
     return typing.cast(AnyMessage, _from_json(cls, fields, str(kind)))
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_GETTERS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
-def _to_json(value: Any) -> Any:
+def _fields(value: Any) -> dict[str, Any]:
+    """A dataclass's fields by name, in order; nested dataclasses are left to the encoder,
+    which comes back here for them (tuples it writes as lists itself)."""
     cls = type(value)
-    names = _FIELD_NAMES.get(cls)
-    if names is None and dataclasses.is_dataclass(cls):
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    if names is not None:
-        return {name: _to_json(getattr(value, name)) for name in names}
-    if cls is tuple or cls is list:
-        return [_to_json(v) for v in value]
-    return value
+    getter = _GETTERS.get(cls)
+    if getter is None:
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"Object of type {cls.__name__} is not JSON serializable")
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        getter = _GETTERS[cls] = (names, _getter(names))
+    names, get = getter
+    return dict(zip(names, get(value), strict=True))
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function of an object giving the values of its attributes ``names``, as a tuple."""
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    if not names:
+        return lambda _: ()
+    one = operator.attrgetter(names[0])
+    return lambda value: (one(value),)
+
+
+# What ``json.dumps(body, separators=(",", ":"), ensure_ascii=False)`` does, without building
+# a new encoder for every frame (the server serialises one per frame it sends).
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_fields).encode
 
 
 _HINTS: dict[type, dict[str, Any]] = {}
@@ -381,37 +399,58 @@ def _hints(cls: type) -> dict[str, Any]:
     return _HINTS[cls]
 
 
+_SPECS: dict[type, tuple[tuple[str, Any, bool], ...]] = {}
+
+
+def _specs(cls: type) -> tuple[tuple[str, Any, bool], ...]:
+    """``(name, type hint, required)`` of each field of ``cls``, in order."""
+    specs = _SPECS.get(cls)
+    if specs is None:
+        hints = _hints(cls)
+        specs = _SPECS[cls] = tuple(
+            (f.name, hints[f.name],
+             f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+            for f in dataclasses.fields(cls))
+    return specs
+
+
 def _from_json(cls: type, raw: Any, where: str) -> Any:
     if not isinstance(raw, Mapping):
         raise ProtocolError(f"{where}: expected an object")
-    hints = _hints(cls)
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in raw:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ProtocolError(f"{where}: missing field {f.name!r}")
+    for name, hint, required in _specs(cls):
+        if name not in raw:
+            if required:
+                raise ProtocolError(f"{where}: missing field {name!r}")
             continue
-        kwargs[f.name] = _convert(hints[f.name], raw[f.name], f"{where}.{f.name}")
+        kwargs[name] = _convert(hint, raw[name], f"{where}.{name}")
     return cls(**kwargs)
 
 
 def _convert(hint: Any, value: Any, where: str) -> Any:
-    origin = typing.get_origin(hint)
-    if hint is Any:
-        return value
-    if hint is bool:
-        if isinstance(value, bool):
+    # The plain types first: most fields are, and they need no typing introspection.
+    if hint is str:
+        if isinstance(value, str):
             return value
     elif hint is int:
         if isinstance(value, int) and not isinstance(value, bool) and -(2**53) <= value <= 2**53:
             return value
+    elif hint is bool:
+        if isinstance(value, bool):
+            return value
     elif hint is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
-    elif hint is str:
-        if isinstance(value, str):
-            return value
-    elif origin is Literal:
+    elif hint is Any:
+        return value
+    else:
+        return _convert_generic(hint, value, where)
+    raise ProtocolError(f"{where}: expected {_describe(hint)}")
+
+
+def _convert_generic(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
         if isinstance(value, str) and value in typing.get_args(hint):
             return value
     elif origin is tuple:

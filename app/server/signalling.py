@@ -75,6 +75,7 @@ class Signalling:
         ws = web.WebSocketResponse(max_msg_size=4 * self._limits.max_frame_bytes,
                                    heartbeat=None)
         await ws.prepare(request)
+        _read_size(request)
         conn = Connection(ws, request, self._limits, self._clock())
         self._connections.add(conn)
         try:
@@ -140,6 +141,8 @@ class Signalling:
         conn.throttled = False
         if conn.session_id is not None:
             self.rooms.touch(conn.session_id, now)
+            if isinstance(data, str) and self._heartbeat(conn, data, now):
+                return
         try:
             if isinstance(data, bytes):
                 data = _utf8(data)
@@ -160,6 +163,20 @@ class Signalling:
         except RoomError as exc:
             self._send(conn, Error(getattr(msg, "req", 0), exc.code, exc.message))
         self._reschedule()
+
+    def _heartbeat(self, conn: Connection, data: str, now: float) -> bool:
+        """Answer a seated member's heartbeat in the form clients send it, without the generic
+        parse and serialise: most frames are heartbeats. False if ``data`` is anything else
+        (the generic path then answers it, errors included)."""
+        match = _HEARTBEAT.fullmatch(data)
+        if match is None:
+            return False
+        req = int(match[1] or 0)
+        if not -_MAX_REQ <= req <= _MAX_REQ:
+            return False
+        # Exactly serialize(Ack(req, ms)): tests/server/test_fast_paths.py holds them equal.
+        conn.send(f'{{"type":"ack","req":{req},"server_time":{int(now * 1000)}}}')
+        return True
 
     def _dispatch(self, conn: Connection, msg: object, now: float) -> None:
         sid = conn.session_id
@@ -356,10 +373,29 @@ class Signalling:
         self._apply(self.rooms.close_app(app_id))
 
 
+# A heartbeat as serialize() writes it (and as clients send it): a JSON integer req (no leading
+# zeros) or none; any other spelling takes the generic path.
+_HEARTBEAT = re.compile(r'\{"type":"heartbeat"(?:,"req":(-?(?:0|[1-9][0-9]{0,15})))?\}')
+_MAX_REQ = 2**53
+
 # JSON may spell a lone UTF-16 surrogate ("\ud800"): Python decodes it into a str that cannot
 # be encoded back to UTF-8, so relaying it would break the receiver's socket writes. Valid pairs
 # (how ASCII-only encoders spell emoji) match too; those pass the exact check below.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _read_size(request: web.Request) -> None:
+    """Read the socket in 64 KiB pieces. asyncio's selector transport reads into a new
+    256 KiB bytes object each time, which glibc maps and unmaps per read (three system calls
+    and a page fault for every heartbeat); a 64 KiB one comes from the heap. Frames larger than
+    that take a few reads instead of one."""
+    transport = request.transport
+    if getattr(transport, "max_size", None) == _ASYNCIO_READ_SIZE:
+        transport.max_size = _READ_SIZE  # type: ignore[union-attr]
+
+
+_ASYNCIO_READ_SIZE = 256 * 1024
+_READ_SIZE = 64 * 1024
 
 
 def _utf8(data: bytes) -> str:

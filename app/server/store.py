@@ -132,6 +132,9 @@ class AppStore:
         self.path = path
         """The database file."""
         self.keys_created = False
+        # Apps by id as read here, so a join costs no query. Only this store
+        # writes the database while the server runs; update and delete refresh the entry.
+        self._apps: dict[str, AppInfo] = {}
 
     @classmethod
     def open(cls, data_dir: Path, *, clock: Callable[[], float] = time.time) -> AppStore:
@@ -203,11 +206,17 @@ class AppStore:
 
     def get_app(self, app_id: str) -> AppInfo | None:
         """The app with this id, or None."""
+        app = self._apps.get(app_id)
+        if app is not None:
+            return app
         with self._lock:
             row = self._conn.execute(
                 f"SELECT {_APP_COLUMNS} FROM apps WHERE app_id = ?", (app_id,)
             ).fetchone()
-        return _app(row) if row else None
+            if row is None:
+                return None
+            app = self._apps[app_id] = _app(row)
+        return app
 
     def list_apps(self) -> list[AppInfo]:
         """Every app, oldest first."""
@@ -235,12 +244,14 @@ class AppStore:
             row = conn.execute(
                 f"SELECT {_APP_COLUMNS} FROM apps WHERE app_id = ?", (app_id,)
             ).fetchone()
+            self._apps.pop(app_id, None)
         return _app(row) if row else None
 
     def delete_app(self, app_id: str) -> bool:
         """Delete the app; False if there was none with this id."""
         with self._transaction() as conn:
             cursor = conn.execute("DELETE FROM apps WHERE app_id = ?", (app_id,))
+            self._apps.pop(app_id, None)
             return cursor.rowcount > 0
 
     def ensure_default_app(self) -> AppInfo:
