@@ -1,0 +1,99 @@
+"""Fixtures for desktop app tests: a qasync loop bound to pytest-qt's QApplication, and
+windows that host or join on an in-process room server with synthetic media."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from app.ui.host import EmbeddedHost
+from app.ui.options import AppOptions
+from app.ui.window import MainWindow
+
+FAST_SERVER = {"empty_room_timeout": 1.0, "unjoined_room_timeout": 2.0,
+               "silent_user_timeout": 5.0, "heartbeat_interval": 1.0}
+
+
+@pytest.fixture(scope="session")
+def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    """One qasync event loop on pytest-qt's application for the session (pytest-qt alone
+    runs no coroutines; a second QEventLoop on the same application confuses both)."""
+    qapp.setQuitOnLastWindowClosed(False)  # else closing a test's windows stops the loop
+    event_loop = qasync.QEventLoop(qapp)
+    executor = concurrent.futures.ThreadPoolExecutor(16)
+    event_loop.set_default_executor(executor)
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    executor.shutdown(wait=False, cancel_futures=True)
+    event_loop.close()
+
+
+async def until(predicate: Callable[[], Any], within: float = 10.0, what: str = "") -> None:
+    """Wait until ``predicate()`` is true (checked as the loop runs), or fail after
+    ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what or predicate}")
+        await asyncio.sleep(0.02)
+
+
+class Windows:
+    """Creates shown windows using synthetic media, a 0.5 s kick grace and embedded servers
+    on free ports with short lifecycle durations, and runs a scenario with them.
+
+    :meth:`run` closes every window inside the same loop run as the scenario: between two
+    loop runs Qt still delivers socket events, whose asyncio callbacks then find no running
+    loop, so nothing may be left alive across runs.
+    """
+
+    def __init__(self, loop: qasync.QEventLoop, tmp_path: Path) -> None:
+        self._loop = loop
+        self._tmp_path = tmp_path
+        self.windows: list[MainWindow] = []
+
+    def new(self, name: str = "Ann", **fields: Any) -> MainWindow:
+        """A shown window whose person is called ``name``."""
+        options = AppOptions(synthetic_media=True, kick_grace=0.5, embedded_port=0,
+                             name=name, server_config=dict(FAST_SERVER), **fields)
+        host = EmbeddedHost(self._tmp_path / f"data-{len(self.windows)}", 0, **FAST_SERVER)
+        window = MainWindow(options, host)
+        window.resize(1000, 640)
+        window.show()
+        self.windows.append(window)
+        return window
+
+    def run(self, scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``scenario()``, then close every window (guests first), in one loop run."""
+        self._loop.run_until_complete(self._run(scenario))
+
+    async def _run(self, scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        try:
+            await asyncio.wait_for(scenario(), 60)
+        finally:
+            await self.close_all()
+
+    async def close_all(self) -> None:
+        """Close every window and wait until each has left its room and stopped."""
+        for window in reversed(self.windows):  # guests first, the hosts' servers last
+            started = time.monotonic()
+            window.close()
+            await asyncio.wait_for(window.wait_closed(), 20)
+            assert time.monotonic() - started < 5, "closing a window took over 5 s"
+
+
+@pytest.fixture
+def windows(loop: qasync.QEventLoop, tmp_path: Path) -> Iterator[Windows]:
+    """A :class:`Windows` for one test; its windows are deleted at teardown."""
+    made = Windows(loop, tmp_path)
+    yield made
+    for window in made.windows:
+        window.deleteLater()

@@ -1,0 +1,88 @@
+"""Regenerate ``docs/screenshot.png``: a real window with a call in progress.
+
+Run on a display (or a virtual one)::
+
+    xvfb-run -s "-screen 0 1280x800x24" .venv/bin/python -m tests.ui.screenshot docs/screenshot.png
+
+A host and a guest window join a room on the host's embedded server with synthetic media; once
+video flows both ways and a few chat lines went by, the host's window is captured from the
+screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from app.ui.host import EmbeddedHost
+from app.ui.options import AppOptions
+from app.ui.window import MainWindow
+
+
+async def _until(predicate: object, within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError("the call did not get going")
+        await asyncio.sleep(0.05)
+
+
+async def _capture(app: QApplication, target: Path, data: Path) -> None:
+    host = MainWindow(AppOptions(synthetic_media=True, embedded_port=0, name="Alice"),
+                      EmbeddedHost(data, 0))
+    guest = MainWindow(AppOptions(synthetic_media=True, name="Bob"), EmbeddedHost(data, 0))
+    host.resize(1280, 720)
+    host.move(0, 0)
+    guest.resize(900, 600)
+    guest.move(200, 100)
+    guest.show()
+    host.show()
+    try:
+        assert await host.host_room("Alice", "design review", False)
+        assert await guest.join_room("Bob", host.host.invite("design-review", "Bob"), "")
+        assert host.session is not None and guest.session is not None
+        guest_id = guest.session.client.user_id
+        await _until(lambda: (t := host.grid.tile(guest_id)) is not None and t.frames_shown > 30)
+        host.panel.chat.input.setText("Morning Bob! Ready for the review?")
+        host.panel.chat.input.returnPressed.emit()
+        await asyncio.sleep(0.3)  # let the chat line travel before the reply (cosmetic only)
+        guest.panel.chat.input.setText("Ready when you are.")
+        guest.panel.chat.input.returnPressed.emit()
+        await _until(lambda: len(host.panel.chat.lines) >= 2)
+        host.raise_()
+        host.activateWindow()
+        await asyncio.sleep(0.5)  # a few more frames, so the moving bars are mid-screen
+        screen = host.screen()
+        geometry = host.frameGeometry()
+        picture = screen.grabWindow(0, geometry.x(), geometry.y(), geometry.width(),
+                                    geometry.height())
+        picture.save(str(target))
+        print(f"saved {target} ({picture.width()}x{picture.height()})")
+    finally:
+        for window in (guest, host):
+            window.close()
+            await window.wait_closed()
+
+
+def main() -> int:
+    """Capture the screenshot into the path given as the first argument."""
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png")
+    app = QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(16))
+    with tempfile.TemporaryDirectory() as data, loop:
+        loop.run_until_complete(_capture(app, target, Path(data)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

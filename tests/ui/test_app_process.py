@@ -1,0 +1,49 @@
+"""The real ``python -m app`` process: starts, hosts a room, closes and exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.server import RoomServer, ServerConfig
+from app.ui.invite import format_invite
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_app_hosts_a_room_and_exits_zero(tmp_path: Path) -> None:
+    """With ROOMCALL_UI_SMOKE the app hosts a room on its embedded server, then closes its
+    window, leaves and exits with status 0."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ROOMCALL_UI_SMOKE": "1",
+           "ROOMCALL_UI_PORT": "0", "ROOMCALL_SYNTHETIC_MEDIA": "1", "ROOMCALL_NAME": "Smoke"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(tmp_path / "data"), "--lang", "en"],
+        env=env, capture_output=True, text=True, timeout=60,
+        cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "roomcall: hosting smoke-test at ws://127.0.0.1:" in result.stdout
+    assert (tmp_path / "data").is_dir()
+
+
+async def test_join_link_from_the_command_line(tmp_path: Path) -> None:
+    """``roomcall --join LINK`` joins the room of the link and still exits 0 when closed."""
+    server = RoomServer(ServerConfig(port=0, data_dir=tmp_path / "server"))
+    await server.start()
+    try:
+        link = format_invite("127.0.0.1", server.port, "standup",
+                             server.token("standup", "guest-1"))
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ROOMCALL_UI_SMOKE": "1",
+               "ROOMCALL_SYNTHETIC_MEDIA": "1", "ROOMCALL_NAME": "Guest"}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "app", "--join", link, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=REPO)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        await server.stop()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert "roomcall: joined standup at ws://127.0.0.1:" in out.decode()
+    assert "as guest-1" in out.decode()

@@ -1,0 +1,243 @@
+"""Widgets driven by bridge signals and small room views, with no server."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+import numpy as np
+from pytestqt.qtbot import QtBot
+
+from app.protocol.errors import ErrorCode
+from app.protocol.messages import TrackInfo
+from app.ui import i18n
+from app.ui.bridge import EVENTS, ClientBridge
+from app.ui.errors import describe_error
+from app.ui.frame_renderer import convert_for_display
+from app.ui.invite import parse_invite
+from app.ui.invite_dialog import InviteDialog
+from app.ui.join_form import JoinForm
+from app.ui.room_panel import RoomPanel
+from app.ui.video_grid import VideoGrid, best_columns
+from app.ui.video_tile import VideoTile
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    user_data: str = ""
+    permission: str = "user"
+    tracks: tuple[TrackInfo, ...] = ()
+
+
+@dataclass
+class RoomView:
+    """What the panel reads from the SDK, as plain values."""
+
+    user_id: str
+    permission: str
+    users: list[User] = field(default_factory=list)
+    connection_state: str = "CONNECTED"
+
+    @property
+    def remote_users(self) -> list[User]:
+        return list(self.users)
+
+    def get_remote_user(self, user_id: str) -> User | None:
+        return next((u for u in self.users if u.user_id == user_id), None)
+
+
+class Emitter:
+    """Records ``on`` registrations the way RTCClient takes them."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Callable[..., Any]] = {}
+
+    def on(self, name: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+        self.handlers[name] = handler
+        return handler
+
+
+def test_bridge_forwards_every_event_until_detached(qtbot: QtBot) -> None:
+    """Each SDK event reaches the signal of the same name; after detach none does."""
+    bridge = ClientBridge()
+    emitter = Emitter()
+    bridge.attach(emitter)
+    assert set(emitter.handlers) == set(EVENTS)
+    with qtbot.waitSignal(bridge.user_joined, timeout=1000) as joined:
+        emitter.handlers["user_joined"]("bob", "Bob")
+    assert joined.args == ["bob", "Bob"]
+    with qtbot.waitSignal(bridge.mute_state_changed, timeout=1000) as muted:
+        emitter.handlers["mute_state_changed"]("bob", "t1", True)
+    assert muted.args == ["bob", "t1", True]
+    bridge.detach()
+    with qtbot.assertNotEmitted(bridge.user_left):
+        emitter.handlers["user_left"]("bob")
+
+
+def test_panel_lists_members_and_only_host_can_kick(qtbot: QtBot) -> None:
+    """The list shows user_data and host badges; Kick is enabled only for the host, never
+    against another admin; clicking it asks to kick that member."""
+    panel = RoomPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_local_name("Alice")
+    view = RoomView("alice", "admin", [User("bob", "Bob"), User("cohost", "", "admin")])
+    panel.refresh_members(view)
+    assert panel.member_ids() == ["alice", "bob", "cohost"]
+    bob, cohost, me = (panel.member_row(u) for u in ("bob", "cohost", "alice"))
+    assert bob is not None and cohost is not None and me is not None
+    assert bob.name_label.text() == "Bob" and cohost.name_label.text() == "cohost"
+    assert me.badge.isVisibleTo(panel) and cohost.badge.isVisibleTo(panel)
+    assert not bob.badge.isVisibleTo(panel)
+    assert bob.kick_button.isEnabled() and not cohost.kick_button.isEnabled()
+    assert not me.kick_button.isVisibleTo(panel)
+    assert panel.invite_button.isVisibleTo(panel)
+    with qtbot.waitSignal(panel.kick_requested, timeout=1000) as kick:
+        bob.kick_button.click()
+    assert kick.args == ["bob"]
+
+    guest_view = RoomView("bob", "user", [User("alice", "Alice", "admin")])
+    panel.refresh_members(guest_view)
+    alice = panel.member_row("alice")
+    assert alice is not None and not alice.kick_button.isEnabled()
+    assert panel.member_row("cohost") is None
+    assert not panel.invite_button.isVisibleTo(panel)
+
+
+def test_panel_shows_reconnecting_state(qtbot: QtBot) -> None:
+    """RECONNECTING is visible at a glance and Leave stays available."""
+    panel = RoomPanel()
+    qtbot.addWidget(panel)
+    panel.show_state("RECONNECTING")
+    assert "reconnecting" in panel.state_label.text()
+    assert panel.leave_button.isEnabled()
+    panel.show_state("DISCONNECTED")
+    assert not panel.leave_button.isEnabled()
+
+
+def test_grid_layout_follows_members(qtbot: QtBot) -> None:
+    """Tiles come and go with members, local first, and the column count fits the window."""
+    assert best_columns(1, 800, 600) == 1
+    assert best_columns(3, 1200, 400) == 3
+    assert best_columns(4, 800, 600) == 2
+    assert best_columns(9, 900, 700) == 3
+    grid = VideoGrid()
+    qtbot.addWidget(grid)
+    grid.resize(1200, 450)
+    grid.show()
+    grid.add_tile("bob")
+    grid.add_tile("me", local=True)
+    grid.add_tile("cat")
+    assert [t.user_id for t in grid.tiles()] == ["me", "bob", "cat"]
+    assert grid.columns == 3
+    grid.resize(500, 900)
+    qtbot.waitUntil(lambda: grid.columns == 1, timeout=2000)
+    grid.remove_tile("bob")
+    assert [t.user_id for t in grid.tiles()] == ["me", "cat"]
+    grid.clear()
+    assert grid.tiles() == []
+
+
+def yuv_frame(colour: tuple[int, int, int]) -> av.VideoFrame:
+    rgb = np.zeros((480, 640, 3), np.uint8)
+    rgb[:] = colour
+    return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+
+
+def test_tile_shows_frames_and_placeholder(qtbot: QtBot) -> None:
+    """A tile paints the newest frame, scaled to fit, and its placeholder when video stops
+    or is muted; name, host badge and mute marks are kept."""
+    tile = VideoTile("bob")
+    qtbot.addWidget(tile)
+    tile.resize(400, 400)
+    tile.show()
+    tile.set_identity("Bob", True)
+    assert not tile.has_video
+    tile.show_frame(convert_for_display(yuv_frame((200, 30, 30)), *tile.box_size()))
+    image = tile.current_image()
+    assert image is not None and (image.width(), image.height()) == (400, 300)
+    red = image.pixelColor(200, 150)
+    assert red.red() > 150 and red.green() < 80
+    assert tile.grab().size().width() == 400  # paints without error
+    tile.set_muted(video=True, audio=True)
+    assert not tile.has_video and tile.video_muted and tile.audio_muted
+    assert tile.name == "Bob" and tile.host
+    tile.set_muted(video=False)
+    tile.show_frame(convert_for_display(yuv_frame((30, 200, 30)), *tile.box_size()))
+    assert tile.has_video
+    qtbot.waitUntil(lambda: not tile.has_video, timeout=4000)  # frames stopped: no frozen frame
+
+
+def test_join_form_emits_requests(qtbot: QtBot) -> None:
+    """Start room and Join carry what the person typed; errors and notices show."""
+    form = JoinForm()
+    qtbot.addWidget(form)
+    form.show()
+    form.name_edit.setText("Ann")
+    form.room_edit.setText("Team sync")
+    form.network_check.setChecked(True)
+    with qtbot.waitSignal(form.host_requested, timeout=1000) as host:
+        form.host_button.click()
+    assert host.args == ["Ann", "Team sync", True]
+    form.prefill("roomcall://10.0.0.2:7880/x?token=a", "")
+    with qtbot.waitSignal(form.join_requested, timeout=1000) as join:
+        form.join_button.click()
+    assert join.args == ["Ann", "roomcall://10.0.0.2:7880/x?token=a", ""]
+    form.show_error("bad")
+    form.show_notice("removed")
+    assert form.error.isVisible() and form.notice.isVisible()
+    form.show_error("")
+    assert not form.error.isVisible()
+
+
+def test_invite_dialog_makes_a_copyable_link(qtbot: QtBot) -> None:
+    """The dialog shows the link minted for the typed name and copies it."""
+    names: list[str] = []
+
+    def make_link(name: str) -> str:
+        names.append(name)
+        return "roomcall://127.0.0.1:7880/standup?token=AK%3As%3Ae30%3D"
+
+    dialog = InviteDialog(make_link, local_only=True)
+    qtbot.addWidget(dialog)
+    dialog.guest_edit.setText("Bob")
+    link = dialog.create_link()
+    assert names == ["Bob"] and dialog.link_edit.text() == link
+    assert parse_invite(link).token == "AK:s:e30="
+    dialog.copy_link()
+    assert dialog.local_note.isVisibleTo(dialog)
+
+
+def test_error_texts_tell_what_to_do() -> None:
+    """Codes become sentences a person can act on."""
+    assert "Ask the host for a new one" in describe_error(ErrorCode.TOKEN_EXPIRED)
+    assert "full" in describe_error(ErrorCode.ROOM_FULL)
+    assert "ws://h:1" in describe_error(ErrorCode.AUTH_FAILED, "ws://h:1")
+    assert "99999" in describe_error(99999)
+    assert "Traceback" not in describe_error(None)
+
+
+def test_language_switches_at_runtime(qtbot: QtBot) -> None:
+    """Installing Chinese retranslates live widgets; English comes back the same way."""
+    form = JoinForm()
+    qtbot.addWidget(form)
+    try:
+        assert i18n.install_language("zh_CN") == "zh_CN"
+        qtbot.waitUntil(lambda: form.join_button.text() == "加入", timeout=2000)
+        assert describe_error(ErrorCode.ROOM_FULL) == "房间已满，请在有人离开后再试。"
+    finally:
+        assert i18n.install_language("en") == "en"
+    qtbot.waitUntil(lambda: form.join_button.text() == "Join", timeout=2000)
+
+
+def test_every_text_is_translated() -> None:
+    """The Chinese catalogue has a finished translation for every source text."""
+    tree = ET.parse(i18n.resources_dir() / "i18n" / "roomcall_zh_CN.ts")
+    unfinished = [m.findtext("source") for m in tree.iter("message")
+                  if not (m.findtext("translation") or "").strip()
+                  or m.find("translation").get("type") == "unfinished"]  # type: ignore
+    assert unfinished == []
