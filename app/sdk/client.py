@@ -197,9 +197,10 @@ class RTCClient:
             log.exception("starting the session failed")
             await self._cleanup(*self._end(DisconnectReason.ERROR, ErrorCode.FATAL, str(exc)))
             raise JoinError(ErrorCode.FATAL, str(exc)) from exc
-        self._users, changes = users.reconcile({}, answer.members)
+        after, changes = users.reconcile({}, answer.members)
+        self._users = {}
         self._set_state(_S.CONNECTED)
-        self._apply(changes)
+        self._deliver(after, changes)
         self._release_held()
         self._check_link()
 
@@ -376,9 +377,10 @@ class RTCClient:
             self._handle_push(msg)
 
     def _handle_push(self, msg: ServerMessage) -> None:
-        changes = users.apply_push(self._users, msg)
+        after = dict(self._users)
+        changes = users.apply_push(after, msg)
         if changes is not None:
-            self._apply(changes)
+            self._deliver(after, changes)
         elif isinstance(msg, Message):
             self._events.emit("message_received", events.Message(
                 msg.message_id, msg.user_id, msg.content, msg.timestamp))
@@ -393,12 +395,23 @@ class RTCClient:
         else:
             log.debug("ignoring %s", msg.type)
 
-    def _apply(self, changes: list[Change]) -> None:
-        """Tell the media side, then the application, about each change, in order."""
+    def _deliver(self, after: dict[str, RemoteUser], changes: list[Change]) -> None:
+        """Move the remote users to ``after`` one change at a time, telling the media side,
+        then the application, about each: inside any handler, ``remote_users`` holds exactly
+        the users announced so far (a user in its ``user_joined``, not in its ``user_left``)."""
         for name, args in changes:
+            if self._state is _S.DISCONNECTED:
+                return  # the session ended meanwhile: nobody is left to list
+            user_id = args[0]
+            if name == "user_left":
+                self._users.pop(user_id, None)
+            elif user_id in after:
+                self._users[user_id] = after[user_id]
             if self._media is not None:
                 self._media.apply(name, args)
             self._events.emit(name, *args)
+        if self._state is not _S.DISCONNECTED:
+            self._users = after  # the same users, in the server's order
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -440,15 +453,14 @@ class RTCClient:
             await self._cleanup(*self._end(DisconnectReason.ERROR, ErrorCode.FATAL, str(exc)))
             return
         self._start_session(answer)
-        before = self._users
-        self._users, changes = users.reconcile(before, answer.members)
+        after, changes = users.reconcile(self._users, answer.members)
         self._reconnect_task = None
         self._set_state(_S.RECONNECTED)
         if self._media is not None:
-            for user_id in before.keys() & self._users.keys():
+            for user_id in self._users.keys() & after.keys():
                 # Negotiation sent while away was dropped: check each peer again.
                 self._media.user_joined(user_id)
-        self._apply(changes)
+        self._deliver(after, changes)
         self._release_held()
         self._check_link()
 

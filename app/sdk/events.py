@@ -26,7 +26,9 @@ event                         handler arguments
 ============================= ==================================================================
 
 After RECONNECTED, what changed while the client was away is announced with these same
-events, each change exactly once.
+events, each change exactly once. Inside any handler, ``client.remote_users`` holds exactly the
+users announced so far: a user is listed from its ``user_joined`` on and gone in its
+``user_left``.
 
 Handlers may be plain functions or coroutine functions (each call runs as its own task). A
 handler that raises is logged and never breaks the client or other handlers.

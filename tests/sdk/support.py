@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qiniu import QiniuMacAuth
 from qiniu.services.pili.rtc_server_manager import RtcServer
 
-from app.sdk import RTCClient
+from app.sdk import ConnectionState, RTCClient
 from app.sdk.events import EVENT_NAMES
 from app.server import RoomServer, ServerConfig
+from tests.qiniu_client import call, rtc_server
 
 HEARTBEAT = 0.1
 """Heartbeat interval in tests: a frozen link is noticed after three of them."""
@@ -75,12 +76,31 @@ class Recorder:
                                within)
 
 
-async def until(condition: Callable[[], bool], within: float = WAIT) -> None:
-    """Wait until ``condition()`` holds (for state that has no event, e.g. the server's)."""
-    async def poll() -> None:
-        while not condition():  # noqa: ASYNC110 (server-side state offers no event to await)
-            await asyncio.sleep(0.005)
-    await asyncio.wait_for(poll(), within)
+class MembershipCheck:
+    """Checks, at every event a client delivers, that its ``remote_users`` hold exactly the
+    users announced by ``user_joined`` and not yet by ``user_left`` (none once DISCONNECTED)."""
+
+    def __init__(self, client: RTCClient) -> None:
+        self.client = client
+        self.announced = {u.user_id for u in client.remote_users}
+        """Users announced so far (those present when the check began included)."""
+        self.mismatches: list[tuple[str, tuple[Any, ...], set[str], set[str]]] = []
+        """(event, arguments, remote_users, announced) wherever the two disagreed."""
+        self.checked = 0
+        for name in EVENT_NAMES:
+            client.on(name, functools.partial(self._check, name))  # type: ignore[arg-type]
+
+    def _check(self, name: str, *args: Any) -> None:
+        if name == "user_joined":
+            self.announced.add(args[0])
+        elif name == "user_left":
+            self.announced.discard(args[0])
+        elif name == "connection_state_changed" and args[0] is ConnectionState.DISCONNECTED:
+            self.announced.clear()
+        seen = {u.user_id for u in self.client.remote_users}
+        self.checked += 1
+        if seen != self.announced:
+            self.mismatches.append((name, args, seen, set(self.announced)))
 
 
 class Proxy:
@@ -168,16 +188,13 @@ def server_users(server: RoomServer, room: str = "room_1") -> set[str]:
 
 def rtc_api(server: RoomServer) -> tuple[RtcServer, str]:
     """Qiniu's official management client pointed at ``server``, and the default app id."""
-    access_key, secret_key = server.keys
-    api = RtcServer(QiniuMacAuth(access_key, secret_key))
-    api.host = server.http_url
-    return api, server.store.ensure_default_app().app_id
+    return rtc_server(server), server.store.ensure_default_app().app_id
 
 
 async def api_users(server: RoomServer, room: str = "room_1") -> set[str]:
     """User ids in ``room`` according to the management API, through Qiniu's SDK."""
     api, app_id = rtc_api(server)
-    ret, info = await asyncio.to_thread(api.list_user, app_id, room)
+    ret, info = await call(api.list_user, app_id, room)
     if info.status_code != 200:
         return set()
     return {u["userId"] for u in ret["users"]}

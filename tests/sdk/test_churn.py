@@ -7,8 +7,9 @@ import random
 
 from app.sdk import ConnectionState, RTCClient
 from app.server import RoomServer
+from tests.waiting import until
 
-from .support import Recorder, until
+from .support import Recorder
 
 CLIENTS = 50
 ROUNDS = 3

@@ -12,8 +12,17 @@ from app.protocol.errors import ErrorCode
 from app.protocol.messages import MAX_MESSAGE_CONTENT_BYTES
 from app.sdk import ConnectionState, Message, RTCClient, RTCError
 from app.server import RoomServer
+from tests.waiting import until
 
-from .support import ClientFactory, JoinedClient, api_users, client_view, server_users, until
+from .support import (
+    ClientFactory,
+    JoinedClient,
+    MembershipCheck,
+    Recorder,
+    api_users,
+    client_view,
+    server_users,
+)
 
 Join = Callable[..., Awaitable[JoinedClient]]
 
@@ -51,6 +60,28 @@ async def test_members_see_each_other_join_and_leave(server: RoomServer, joined:
     assert alice.get_remote_user("bob") is None
     assert rec_a.named("user_left") == [("bob",)]
     assert rec_b.named("user_left") == []
+
+
+async def test_remote_users_match_the_events_at_every_step(server: RoomServer,
+                                                           joined: Join,
+                                                           make_client: ClientFactory) -> None:
+    """Inside every event handler, remote_users lists exactly the users whose user_joined has
+    been delivered and whose user_left has not: on joining a room with members, as members
+    come and go, and when a member is replaced by a newer join of the same user."""
+    await joined("alice")
+    await joined("bob", user_data="first")
+    carol = make_client()
+    rec_c = Recorder(carol)
+    check = MembershipCheck(carol)
+    await carol.join(server.token("room_1", "carol"))
+    await joined("dave")
+    await rec_c.wait("user_joined", lambda u, d: u == "dave")
+    await joined("bob", user_data="second")  # replaces the first bob: user_left, user_joined
+    await rec_c.wait("user_joined", lambda u, d: d == "second")
+    await carol.leave()
+    assert rec_c.named("user_left") == [("bob",)]
+    assert check.checked >= 8
+    assert check.mismatches == []
 
 
 async def test_remote_user_carries_data_and_permission(joined: Join) -> None:

@@ -82,6 +82,22 @@ async def test_join_while_connected_is_refused_with_21002(server: RoomServer,
     assert server_users(server) == {"alice"}
 
 
+async def test_join_while_connecting_is_refused_with_21002(server: RoomServer,
+                                                           make_client: ClientFactory) -> None:
+    """A join() while the first one is still CONNECTING raises 21002; the first one succeeds."""
+    client = make_client()
+    rec = Recorder(client)
+    first = asyncio.create_task(client.join(server.token("room_1", "alice")))
+    await rec.wait_state("CONNECTING")
+    with pytest.raises(JoinError) as caught:
+        await client.join(server.token("room_1", "alice"))
+    assert caught.value.code == ErrorCode.INVALID_STATE
+    await asyncio.wait_for(first, 5.0)
+    assert client.connection_state is ConnectionState.CONNECTED
+    assert rec.states() == ["CONNECTING", "CONNECTED"]
+    assert server_users(server) == {"alice"}
+
+
 async def _refused(client: RTCClient, token: str) -> tuple[JoinError, Recorder]:
     rec = Recorder(client)
     with pytest.raises(JoinError) as caught:

@@ -25,8 +25,9 @@ from app.media.synthetic import (
 )
 from app.sdk import RemoteTrack, RTCClient
 from app.server import RoomServer
+from tests.waiting import until
 
-from .support import WINDOW, Proxy, Recorder, until
+from .support import WINDOW, Proxy, Recorder
 
 TONES = {"alice": 440.0, "bob": 660.0, "carol": 880.0}
 FRAME_WAIT = 10.0

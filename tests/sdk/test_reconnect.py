@@ -7,22 +7,25 @@ import itertools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
+
 from app.protocol.errors import DisconnectReason, ErrorCode
-from app.sdk import ConnectionState, RTCClient
+from app.sdk import ConnectionState, JoinError, RTCClient
 from app.sdk.reconnection import GAVE_UP_MESSAGE
 from app.server import RoomServer
+from tests.waiting import until
 
 from .support import (
     WINDOW,
     ClientFactory,
     JoinedClient,
+    MembershipCheck,
     Proxy,
     Recorder,
     api_users,
     client_view,
     fast_config,
     server_users,
-    until,
 )
 
 Join = Callable[..., Awaitable[JoinedClient]]
@@ -59,6 +62,28 @@ async def test_cut_socket_reconnects(server: RoomServer, proxy: Proxy, joined: J
     await rec_a.wait("message_received", lambda m: m.content == "back")
 
 
+async def test_join_while_reconnecting_or_reconnected_is_refused_with_21002(
+        server: RoomServer, proxy: Proxy, make_client: ClientFactory) -> None:
+    """join() in RECONNECTING and in RECONNECTED raises 21002 and disturbs neither the
+    retries nor the resumed session."""
+    bob, rec_b = await join_via(proxy, server, make_client, "bob")
+    proxy.refuse = True
+    proxy.cut()
+    await rec_b.wait_state("RECONNECTING")
+    with pytest.raises(JoinError) as caught:
+        await bob.join(server.token("room_1", "bob"))
+    assert caught.value.code == ErrorCode.INVALID_STATE
+    assert bob.connection_state is ConnectionState.RECONNECTING
+    proxy.refuse = False
+    await rec_b.wait_state("RECONNECTED")
+    with pytest.raises(JoinError) as caught:
+        await bob.join(server.token("room_1", "bob"))
+    assert caught.value.code == ErrorCode.INVALID_STATE
+    assert bob.connection_state is ConnectionState.RECONNECTED
+    assert rec_b.states() == ["CONNECTING", "CONNECTED", "RECONNECTING", "RECONNECTED"]
+    assert server_users(server) == {"bob"}
+
+
 async def test_frozen_network_is_noticed_by_heartbeats(server: RoomServer, proxy: Proxy,
                                                        make_client: ClientFactory) -> None:
     """When the server stops answering, missed heartbeats move the client to RECONNECTING and
@@ -92,6 +117,7 @@ async def test_changes_while_away_are_reconciled_once(server: RoomServer, proxy:
     _, rec_a = await joined("alice")
     bob, _ = await joined("bob")
     carol, rec_c = await join_via(proxy, server, make_client, "carol")
+    check = MembershipCheck(carol)
     proxy.refuse = True
     proxy.cut()
     await rec_c.wait_state("RECONNECTING")
@@ -105,6 +131,7 @@ async def test_changes_while_away_are_reconciled_once(server: RoomServer, proxy:
     assert rec_c.named("user_joined") == [("alice", ""), ("bob", ""), ("dave", "Dave")]
     assert [u.user_id for u in carol.remote_users] == ["alice", "dave"]
     assert client_view(carol) == await api_users(server) == {"alice", "carol", "dave"}
+    assert check.mismatches == []
 
 
 async def test_away_longer_than_the_window_fails_with_21003(server: RoomServer, proxy: Proxy,

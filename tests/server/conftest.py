@@ -12,7 +12,7 @@ import pytest
 from app.server.config import Limits, ServerConfig
 from app.server.server import RoomServer
 
-from .signal_client import SignalClient
+from .signal_client import SignalClient, joined_client
 
 MakeServer = Callable[..., Awaitable[RoomServer]]
 
@@ -50,3 +50,17 @@ async def clients() -> AsyncIterator[list[SignalClient]]:
     yield opened
     for client in opened:
         await client.close()
+
+
+JoinMember = Callable[[RoomServer, str], Awaitable[SignalClient]]
+
+
+@pytest.fixture
+def join_member(clients: list[SignalClient]) -> JoinMember:
+    """``await join_member(server, token)``: a plain signalling client that has joined with
+    ``token`` (the test fails on any other answer); closed after the test."""
+    async def join(server: RoomServer, token: str) -> SignalClient:
+        client = await joined_client(server.url, token)
+        clients.append(client)
+        return client
+    return join

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import aiohttp
@@ -145,16 +144,6 @@ class SignalClient:
         finally:
             self.close_code = self.ws.close_code
             self.closed.set()
-
-
-async def eventually(condition: Callable[[], bool], within: float = TIMEOUT) -> None:
-    """Wait until ``condition()`` holds, checking every 10 ms, for at most ``within`` s (for
-    server state no client can observe, such as a room closing)."""
-    for _ in range(int(within / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"condition not met within {within} s")
 
 
 async def joined_client(base_url: str, token: str, user_data: str = "") -> SignalClient:

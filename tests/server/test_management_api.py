@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,41 +16,13 @@ from hypothesis import strategies as st
 
 from app.protocol.errors import ErrorCode
 from app.protocol.mac import DATE_HEADER, format_date, sign_request
-from app.protocol.messages import SIGNAL_PATH, Closed, Error, Join, Joined, parse, serialize
-from app.server import RoomServer, ServerConfig
+from app.protocol.messages import Closed, Error, Join
+from app.server import RoomServer
 from app.server.management import MAX_BODY_BYTES, ApiError, app_fields
 from app.server.store import AppStore
 
-
-class Member:
-    """A room member over a plain WebSocket speaking the signalling protocol."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, joined: Joined) -> None:
-        self.ws = ws
-        self.joined = joined
-
-    @classmethod
-    async def join(cls, session: aiohttp.ClientSession, server: RoomServer, token: str
-                   ) -> Member:
-        """Connect and join with ``token``; fails the test unless the answer is Joined."""
-        ws = await session.ws_connect(server.url + SIGNAL_PATH)
-        await ws.send_str(serialize(Join(req=1, token=token)))
-        answer = await cls._next(ws)
-        assert isinstance(answer, Joined), answer
-        return cls(ws, answer)
-
-    async def closed(self) -> Closed:
-        """The server's Closed message, skipping whatever comes before it."""
-        while True:
-            msg = await self._next(self.ws)
-            if isinstance(msg, Closed):
-                return msg
-
-    @staticmethod
-    async def _next(ws: aiohttp.ClientWebSocketResponse) -> Any:
-        frame = await asyncio.wait_for(ws.receive(), timeout=5)
-        assert frame.type == aiohttp.WSMsgType.TEXT, frame
-        return parse(frame.data)
+from .conftest import JoinMember
+from .signal_client import SignalClient
 
 
 @dataclass
@@ -115,11 +85,8 @@ class Api:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[RoomServer]:
-    server = RoomServer(ServerConfig(port=0, data_dir=tmp_path / "data"))
-    await server.start()
-    yield server
-    await server.stop()
+async def server(room_server: RoomServer) -> RoomServer:
+    return room_server
 
 
 @pytest.fixture
@@ -294,7 +261,7 @@ async def test_oversized_body_gets_413(api: Api) -> None:
 
 
 async def test_get_list_update_delete_app(api: Api, server: RoomServer,
-                                          session: aiohttp.ClientSession) -> None:
+                                          join_member: JoinMember) -> None:
     """The app routes read, list, change and delete apps; unknown ids get 404."""
     assert server.default_app is not None
     first = await new_app(api, title="one")
@@ -313,10 +280,10 @@ async def test_get_list_update_delete_app(api: Api, server: RoomServer,
     assert bad.status == 400
     assert (await api.call("GET", f"/v3/apps/{first}")).body["maxUsers"] == 9
 
-    member = await Member.join(session, server, server.token("room-a", "alice", app_id=first))
+    member = await join_member(server, server.token("room-a", "alice", app_id=first))
     deleted = await api.call("DELETE", f"/v3/apps/{first}")
     assert (deleted.status, deleted.body) == (200, {})
-    closed = await member.closed()
+    closed = await member.wait_for(Closed)
     assert (closed.reason, closed.code) == ("ROOM_CLOSED", ErrorCode.ROOM_CLOSED)
     for method, path in [("GET", f"/v3/apps/{first}"), ("DELETE", f"/v3/apps/{first}"),
                          ("POST", f"/v3/apps/{first}")]:
@@ -327,20 +294,20 @@ async def test_get_list_update_delete_app(api: Api, server: RoomServer,
 
 
 async def test_update_applies_to_rooms_created_afterwards(
-        api: Api, server: RoomServer, session: aiohttp.ClientSession) -> None:
+        api: Api, server: RoomServer, join_member: JoinMember,
+        clients: list[SignalClient]) -> None:
     """A room opened before maxUsers changes keeps its settings; a new room gets the new ones."""
     app_id = await new_app(api)
-    await Member.join(session, server, server.token("before", "alice", app_id=app_id))
+    await join_member(server, server.token("before", "alice", app_id=app_id))
     reply = await api.call("POST", f"/v3/apps/{app_id}", form={"maxUsers": "1"})
     assert reply.body["maxUsers"] == 1
-    await Member.join(session, server, server.token("before", "bob", app_id=app_id))
+    await join_member(server, server.token("before", "bob", app_id=app_id))
 
-    await Member.join(session, server, server.token("after", "alice", app_id=app_id))
-    ws = await session.ws_connect(server.url + SIGNAL_PATH)
-    await ws.send_str(serialize(Join(req=7, token=server.token("after", "bob", app_id=app_id))))
-    refused = parse((await asyncio.wait_for(ws.receive(), timeout=5)).data)
-    assert isinstance(refused, Error) and refused.code == ErrorCode.ROOM_FULL
-    await ws.close()
+    await join_member(server, server.token("after", "alice", app_id=app_id))
+    bob = await SignalClient.connect(server.url)
+    clients.append(bob)
+    await bob.send(Join(req=7, token=server.token("after", "bob", app_id=app_id)))
+    await bob.expect(Error, req=7, code=ErrorCode.ROOM_FULL)
 
 
 # --- rooms ---------------------------------------------------------------------------------
@@ -424,18 +391,18 @@ async def test_active_rooms_prefix_and_paging(api: Api) -> None:
 
 
 async def test_list_users_and_kick(api: Api, server: RoomServer,
-                                   session: aiohttp.ClientSession) -> None:
+                                   join_member: JoinMember) -> None:
     """Members are listed in Qiniu's shape; a kick removes one (KICKED_OUT); an absent user
     is 615."""
     app_id = await new_app(api)
-    await Member.join(session, server, server.token("room1", "alice", app_id=app_id))
-    bob = await Member.join(session, server, server.token("room1", "bob", app_id=app_id))
+    await join_member(server, server.token("room1", "alice", app_id=app_id))
+    bob = await join_member(server, server.token("room1", "bob", app_id=app_id))
     users = await api.call("GET", f"/v3/apps/{app_id}/rooms/room1/users")
     assert users.body == {"users": [{"userId": "alice"}, {"userId": "bob"}]}
 
     kicked = await api.call("DELETE", f"/v3/apps/{app_id}/rooms/room1/users/bob")
     assert (kicked.status, kicked.body) == (200, {})
-    closed = await bob.closed()
+    closed = await bob.wait_for(Closed)
     assert (closed.reason, closed.code) == ("KICKED_OUT", ErrorCode.KICKED_OUT)
     users = await api.call("GET", f"/v3/apps/{app_id}/rooms/room1/users")
     assert users.body == {"users": [{"userId": "alice"}]}
@@ -444,15 +411,15 @@ async def test_list_users_and_kick(api: Api, server: RoomServer,
 
 
 async def test_close_room_closes_members(api: Api, server: RoomServer,
-                                         session: aiohttp.ClientSession) -> None:
+                                         join_member: JoinMember) -> None:
     """Closing a room with members gives each of them ROOM_CLOSED and ends the room."""
     app_id = await new_app(api)
-    members = [await Member.join(session, server, server.token("room2", user, app_id=app_id))
+    members = [await join_member(server, server.token("room2", user, app_id=app_id))
                for user in ("alice", "bob")]
     reply = await api.call("DELETE", f"/v3/apps/{app_id}/rooms/room2")
     assert (reply.status, reply.body) == (200, {})
     for member in members:
-        closed = await member.closed()
+        closed = await member.wait_for(Closed)
         assert (closed.reason, closed.code) == ("ROOM_CLOSED", ErrorCode.ROOM_CLOSED)
     users = await api.call("GET", f"/v3/apps/{app_id}/rooms/room2/users")
     assert users.status == 615

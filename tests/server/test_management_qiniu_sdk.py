@@ -3,53 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 import pytest
-from qiniu import QiniuMacAuth, http
-from qiniu.services.pili.rtc_server_manager import RtcServer
+from qiniu import http
 
 from app.protocol.errors import ErrorCode
-from app.protocol.messages import SIGNAL_PATH, Closed, Join, Joined, parse, serialize
-from app.server import RoomServer, ServerConfig
+from app.protocol.messages import Closed
+from app.server import RoomServer
+from tests.qiniu_client import call, rtc_server
+from tests.waiting import until
+
+from .conftest import JoinMember, MakeServer
 
 UNJOINED_TIMEOUT = 0.3
 """Seconds an API-created room waits for a member in these tests (Qiniu's default is 30)."""
-
-
-class Member:
-    """A room member over a plain WebSocket speaking the signalling protocol."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-
-    @classmethod
-    async def join(cls, session: aiohttp.ClientSession, server: RoomServer, token: str
-                   ) -> Member:
-        """Connect and join with ``token``; fails the test unless the answer is Joined."""
-        ws = await session.ws_connect(server.url + SIGNAL_PATH)
-        await ws.send_str(serialize(Join(req=1, token=token)))
-        member = cls(ws)
-        answer = await member.next()
-        assert isinstance(answer, Joined), answer
-        return member
-
-    async def next(self) -> Any:
-        """The next message from the server."""
-        frame = await asyncio.wait_for(self.ws.receive(), timeout=5)
-        assert frame.type == aiohttp.WSMsgType.TEXT, frame
-        return parse(frame.data)
-
-    async def closed(self) -> Closed:
-        """The server's Closed message, skipping whatever comes before it."""
-        while True:
-            msg = await self.next()
-            if isinstance(msg, Closed):
-                return msg
 
 
 class Sdk:
@@ -57,51 +26,25 @@ class Sdk:
 
     def __init__(self, server: RoomServer, secret: str | None = None, *,
                  dated: bool = True) -> None:
-        ak, sk = server.store.keys()
-        self.auth = QiniuMacAuth(ak, secret or sk, disable_qiniu_timestamp_signature=not dated)
-        self.rtc = RtcServer(self.auth)
-        self.rtc.host = server.http_url
+        self.rtc = rtc_server(server, secret=secret, dated=dated)
 
     async def __call__(self, method: str, *args: Any) -> tuple[Any, Any]:
         """``(ret, info)`` of ``RtcServer.<method>(*args)``."""
-        result: tuple[Any, Any] = await asyncio.to_thread(getattr(self.rtc, method), *args)
-        return result
+        return await call(getattr(self.rtc, method), *args)
 
     async def raw(self, method: str, path: str) -> tuple[Any, Any]:
         """A call the SDK has no method for (our create / close room), signed by the SDK."""
         url = self.rtc.host + path
         if method == "POST":
-            call: Callable[..., tuple[Any, Any]] = http._post_with_qiniu_mac
+            signed: Callable[..., tuple[Any, Any]] = http._post_with_qiniu_mac
         else:
-            call = http._delete_with_qiniu_mac
-        return await asyncio.to_thread(call, url, None, self.auth)
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
-    """Poll ``check`` until it is true; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
-
-
-def make_server(data_dir: Path) -> RoomServer:
-    return RoomServer(ServerConfig(port=0, data_dir=data_dir,
-                                   unjoined_room_timeout=UNJOINED_TIMEOUT))
+            signed = http._delete_with_qiniu_mac
+        return await asyncio.to_thread(signed, url, None, self.rtc.auth)
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[RoomServer]:
-    server = make_server(tmp_path / "data")
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
+async def server(make_server: MakeServer) -> RoomServer:
+    return await make_server(unjoined_room_timeout=UNJOINED_TIMEOUT)
 
 
 @pytest.fixture
@@ -157,11 +100,11 @@ async def test_sdk_without_date_header_is_accepted(server: RoomServer) -> None:
 
 
 async def test_sdk_list_user_and_kick_user(sdk: Sdk, server: RoomServer,
-                                           session: aiohttp.ClientSession) -> None:
+                                           join_member: JoinMember) -> None:
     """list_user shows the members; kick_user removes one, who gets KICKED_OUT (10006)."""
     app_id = default_app_id(server)
-    await Member.join(session, server, server.token("sdk_room", "alice"))
-    bob = await Member.join(session, server, server.token("sdk_room", "bob"))
+    await join_member(server, server.token("sdk_room", "alice"))
+    bob = await join_member(server, server.token("sdk_room", "bob"))
 
     ret, info = await sdk("list_user", app_id, "sdk_room")
     assert info.status_code == 200
@@ -169,7 +112,7 @@ async def test_sdk_list_user_and_kick_user(sdk: Sdk, server: RoomServer,
 
     ret, info = await sdk("kick_user", app_id, "sdk_room", "bob")
     assert info.status_code == 200
-    closed = await bob.closed()
+    closed = await bob.wait_for(Closed)
     assert (closed.reason, closed.code) == ("KICKED_OUT", ErrorCode.KICKED_OUT)
     ret, info = await sdk("list_user", app_id, "sdk_room")
     assert ret == {"users": [{"userId": "alice"}]}
@@ -183,11 +126,11 @@ async def test_sdk_list_user_and_kick_user(sdk: Sdk, server: RoomServer,
 
 
 async def test_sdk_list_active_rooms_with_prefix(sdk: Sdk, server: RoomServer,
-                                                 session: aiohttp.ClientSession) -> None:
+                                                 join_member: JoinMember) -> None:
     """list_active_rooms lists the app's active rooms, filtered by the prefix."""
     app_id = default_app_id(server)
     for room in ("lobby-1", "lobby-2", "other-1"):
-        await Member.join(session, server, server.token(room, "alice"))
+        await join_member(server, server.token(room, "alice"))
     ret, info = await sdk("list_active_rooms", app_id, "lobby")
     assert info.status_code == 200
     assert ret == {"end": True, "offset": 2, "rooms": ["lobby-1", "lobby-2"]}
@@ -207,41 +150,34 @@ async def test_created_room_closes_when_nobody_joins(sdk: Sdk, server: RoomServe
         ret, _ = await sdk("list_active_rooms", app_id)
         return bool(ret["rooms"] == [])
 
-    await wait_until(gone)
+    await until(gone)
 
 
 async def test_created_room_can_be_joined_and_closed(sdk: Sdk, server: RoomServer,
-                                                    session: aiohttp.ClientSession) -> None:
+                                                    join_member: JoinMember) -> None:
     """A created room can be joined; closing it gives the member ROOM_CLOSED (10005), and
     closing it again answers 615."""
     app_id = default_app_id(server)
     await sdk.raw("POST", f"/v3/apps/{app_id}/rooms/meeting")
-    member = await Member.join(session, server, server.token("meeting", "alice"))
+    member = await join_member(server, server.token("meeting", "alice"))
     ret, info = await sdk.raw("DELETE", f"/v3/apps/{app_id}/rooms/meeting")
     assert (info.status_code, ret) == (200, {})
-    closed = await member.closed()
+    closed = await member.wait_for(Closed)
     assert (closed.reason, closed.code) == ("ROOM_CLOSED", ErrorCode.ROOM_CLOSED)
     _, info = await sdk.raw("DELETE", f"/v3/apps/{app_id}/rooms/meeting")
     assert info.status_code == 615
 
 
-async def test_apps_and_keys_survive_a_restart(tmp_path: Path) -> None:
+async def test_apps_and_keys_survive_a_restart(make_server: MakeServer) -> None:
     """Apps created through the SDK are there after a restart on the same data folder, and
     the same keys still sign for them."""
-    first = make_server(tmp_path / "data")
-    await first.start()
-    try:
-        ret, info = await Sdk(first)("create_app", {"title": "durable", "maxUsers": 3})
-        assert info.status_code == 200
-        keys = first.store.keys()
-    finally:
-        await first.stop()
+    first = await make_server()
+    ret, info = await Sdk(first)("create_app", {"title": "durable", "maxUsers": 3})
+    assert info.status_code == 200
+    keys = first.store.keys()
+    await first.stop()
 
-    second = make_server(tmp_path / "data")
-    await second.start()
-    try:
-        assert second.store.keys() == keys
-        got, info = await Sdk(second)("get_app", ret["appId"])
-        assert info.status_code == 200 and got == ret
-    finally:
-        await second.stop()
+    second = await make_server()
+    assert second.store.keys() == keys
+    got, info = await Sdk(second)("get_app", ret["appId"])
+    assert info.status_code == 200 and got == ret

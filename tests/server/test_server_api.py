@@ -11,17 +11,13 @@ from qiniu import QiniuMacAuth
 from qiniu.services.pili.rtc_server_manager import RtcServer, get_room_token
 
 from app.protocol.errors import ErrorCode
-from app.protocol.messages import Closed, UserJoined, UserLeft
+from app.protocol.messages import Closed, Error, Join, UserJoined, UserLeft
 from app.server.server import RoomServer
+from tests.qiniu_client import call, rtc_server
+from tests.waiting import until
 
 from .conftest import MakeServer
-from .signal_client import SignalClient, eventually, joined_client
-
-
-def _sdk(server: RoomServer) -> RtcServer:
-    sdk = RtcServer(QiniuMacAuth(*server.keys))
-    sdk.host = server.http_url
-    return sdk
+from .signal_client import SignalClient, joined_client
 
 
 def _qiniu_token(server: RoomServer, room: str, user: str, permission: str = "user") -> str:
@@ -33,7 +29,7 @@ def _qiniu_token(server: RoomServer, room: str, user: str, permission: str = "us
 
 async def _call(fn: Any, *args: Any) -> tuple[Any, int]:
     """Run a blocking SDK call off the event loop; (body, HTTP status)."""
-    body, info = await asyncio.to_thread(fn, *args)
+    body, info = await call(fn, *args)
     return body, info.status_code
 
 
@@ -46,7 +42,7 @@ async def test_sdk_tokens_join_and_sdk_kicks(room_server: RoomServer,
     bob = await joined_client(room_server.url, _qiniu_token(room_server, "room1", "bob"))
     clients.extend([alice, bob])
     await alice.expect(UserJoined)
-    sdk = _sdk(room_server)
+    sdk = rtc_server(room_server)
     body, status = await _call(sdk.list_user, app_id, "room1")
     assert status == 200 and [u["userId"] for u in body["users"]] == ["alice", "bob"]
     body, status = await _call(sdk.list_active_rooms, app_id)
@@ -65,7 +61,7 @@ async def test_api_close_room_and_delete_app(room_server: RoomServer,
                                              clients: list[SignalClient]) -> None:
     """Closing a room through the API sends every member ROOM_CLOSED; deleting the app too."""
     app = room_server.store.create_app(title="doomed")
-    sdk = _sdk(room_server)
+    sdk = rtc_server(room_server)
     members = [await joined_client(room_server.url, room_server.token("room1", user))
                for user in ("alice", "bob")]
     other = await joined_client(room_server.url,
@@ -94,4 +90,32 @@ async def test_api_created_room_closes_unjoined(make_server: MakeServer) -> None
                                       QiniuMacAuth(*server.keys))
     assert info.status_code == 200
     assert server.rooms.active_rooms(app_id) == ["lobby"]
-    await eventually(lambda: server.rooms.active_rooms(app_id) == [])
+    await until(lambda: server.rooms.active_rooms(app_id) == [])
+
+
+async def test_configured_keys_replace_the_stored_ones(make_server: MakeServer,
+                                                       clients: list[SignalClient]) -> None:
+    """Keys from the configuration (``ROOMCALL_ACCESS_KEY`` / ``ROOMCALL_SECRET_KEY``) sign
+    tokens and management calls; the data folder's keys no longer do, and none are announced
+    as newly created."""
+    server = await make_server(access_key="CONFIG_AK", secret_key="CONFIG_SK")
+    assert server.keys == ("CONFIG_AK", "CONFIG_SK")
+    assert not server.keys_created
+    app_id = server.default_app.app_id  # type: ignore[union-attr]
+    alice = await joined_client(server.url, _qiniu_token(server, "room1", "alice"))
+    clients.append(alice)
+    body, status = await _call(rtc_server(server).list_user, app_id, "room1")
+    assert status == 200 and body == {"users": [{"userId": "alice"}]}
+
+    stored_ak, stored_sk = server.store.keys()
+    assert stored_ak != "CONFIG_AK"
+    stale = RtcServer(QiniuMacAuth(stored_ak, stored_sk))
+    stale.host = server.http_url
+    _, status = await _call(stale.list_user, app_id, "room1")
+    assert status == 401
+    access = {"appId": app_id, "roomName": "room1", "userId": "bob", "expireAt": 4102444800,
+              "permission": "user"}
+    bob = await SignalClient.connect(server.url)
+    clients.append(bob)
+    await bob.send(Join(req=1, token=str(get_room_token(stored_ak, stored_sk, access))))
+    await bob.expect(Error, req=1, code=ErrorCode.TOKEN_ERROR)

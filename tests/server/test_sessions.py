@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from app.protocol.errors import ErrorCode
@@ -24,9 +25,10 @@ from app.protocol.messages import (
 from app.server.config import ServerConfig
 from app.server.rooms import REPLACED_MESSAGE
 from app.server.server import RoomServer
+from tests.waiting import until
 
 from .conftest import MakeServer
-from .signal_client import SignalClient, eventually, joined_client
+from .signal_client import SignalClient, joined_client
 
 
 async def _refused(server: RoomServer, token: str, clients: list[SignalClient]) -> Error:
@@ -170,7 +172,7 @@ async def test_empty_room_closes(make_server: MakeServer, clients: list[SignalCl
     await alice.wait_for(Ack, req=2)
     await alice.wait_closed()
     assert server.rooms.active_rooms(app_id) == ["room1"]
-    await eventually(lambda: server.rooms.active_rooms(app_id) == [])
+    await until(lambda: server.rooms.active_rooms(app_id) == [])
 
 
 async def test_bad_tokens_refused(room_server: RoomServer, clients: list[SignalClient]) -> None:
@@ -228,7 +230,10 @@ async def test_stop_with_members_connected(make_server: MakeServer,
     await asyncio.wait_for(server.stop(), 5.0)
     for member in members:
         await member.wait_closed()
+        assert member.ws.closed
     await server.stop()
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await SignalClient.connect(server.url)
 
 
 async def test_port_in_use_fails_cleanly(make_server: MakeServer, tmp_path: Path) -> None:
