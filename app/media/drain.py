@@ -16,17 +16,34 @@ import collections
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import av
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
 
-__all__ = ["Frame", "FrameCallback", "TrackDrain"]
+__all__ = ["Frame", "FrameCallback", "FrameSource", "TrackDrain"]
 
 logger = logging.getLogger(__name__)
 
 Frame: TypeAlias = av.VideoFrame | av.AudioFrame
 FrameCallback: TypeAlias = Callable[[Frame], None]
+
+
+class FrameSource(Protocol):
+    """What a drain reads: an aiortc ``MediaStreamTrack``, the SDK's ``RemoteTrack``, or
+    anything else with a ``kind`` and an awaitable ``recv()`` that raises aiortc's
+    ``MediaStreamError`` once it has ended. An ``id`` (aiortc's) or ``track_id`` (the SDK's),
+    if present, names the drain in logs."""
+
+    @property
+    def kind(self) -> str: ...
+
+    async def recv(self) -> Any: ...
+
+
+def source_label(track: FrameSource) -> str:
+    """``track``'s id for logs and task names (``?`` if it has none)."""
+    return str(getattr(track, "id", None) or getattr(track, "track_id", None) or "?")
 
 
 class TrackDrain:
@@ -46,7 +63,7 @@ class TrackDrain:
 
     def __init__(
         self,
-        track: MediaStreamTrack,
+        track: FrameSource,
         *,
         keep: int = 1,
         on_frame: FrameCallback | None = None,
@@ -54,6 +71,7 @@ class TrackDrain:
         if keep < 1:
             raise ValueError(f"keep must be at least 1, got {keep}")
         self.track = track
+        self._label = f"{track.kind}-{source_label(track)}"
         self.keep = keep
         self.on_frame = on_frame
         self.frames_received = 0
@@ -83,9 +101,15 @@ class TrackDrain:
     def start(self) -> None:
         """Start reading the track in a task of the running loop (idempotent)."""
         if self._task is None and not self._ended:
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name=f"drain-{self.track.kind}-{self.track.id}"
-            )
+            loop = asyncio.get_running_loop()
+            run = self._run()
+            try:
+                self._task = loop.create_task(run, name=f"drain-{self._label}")
+            except BaseException:
+                # No task will ever await it (the loop is closing, say): close it here, or
+                # Python warns "coroutine 'TrackDrain._run' was never awaited".
+                run.close()
+                raise
 
     async def stop(self) -> None:
         """Stop reading; pending and future :meth:`recv` calls raise MediaStreamError.
@@ -128,11 +152,11 @@ class TrackDrain:
                     continue  # encoded packets are not for display or playout
                 self._accept(frame)
         except MediaStreamError:
-            logger.debug("track %s ended after %d frames", self.track.id, self.frames_received)
+            logger.debug("track %s ended after %d frames", self._label, self.frames_received)
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("reading track %s failed; drain ends", self.track.id)
+            logger.exception("reading track %s failed; drain ends", self._label)
         finally:
             self._finish()
 

@@ -18,10 +18,9 @@ from typing import Any, Final, TypeAlias
 
 import av
 import numpy as np
-from aiortc.mediastreams import MediaStreamTrack
 
 from app.media.devices import DeviceError, DeviceInfo, audio_backend, resolve_audio_device
-from app.media.drain import Frame, TrackDrain
+from app.media.drain import Frame, FrameSource, TrackDrain
 from app.media.mixer import CHANNELS, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, AudioMixer, Samples
 from app.protocol.errors import ErrorCode
 
@@ -216,8 +215,11 @@ class AudioPlayout:
         """Members whose audio is being mixed."""
         return list(self._drains)
 
-    def add_track(self, user_id: str, track: MediaStreamTrack) -> None:
-        """Mix ``track`` as ``user_id``'s audio (replacing a previous one of that user)."""
+    def add_track(self, user_id: str, track: FrameSource) -> None:
+        """Mix ``track`` as ``user_id``'s audio (replacing a previous one of that user).
+
+        ``track`` is anything with ``kind`` ``"audio"`` and ``await recv()``: an aiortc
+        track, or the SDK's ``RemoteTrack`` as ``track_subscribed`` delivers it."""
         if track.kind != "audio":
             raise ValueError(f"only audio tracks can be played, got {track.kind}")
         self.remove_track(user_id)

@@ -15,6 +15,8 @@ ends DISCONNECTED with reason ERROR and code 21003: the session is gone, and an 
 that wants to stay in the room calls ``join()`` again (with a fresh token if it expired).
 
 Kicked out or room closed: DISCONNECTED with KICKED_OUT or ROOM_CLOSED; never reconnects.
+That holds when it happened while the network was down too: the server answers the resume
+with the ``closed`` the client missed, and the client ends with its reason and code.
 """
 
 from __future__ import annotations
@@ -364,7 +366,11 @@ class RTCClient:
     def _on_push(self, generation: int, msg: ServerMessage) -> None:
         if generation != self._generation:
             return
-        if self._held is not None:
+        # A resume of a session the server ended while this client was away (kicked,
+        # replaced, room closed) is answered with that ``closed``: end with its reason at
+        # once, which also stops the retries (the socket closing next looks like "no link").
+        if self._held is not None and not (isinstance(msg, Closed)
+                                           and self._state is _S.RECONNECTING):
             self._held.append(msg)
             return
         self._handle_push(msg)

@@ -41,7 +41,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from app.media.encoder import TrackEncoder
 from app.protocol.messages import MAX_RELAY_BYTES
-from app.sdk.mesh_peer import MeshPeer, new_connection
+from app.sdk.mesh_peer import MeshPeer, close_connection, new_connection
 from app.sdk.negotiation import (
     Answer,
     Offer,
@@ -237,14 +237,14 @@ class Mesh:
         peer.stop_sending()
         peer.reset(self._new_pc())
         self._attach(peer)
-        await old.close()
+        await close_connection(old)
 
     async def _close_peer(self, peer: MeshPeer) -> None:
         peer.closed = True
         peer.cancel_waiting()
         peer.stop_sending()
         self._end_received(peer, list(peer.receiving))
-        await peer.pc.close()
+        await close_connection(peer.pc)
 
     def _end_received(self, peer: MeshPeer, media_ids: list[str]) -> None:
         for media_id in peer.end_received(media_ids):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -41,6 +42,49 @@ def new_connection(ice_servers: Iterable[RTCIceServer]) -> RTCPeerConnection:
     # it on that transport, which is then discarded: its track never flows.
     return RTCPeerConnection(RTCConfiguration(
         iceServers=list(ice_servers), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+
+
+ICE_SETTLE_TIMEOUT = 2.0
+"""Seconds :func:`close_connection` waits for an ICE ``connect()`` in flight to return."""
+
+
+async def close_connection(pc: RTCPeerConnection) -> None:
+    """Close ``pc`` and leave no ICE task of it running.
+
+    aioice 0.13 (``Connection.connect``): when the check list completes just before
+    ``close()``, ``connect()`` has the result queued but resumes only after ``close()`` ran,
+    and then starts its RFC 7675 consent checks (``query_consent``) on the closed connection.
+    ``close()`` had nothing to cancel yet, and the task outlives the connection (its
+    nominated pairs were cleared, so it never fails and ends: it wakes every ~5 s for ever).
+    So: close, let any ``connect()`` in flight return, then cancel a consent task it started.
+    """
+    transports = _ice_transports(pc)
+    await pc.close()
+    for ice in transports:
+        # aiortc's RTCIceTransport.start() sets this event once aioice's connect() returned.
+        started: asyncio.Event | None = getattr(ice, "_RTCIceTransport__start", None)
+        if started is not None and not started.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(started.wait(), ICE_SETTLE_TIMEOUT)
+        connection = getattr(ice, "_connection", None)
+        consent: asyncio.Task[None] | None = getattr(connection, "_query_consent_task", None)
+        if consent is not None and not consent.done():
+            consent.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await consent
+
+
+def _ice_transports(pc: RTCPeerConnection) -> list[object]:
+    """The RTCIceTransports under ``pc``'s transceivers and data channel, each once."""
+    found: dict[int, object] = {}
+    dtls = [t.receiver.transport for t in pc.getTransceivers()]
+    if pc.sctp is not None:
+        dtls.append(pc.sctp.transport)
+    for transport in dtls:
+        ice = getattr(transport, "transport", None)
+        if ice is not None:
+            found[id(ice)] = ice
+    return list(found.values())
 
 
 def pin_codecs(transceiver: RTCRtpTransceiver) -> None:

@@ -3,7 +3,9 @@
 The policy lives here, the I/O in the caller's ``attempt``: an attempt that fails for want of a
 link (11013, 21001) is retried after the next delay; any other refusal from the server (21003:
 the window passed, the session was kicked or replaced, the server restarted) is final. Past the
-window the attempts stop with 21003 and :data:`GAVE_UP_MESSAGE`.
+window the attempts stop with 21003 and :data:`GAVE_UP_MESSAGE`. (A session kicked or closed
+while away is answered with ``closed``, which the client handles as it arrives, ending the
+attempts with the reason it carries.)
 """
 
 from __future__ import annotations

@@ -44,6 +44,18 @@ LeaveReason = Literal["leave", "timeout", "kicked", "replaced", "closed"]
 
 REPLACED_MESSAGE = "replaced by a newer join of the same user"
 
+MAX_ENDED_SESSIONS = 10_000
+"""Most ended sessions remembered at once (see :class:`Rooms`); the oldest go first."""
+
+
+class SessionEnded(RoomError):
+    """A resume of a session the server ended (kicked, replaced, room closed) within the
+    reconnect window: the shell answers with ``closed``, which it carries."""
+
+    def __init__(self, closed: Closed) -> None:
+        super().__init__(closed.code, closed.message)
+        self.closed = closed
+
 
 def _ms(now: float) -> int:
     return int(now * 1000)
@@ -52,8 +64,14 @@ def _ms(now: float) -> int:
 class Rooms:
     """Every open room of every app, keyed by (app id, room name)."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, *, max_ended: int = MAX_ENDED_SESSIONS) -> None:
         self._config = config
+        # Sessions the server ended (kicked, replaced, closed) while their owner may be away:
+        # a resume within the reconnect window learns why instead of a bare 21003.
+        # session id -> (expiry, (app id, room, user id), closed); insertion order is expiry
+        # order (every entry lives one window), so pruning and capping take from the front.
+        self._ended: dict[str, tuple[float, tuple[str, str, str], Closed]] = {}
+        self._max_ended = max_ended
         self._rooms: dict[tuple[str, str], Room] = {}
         self._sessions: dict[str, tuple[Room, Member]] = {}
         # One live entry per member (its silence deadline) and per closing room; entries whose
@@ -107,11 +125,17 @@ class Rooms:
                req: int) -> tuple[Joined, Effects]:
         """Give ``session_id`` back to its owner within the reconnect window (else 21003).
 
+        A session the server ended within the window (kicked, replaced, room closed) raises
+        :class:`SessionEnded` with the ``closed`` its owner missed while away.
+
         Others see ``user_reconnecting`` / ``user_reconnected``; a resume of a session whose
         old connection the server still held replaces that connection silently.
         """
         entry = self._sessions.get(session_id)
         if entry is None:
+            ended = self._ended.get(session_id)
+            if ended is not None and ended[1] == (app_id, room, user_id) and now < ended[0]:
+                raise SessionEnded(ended[2])
             raise RoomError(ErrorCode.RECONNECT_FAILED, "session is gone; join again")
         target, member = entry
         if target.key != (app_id, room) or member.user_id != user_id:
@@ -162,6 +186,11 @@ class Rooms:
         member.last_seen = max(member.last_seen, now)
         effects.broadcast(target.others(member.user_id), UserReconnecting(member.user_id))
         return effects
+
+    @property
+    def ended_sessions(self) -> int:
+        """How many ended sessions are remembered for a resume (bounded; see ``max_ended``)."""
+        return len(self._ended)
 
     def session_user(self, session_id: str) -> tuple[str, str, str] | None:
         """(app id, room, user id) of a live session, or None."""
@@ -301,34 +330,43 @@ class Rooms:
         self._close_later(target, now + self._config.unjoined_room_timeout)
         return True
 
-    def close_room(self, app_id: str, room: str) -> Effects | None:
+    def close_room(self, app_id: str, room: str, now: float) -> Effects | None:
         """Close a room now: every member gets ``closed`` ROOM_CLOSED. None if not open."""
         target = self._rooms.get((app_id, room))
         if target is None:
             return None
         effects = Effects()
         self._close(target, Closed("ROOM_CLOSED", ErrorCode.ROOM_CLOSED,
-                                   "room closed by admin"), effects)
+                                   "room closed by admin"), effects, now)
         return effects
 
-    def close_app(self, app_id: str) -> Effects:
+    def close_app(self, app_id: str, now: float) -> Effects:
         """Close every room of a deleted app."""
         effects = Effects()
         closed = Closed("ROOM_CLOSED", ErrorCode.ROOM_CLOSED, "the room's app was deleted")
         for target in [r for r in self._rooms.values() if r.app_id == app_id]:
-            self._close(target, closed, effects)
+            self._close(target, closed, effects, now)
         return effects
 
     # --- time -----------------------------------------------------------------------------
 
     def next_deadline(self) -> float | None:
         """The earliest time :meth:`tick` may have work (it may find none: stale entries)."""
-        return self._deadlines[0][0] if self._deadlines else None
+        due = self._deadlines[0][0] if self._deadlines else None
+        if self._ended:
+            forget = next(iter(self._ended.values()))[0]
+            due = forget if due is None else min(due, forget)
+        return due
 
     def tick(self, now: float) -> Effects:
         """Apply every lifecycle rule due by ``now``: silent members are removed (reason
         ``timeout``), rooms empty or unjoined for too long close."""
         effects = Effects()
+        while self._ended:
+            session_id, (expiry, _, _) = next(iter(self._ended.items()))
+            if expiry > now:
+                break
+            del self._ended[session_id]
         while self._deadlines and self._deadlines[0][0] <= now:
             when, _, kind, key_a, key_b = heapq.heappop(self._deadlines)
             if kind == "member":
@@ -377,22 +415,38 @@ class Rooms:
         del target.members[member.user_id]
         self._sessions.pop(member.session_id, None)
         self._due.pop(member.session_id, None)
-        if closed is not None and member.connected:
-            effects.send(member.session_id, closed)
-            effects.closes.append(member.session_id)
+        if closed is not None:
+            if reason != "timeout":
+                self._remember(target, member, closed, now)
+            if member.connected:
+                effects.send(member.session_id, closed)
+                effects.closes.append(member.session_id)
         effects.broadcast(target.others(member.user_id), UserLeft(member.user_id, reason))
         if not target.members:
             self._close_later(target, now + self._config.empty_room_timeout)
 
-    def _close(self, target: Room, closed: Closed, effects: Effects) -> None:
+    def _close(self, target: Room, closed: Closed, effects: Effects, now: float) -> None:
         for member in target.members.values():
             self._sessions.pop(member.session_id, None)
             self._due.pop(member.session_id, None)
+            self._remember(target, member, closed, now)
             if member.connected:
                 effects.send(member.session_id, closed)
                 effects.closes.append(member.session_id)
         target.members.clear()
         self._rooms.pop(target.key, None)
+
+    def _remember(self, target: Room, member: Member, closed: Closed, now: float) -> None:
+        """Keep why ``member``'s session ended for one reconnect window, so that an owner who
+        was away when it happened hears it on resuming (a timeout needs no note: its window
+        has passed by definition, and the resume gets 21003)."""
+        if self._max_ended <= 0:
+            return
+        while len(self._ended) >= self._max_ended:
+            del self._ended[next(iter(self._ended))]
+        expiry = now + self._config.silent_user_timeout
+        self._ended[member.session_id] = (expiry, (target.app_id, target.name, member.user_id),
+                                          closed)
 
     def _close_later(self, target: Room, when: float) -> None:
         target.close_at = when

@@ -42,7 +42,7 @@ from app.protocol.token import RoomAccess, TokenError, verify_room_token
 from app.server.config import ServerConfig
 from app.server.connection import Connection
 from app.server.room import Effects, RoomError, RoomSettings
-from app.server.rooms import Rooms
+from app.server.rooms import Rooms, SessionEnded
 
 _log = logging.getLogger(__name__)
 
@@ -243,6 +243,12 @@ class Signalling:
             joined, effects = self.rooms.resume(
                 app_id=access.app_id, room=access.room_name, user_id=access.user_id,
                 session_id=msg.session_id, now=now, req=msg.req)
+        except SessionEnded as exc:
+            # Ended while its owner was away: tell it why, as the session would have been
+            # told, so it shows the reason and does not try again.
+            _log.info("%s resumed a session that had ended: %s", access.user_id, exc.message)
+            self._end(conn, exc.closed)
+            return
         except RoomError as exc:
             self._end(conn, Error(msg.req, exc.code, exc.message))
             return
@@ -362,15 +368,17 @@ class Signalling:
 
     def close_room(self, app_id: str, room: str) -> bool:
         """Close a room now (members get ROOM_CLOSED); False if it is not active."""
-        effects = self.rooms.close_room(app_id, room)
+        effects = self.rooms.close_room(app_id, room, self._clock())
         if effects is None:
             return False
         self._apply(effects)
+        self._reschedule()
         return True
 
     def close_app(self, app_id: str) -> None:
         """Close every room of a deleted app."""
-        self._apply(self.rooms.close_app(app_id))
+        self._apply(self.rooms.close_app(app_id, self._clock()))
+        self._reschedule()
 
 
 # A heartbeat as serialize() writes it (and as clients send it): a JSON integer req (no leading

@@ -31,19 +31,6 @@ ENDED_KICKED = "kicked"
 ENDED_ERROR = "error"
 
 
-class _PlayoutTrack:
-    """The SDK's ``RemoteTrack`` as ``AudioPlayout`` takes an aiortc track (it names its drain
-    after ``track.id``, which ``RemoteTrack`` calls ``track_id``)."""
-
-    def __init__(self, track: Any) -> None:
-        self._track = track
-        self.kind: str = track.kind
-        self.id: str = track.track_id
-
-    async def recv(self) -> Any:
-        return await self._track.recv()
-
-
 class CallSession(QObject):
     """Drives the grid and the panel from one client's events, and their buttons back.
 
@@ -205,7 +192,7 @@ class CallSession(QObject):
             return
         if track.kind == "audio":
             if self._playout is not None:
-                self._call_playout("add_track", user_id, _PlayoutTrack(track))
+                self._call_playout("add_track", user_id, track)
             return
         tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
         key = f"{user_id}/{track.track_id}"

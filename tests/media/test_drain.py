@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import warnings
 
 import av
 import pytest
@@ -190,3 +191,49 @@ def test_keep_must_be_positive() -> None:
     """keep=0 would hold nothing and is refused."""
     with pytest.raises(ValueError, match="keep"):
         TrackDrain(FastTrack(1), keep=0)
+
+
+class NamedSource:
+    """Not an aiortc track: a ``kind``, a ``track_id`` and ``recv()``, as the SDK's
+    RemoteTrack has."""
+
+    kind = "video"
+    track_id = "t3"
+
+    def __init__(self) -> None:
+        self.inner = FastTrack(3)
+
+    async def recv(self) -> Frame:
+        """The inner track's next frame."""
+        return await self.inner.recv()
+
+
+async def test_any_source_with_recv_is_drained_and_named_by_its_track_id() -> None:
+    """A source without aiortc's ``id`` drains to its end; its task is named after the
+    ``track_id``."""
+    drain = TrackDrain(NamedSource())
+    drain.start()
+    assert drain._task is not None and drain._task.get_name() == "drain-video-t3"
+    await asyncio.wait_for(drain.wait_ended(), 5.0)
+    assert drain.frames_received == 3
+
+
+async def test_a_drain_that_cannot_get_a_task_leaves_no_unawaited_coroutine() -> None:
+    """When the loop refuses the drain's task (as a closing loop does), start() raises and no
+    "coroutine 'TrackDrain._run' was never awaited" warning follows."""
+    loop = asyncio.get_running_loop()
+
+    def refuse(loop: asyncio.AbstractEventLoop, coro: object) -> asyncio.Task[None]:
+        raise RuntimeError("Event loop is closed")
+
+    drain = TrackDrain(FastTrack(1))
+    loop.set_task_factory(refuse)  # type: ignore[arg-type]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(RuntimeError):
+                drain.start()
+            gc.collect()
+    finally:
+        loop.set_task_factory(None)
+    assert not [w for w in caught if "never awaited" in str(w.message)]

@@ -24,6 +24,8 @@ from app.media.synthetic import (
     identity_code,
 )
 from app.sdk.mesh import MAX_INACTIVE_MLINES, Mesh
+from app.sdk.mesh_peer import close_connection, new_connection
+from tests.waiting import until
 
 WIDTH, HEIGHT = 320, 240  # small frames keep three members cheap on a shared machine
 TIMEOUT = 15.0
@@ -460,3 +462,50 @@ async def test_an_answer_lost_while_the_offerer_was_away_is_sent_again_when_it_i
     await room.wait_until(lambda: bob.frames_from("alice") >= 5)
     answers = [d for d in bob.sent if d.get("type") == "answer"]
     assert len(answers) >= 2 and answers[1] == answers[0]  # the lost answer, sent again
+
+
+async def test_closing_while_ice_connect_finishes_leaves_no_consent_task() -> None:
+    """A connection closed just as aioice's connect() completes (the result queued, connect()
+    not yet resumed) ends without a consent-check task left running."""
+    pc_a, pc_b = new_connection(()), new_connection(())
+    pc_a.addTransceiver("audio")
+    ice = pc_a.getTransceivers()[0].receiver.transport.transport
+    connection = ice._connection
+    closing: list[asyncio.Task[None]] = []
+    held: list[int] = []
+
+    class HoldingQueue(asyncio.Queue[int]):
+        """Holds aioice's "check list done" news until close() began: the upstream race."""
+
+        def put_nowait(self, item: int) -> None:
+            if connection._closing or held:
+                super().put_nowait(item)
+                return
+            held.append(item)
+            closing.append(asyncio.ensure_future(close_connection(pc_a)))
+            asyncio.get_running_loop().create_task(self._release())
+
+        async def _release(self) -> None:
+            await until(lambda: connection._closing, TIMEOUT)
+            super().put_nowait(held[0])
+
+    connection._check_list_state = HoldingQueue()
+    await pc_a.setLocalDescription(await pc_a.createOffer())
+    await pc_b.setRemoteDescription(pc_a.localDescription)
+    await pc_b.setLocalDescription(await pc_b.createAnswer())
+    await pc_a.setRemoteDescription(pc_b.localDescription)
+    try:
+        await until(lambda: bool(closing), TIMEOUT)
+        await asyncio.wait_for(closing[0], TIMEOUT)
+        assert held, "ICE never completed"
+        # connect() has returned (aiortc sets this event then): any consent task is started.
+        await asyncio.wait_for(ice._RTCIceTransport__start.wait(), TIMEOUT)
+        await asyncio.sleep(0)
+        assert connection._query_consent_task is None or connection._query_consent_task.done()
+        assert not [t for t in asyncio.all_tasks()
+                    if t.get_coro().__qualname__ == "Connection.query_consent"
+                    and t.get_coro().cr_frame is not None
+                    and t.get_coro().cr_frame.f_locals.get("self") is connection]
+    finally:
+        await close_connection(pc_a)
+        await close_connection(pc_b)

@@ -24,9 +24,12 @@ from app.media.devices import (
     open_microphone,
     rescan_audio_devices,
 )
+from app.media.drain import TrackDrain
 from app.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Samples
 from app.media.playout import AudioPlayout, OutputQueue
 from app.media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack, dominant_frequency
+from app.protocol.messages import TrackInfo
+from app.sdk.tracks import RemoteTrack
 
 
 def peak_frequencies(samples: Samples, count: int) -> list[float]:
@@ -328,3 +331,25 @@ async def test_a_tone_plays_out_and_is_captured_back(pulse_null_sink: None) -> N
     await playout.stop()
     alice.stop()
     assert track.readyState == "ended" and not playout.audible
+
+
+async def test_the_sdks_remote_track_plays_as_it_is_delivered() -> None:
+    """``track_subscribed``'s RemoteTrack (``track_id``, no aiortc ``id``) goes straight into
+    the playout, with no adapter, and is mixed."""
+    source = SyntheticAudioTrack(frequency=440)
+    drain = TrackDrain(source, keep=4)
+    drain.start()
+    remote = RemoteTrack("alice", TrackInfo(track_id="t7", kind="audio"), source, drain)
+    playout = AudioPlayout(target_ms=60)
+    playout.add_track("alice", remote)
+    await playout.start()
+    try:
+        collector = MixCollector(5, ready=lambda: playout.mixer.stats("alice").received_ms > 100)
+        playout.on_mixed = collector
+        mixed = await collector.wait()
+        assert peak_frequencies(mixed, 1) == [pytest.approx(440, abs=10)]
+        assert playout.user_ids == ["alice"]
+    finally:
+        await playout.stop()
+        await remote.stop()
+        source.stop()

@@ -115,6 +115,8 @@ class Proxy:
         self.target_port = target_port
         self.refuse = False
         self.frozen = False
+        self.accepted = 0
+        """Connections forwarded so far (refused ones not counted)."""
         self._links: list[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
@@ -160,6 +162,7 @@ class Proxy:
             writer.close()
             return
         self.frozen = False  # a new connection is a new network path
+        self.accepted += 1
         self._links.append((writer, up_writer))
         for src, dst in ((reader, up_writer), (up_reader, writer)):
             task = asyncio.create_task(self._pump(src, dst))

@@ -13,8 +13,18 @@ from qiniu import http as qiniu_http
 from app.protocol.errors import DisconnectReason, ErrorCode
 from app.sdk import ConnectionState, RTCError
 from app.server import RoomServer
+from app.server.rooms import REPLACED_MESSAGE
 
-from .support import JoinedClient, Recorder, api_users, client_view, rtc_api, server_users
+from .support import (
+    ClientFactory,
+    JoinedClient,
+    Proxy,
+    Recorder,
+    api_users,
+    client_view,
+    rtc_api,
+    server_users,
+)
 
 Join = Callable[..., Awaitable[JoinedClient]]
 
@@ -118,3 +128,87 @@ async def test_cooperative_kickout_message_from_admin(server: RoomServer, joined
     assert info.reason is DisconnectReason.LEAVE
     assert [m.user_id for (m,) in rec_g.named("message_received")] == ["other", "host"]
     assert server_users(server) == {"host", "other"}
+
+
+async def _cut_off(server: RoomServer, proxy: Proxy, make_client: ClientFactory,
+                   watcher: Recorder, user: str) -> Recorder:
+    """``user`` joined through ``proxy``, then its network went down: the client is
+    RECONNECTING (its attempts refused) and the server holds its seat as reconnecting."""
+    client = make_client(proxy.url)
+    rec = Recorder(client)
+    await client.join(server.token("room_1", user))
+    await watcher.wait("user_joined", lambda u, d: u == user)
+    proxy.refuse = True
+    proxy.cut()
+    await rec.wait_state("RECONNECTING")
+    await watcher.wait("user_reconnecting", lambda u: u == user)
+    return rec
+
+
+async def _restored(proxy: Proxy, rec: Recorder, reason: DisconnectReason, code: int,
+                    message: str | None = None) -> None:
+    """Once the network is back, the client's resume ends it with ``reason`` / ``code`` and
+    it tries no more."""
+    before = proxy.accepted
+    proxy.refuse = False
+    _, info = await rec.wait_state("DISCONNECTED")
+    assert (info.reason, info.error_code) == (reason, code)
+    if message is not None:
+        assert info.error_message == message
+    assert rec.states()[-2:] == ["RECONNECTING", "DISCONNECTED"]
+    assert rec.client._reconnect_task is None  # no attempt is pending
+    assert proxy.accepted == before + 1  # the one resume that learnt the news
+    assert rec.client.remote_users == [] and rec.client.session_id is None
+
+
+async def test_kicked_by_management_api_while_network_down(
+        server: RoomServer, proxy: Proxy, joined: Join, make_client: ClientFactory) -> None:
+    """Kicked through Qiniu's SDK while its network is down: when the network is back the
+    client ends DISCONNECTED / KICKED_OUT (not 21003) and does not retry."""
+    _, rec_a = await joined("alice")
+    rec_b = await _cut_off(server, proxy, make_client, rec_a, "bob")
+    api, app_id = rtc_api(server)
+    _, info = await asyncio.to_thread(api.kick_user, app_id, "room_1", "bob")
+    assert info.status_code == 200
+    await rec_a.wait("user_left", lambda u: u == "bob")
+    await _restored(proxy, rec_b, DisconnectReason.KICKED_OUT, ErrorCode.KICKED_OUT)
+    assert await api_users(server) == {"alice"}
+
+
+async def test_kicked_by_admin_while_network_down(
+        server: RoomServer, proxy: Proxy, joined: Join, make_client: ClientFactory) -> None:
+    """Kicked by an admin member while its network is down: KICKED_OUT once it is back."""
+    host, rec_h = await joined("host", admin=True)
+    rec_g = await _cut_off(server, proxy, make_client, rec_h, "guest")
+    await host.kick_user("guest")
+    await _restored(proxy, rec_g, DisconnectReason.KICKED_OUT, ErrorCode.KICKED_OUT,
+                    "kicked out by host")
+
+
+async def test_room_closed_while_network_down(
+        server: RoomServer, proxy: Proxy, joined: Join, make_client: ClientFactory) -> None:
+    """The room closed through the management API while a member's network is down: that
+    member ends DISCONNECTED / ROOM_CLOSED once it is back, as the connected ones did."""
+    _, rec_a = await joined("alice")
+    rec_b = await _cut_off(server, proxy, make_client, rec_a, "bob")
+    api, app_id = rtc_api(server)
+    url = f"{server.http_url}/v3/apps/{app_id}/rooms/room_1"
+    _, info = await asyncio.to_thread(qiniu_http._delete_with_qiniu_mac, url, None, api.auth)
+    assert info.status_code == 200
+    _, closed = await rec_a.wait_state("DISCONNECTED")
+    assert closed.reason is DisconnectReason.ROOM_CLOSED
+    await _restored(proxy, rec_b, DisconnectReason.ROOM_CLOSED, ErrorCode.ROOM_CLOSED)
+
+
+async def test_replaced_while_network_down(
+        server: RoomServer, proxy: Proxy, joined: Join, make_client: ClientFactory) -> None:
+    """Replaced by a newer join of the same user while its network is down: the old client
+    ends KICKED_OUT with the replacement's message and leaves the newer session alone."""
+    _, rec_a = await joined("alice")
+    rec_old = await _cut_off(server, proxy, make_client, rec_a, "bob")
+    newer, rec_new = await joined("bob")
+    await _restored(proxy, rec_old, DisconnectReason.KICKED_OUT, ErrorCode.KICKED_OUT,
+                    REPLACED_MESSAGE)
+    assert newer.connection_state is ConnectionState.CONNECTED
+    assert rec_new.states() == ["CONNECTING", "CONNECTED"]
+    assert await api_users(server) == {"alice", "bob"}

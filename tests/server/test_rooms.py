@@ -24,7 +24,7 @@ from app.protocol.messages import (
 )
 from app.server.config import ServerConfig
 from app.server.room import Effects, RoomError, RoomSettings
-from app.server.rooms import REPLACED_MESSAGE, Rooms
+from app.server.rooms import REPLACED_MESSAGE, Rooms, SessionEnded
 
 APP = "app1"
 ROOM = "room1"
@@ -219,8 +219,9 @@ def test_same_user_newer_join_wins() -> None:
     assert to_alice[0] == UserLeft("bob", "replaced")
     assert isinstance(to_alice[1], UserJoined) and to_alice[1].member.user_data == "new"
     assert w.rooms.room_users(APP, ROOM) == ["alice", "bob"]
-    with pytest.raises(RoomError):
+    with pytest.raises(SessionEnded) as ended:
         w.rooms.resume(app_id=APP, room=ROOM, user_id="bob", session_id=old, now=w.now, req=1)
+    assert ended.value.closed == Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE)
 
 
 def test_same_user_refused_with_no_auto_kick() -> None:
@@ -248,10 +249,83 @@ def test_kick_needs_admin_and_is_final() -> None:
     assert isinstance(w.to(effects, "carol")[0], Closed)
     assert w.to(effects, "bob") == [UserLeft("carol", "kicked")]
     assert w.to(effects, "host")[-1] == Ack(6, int(w.now * 1000))
-    with pytest.raises(RoomError) as err:
+    with pytest.raises(SessionEnded) as ended:
         w.rooms.resume(app_id=APP, room=ROOM, user_id="carol", session_id=w.sid["carol"],
                        now=w.now, req=1)
+    assert ended.value.closed.reason == "KICKED_OUT"
+    assert ended.value.code == ErrorCode.KICKED_OUT
+
+
+def test_kick_while_away_is_told_on_resume_within_the_window() -> None:
+    """A member kicked while its connection is lost gets the kick's ``closed`` when it resumes
+    within the window; after the window the note is pruned and the resume gets 21003."""
+    w = World()
+    w.join("host", permission="admin")
+    w.join("bob")
+    w.rooms.disconnect(w.sid["bob"], w.now)
+    effects = w.rooms.kick(w.sid["host"], "bob", w.now, 6)
+    assert not w.to(effects, "bob") and w.sid["bob"] not in effects.closes  # nobody to tell
+    w.advance(29)
+    with pytest.raises(SessionEnded) as ended:
+        w.rooms.resume(app_id=APP, room=ROOM, user_id="bob", session_id=w.sid["bob"],
+                       now=w.now, req=1)
+    assert ended.value.closed == Closed("KICKED_OUT", ErrorCode.KICKED_OUT, "kicked out by host")
+    with pytest.raises(RoomError) as err:  # the note names its user and room
+        w.rooms.resume(app_id=APP, room="other", user_id="bob", session_id=w.sid["bob"],
+                       now=w.now, req=1)
     assert err.value.code == ErrorCode.RECONNECT_FAILED
+    assert w.rooms.next_deadline() is not None  # the note's expiry keeps the timer armed
+    w.advance(1.1)
+    with pytest.raises(RoomError) as err:
+        w.rooms.resume(app_id=APP, room=ROOM, user_id="bob", session_id=w.sid["bob"],
+                       now=w.now, req=1)
+    assert not isinstance(err.value, SessionEnded)
+    assert err.value.code == ErrorCode.RECONNECT_FAILED
+
+
+def test_room_closed_while_away_is_told_on_resume() -> None:
+    """A lost member of a room closed by the API (or whose app was deleted) gets ROOM_CLOSED
+    on resuming, as the connected members did."""
+    w = World()
+    w.join("alice")
+    w.join("bob")
+    w.rooms.disconnect(w.sid["bob"], w.now)
+    closing = w.rooms.close_room(APP, ROOM, w.now)
+    assert closing is not None and not w.to(closing, "bob")
+    with pytest.raises(SessionEnded) as ended:
+        w.rooms.resume(app_id=APP, room=ROOM, user_id="bob", session_id=w.sid["bob"],
+                       now=w.now + 1, req=1)
+    assert (ended.value.closed.reason, ended.value.code) == ("ROOM_CLOSED",
+                                                             ErrorCode.ROOM_CLOSED)
+    w.join("carol", room="r2")
+    w.rooms.disconnect(w.sid["carol"], w.now)
+    w.rooms.close_app(APP, w.now)
+    with pytest.raises(SessionEnded) as ended:
+        w.rooms.resume(app_id=APP, room="r2", user_id="carol", session_id=w.sid["carol"],
+                       now=w.now, req=1)
+    assert ended.value.code == ErrorCode.ROOM_CLOSED
+
+
+def test_ended_sessions_are_capped_oldest_first() -> None:
+    """The memory of ended sessions holds at most ``max_ended`` entries, forgetting the
+    oldest first; a timed-out session is not remembered at all."""
+    w = World()
+    w.rooms = Rooms(ServerConfig(), max_ended=2)
+    w.join("host", permission="admin")
+    for user in ("a", "b", "c"):
+        w.join(user)
+        w.rooms.kick(w.sid["host"], user, w.now, 1)
+    assert w.rooms.ended_sessions == 2
+    with pytest.raises(RoomError) as err:
+        w.rooms.resume(app_id=APP, room=ROOM, user_id="a", session_id=w.sid["a"],
+                       now=w.now, req=1)
+    assert not isinstance(err.value, SessionEnded)
+    for user in ("b", "c"):
+        with pytest.raises(SessionEnded):
+            w.rooms.resume(app_id=APP, room=ROOM, user_id=user, session_id=w.sid[user],
+                           now=w.now, req=1)
+    w.advance(31)  # b and c forgotten; host times out (silent) and is not remembered
+    assert w.rooms.ended_sessions == 0
 
 
 def test_tracks_publish_unpublish_mute() -> None:
@@ -304,11 +378,11 @@ def test_management_kick_and_close() -> None:
     assert w.rooms.kick_user(APP, ROOM, "ghost", w.now)[0] is False
     result, effects = w.rooms.kick_user(APP, ROOM, "bob", w.now)
     assert result is True and w.to(effects, "alice") == [UserLeft("bob", "kicked")]
-    closing = w.rooms.close_room(APP, ROOM)
+    closing = w.rooms.close_room(APP, ROOM, w.now)
     assert closing is not None
     (closed,) = w.to(closing, "alice")
     assert isinstance(closed, Closed) and closed.code == ErrorCode.ROOM_CLOSED
-    assert w.rooms.active_rooms(APP) == [] and w.rooms.close_room(APP, ROOM) is None
+    assert w.rooms.active_rooms(APP) == [] and w.rooms.close_room(APP, ROOM, w.now) is None
 
 
 def test_close_app_closes_only_its_rooms() -> None:
@@ -318,7 +392,7 @@ def test_close_app_closes_only_its_rooms() -> None:
     w.join("bob", room="r2")
     w.rooms.join(app_id="other", room="r1", user_id="carol", user_data="", permission="user",
                  settings=RoomSettings(), now=w.now, req=1)
-    effects = w.rooms.close_app(APP)
+    effects = w.rooms.close_app(APP, w.now)
     assert sorted(effects.closes) == sorted([w.sid["alice"], w.sid["bob"]])
     assert w.rooms.active_rooms(APP) == [] and w.rooms.active_rooms("other") == ["r1"]
 

@@ -59,7 +59,8 @@ async def test_admin_kick_and_non_admin_refused(room_server: RoomServer,
     again = await SignalClient.connect(room_server.url)
     clients.append(again)
     answer = await again.resume(room_server.token("room1", "carol"), carol.joined.session_id)
-    assert isinstance(answer, Error) and answer.code == ErrorCode.RECONNECT_FAILED
+    assert isinstance(answer, Closed) and answer.code == ErrorCode.KICKED_OUT  # never resumes
+    await again.wait_closed()
     rejoined = await joined_client(room_server.url, room_server.token("room1", "carol"))
     clients.append(rejoined)  # no ban: a kicked user may join again
 

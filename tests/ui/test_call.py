@@ -159,11 +159,7 @@ def test_leave_and_close_leave_nothing_behind(
             return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()
                     and not t.get_coro().__qualname__.startswith("Windows.")]
 
-        # aioice ends its consent checks a moment after the peer connection closed.
-        try:
-            await until(lambda: not leftover(), 5, "no task left")
-        except AssertionError:
-            raise AssertionError(f"tasks left behind: {leftover()}") from None
+        assert not leftover(), f"tasks left behind: {leftover()}"
 
     windows.run(scenario)
 
