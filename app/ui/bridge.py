@@ -6,24 +6,15 @@ widget test can drive them by emitting these signals with no room server at all.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
-EVENTS = (
-    "connection_state_changed",
-    "user_joined",
-    "user_left",
-    "user_reconnecting",
-    "user_reconnected",
-    "user_published",
-    "user_unpublished",
-    "track_subscribed",
-    "track_unsubscribed",
-    "message_received",
-    "mute_state_changed",
-)
+from app.sdk.events import EventName
+
+EVENTS: tuple[str, ...] = typing.get_args(EventName)
 """The SDK events the bridge forwards, each to the signal of the same name."""
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import struct
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -59,19 +58,6 @@ WINDOWS_DEVICES = [
 ]
 WINDOWS_APIS = [pa_hostapi("MME", 2, 3), pa_hostapi("Windows DirectSound", 4, 5),
                 pa_hostapi("Windows WASAPI", 7, -1)]
-
-
-@pytest.fixture
-def no_portaudio(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """sounddevice's import fails as it does on Linux without libportaudio2."""
-
-    def missing() -> Any:
-        raise OSError("PortAudio library not found")
-
-    monkeypatch.setattr(devices, "_import_sounddevice", missing)
-    devices._load_backend.cache_clear()
-    yield
-    devices._load_backend.cache_clear()
 
 
 def test_listing_returns_typed_lists() -> None:

@@ -8,29 +8,15 @@ import av
 import numpy as np
 import pytest
 
-from app.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, AudioMixer, Samples
+from app.media.mixer import FRAME_SAMPLES, AudioMixer, Samples
 from app.media.synthetic import SyntheticAudioTrack, dominant_frequency
+from tests.media.conftest import peak_frequencies
 
 
 def tone_frames(frequency: float, count: int, **options: int) -> list[av.AudioFrame]:
     """``count`` consecutive 20 ms frames of a tone."""
     track = SyntheticAudioTrack(frequency=frequency, **options)
     return [track.render(i * track.samples_per_frame) for i in range(count)]
-
-
-def peaks(samples: Samples, count: int) -> list[float]:
-    """The ``count`` strongest frequencies (Hz) of the left channel, strongest first."""
-    left = samples[:, 0].astype(np.float64)
-    spectrum = np.abs(np.fft.rfft(left * np.hanning(len(left))))
-    bin_hz = SAMPLE_RATE / len(left)
-    found: list[float] = []
-    for index in np.argsort(spectrum)[::-1]:
-        frequency = float(index * bin_hz)
-        if all(abs(frequency - f) > 50 for f in found):
-            found.append(frequency)
-        if len(found) == count:
-            break
-    return found
 
 
 def mix_many(mixer: AudioMixer, count: int) -> Samples:
@@ -48,7 +34,8 @@ def test_two_tones_in_both_out() -> None:
         mixer.push("bob", b)
     mixed = mix_many(mixer, 10)
     assert mixed.shape == (10 * FRAME_SAMPLES, 2) and mixed.dtype == np.int16
-    assert sorted(peaks(mixed, 2)) == [pytest.approx(440, abs=10), pytest.approx(1000, abs=10)]
+    assert sorted(peak_frequencies(mixed, 2)) == [pytest.approx(440, abs=10),
+                                                  pytest.approx(1000, abs=10)]
     assert np.array_equal(mixed[:, 0], mixed[:, 1])  # mono sources land on both channels
 
 
@@ -79,7 +66,7 @@ def test_stalled_source_does_not_stall_the_mix() -> None:
         mixer.push("alice", frame)
         outputs.append(mixer.mix())
     late = np.concatenate(outputs[10:])
-    assert peaks(late, 1) == [pytest.approx(440, abs=10)]
+    assert peak_frequencies(late, 1) == [pytest.approx(440, abs=10)]
     assert np.abs(late).max() > 0.25 * 32767
     assert mixer.stats("bob").underruns == 1
     assert mixer.stats("alice").underruns == 0
@@ -124,7 +111,8 @@ def test_other_rates_and_layouts_are_resampled() -> None:
     for frame in tone_frames(300, 25, sample_rate=16_000, channels=2):
         mixer.push("phone", frame)
     mixed = mix_many(mixer, 15)
-    assert sorted(peaks(mixed, 2)) == [pytest.approx(300, abs=10), pytest.approx(700, abs=10)]
+    assert sorted(peak_frequencies(mixed, 2)) == [pytest.approx(300, abs=10),
+                                                  pytest.approx(700, abs=10)]
 
 
 def test_mix_frame_is_an_s16_stereo_48k_frame() -> None:

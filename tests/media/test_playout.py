@@ -11,7 +11,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -30,21 +29,7 @@ from app.media.playout import AudioPlayout, OutputQueue
 from app.media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack, dominant_frequency
 from app.protocol.messages import TrackInfo
 from app.sdk.tracks import RemoteTrack
-
-
-def peak_frequencies(samples: Samples, count: int) -> list[float]:
-    """The ``count`` strongest frequencies of the left channel, rounded to 10 Hz bins."""
-    left = samples[:, 0].astype(np.float64)
-    spectrum = np.abs(np.fft.rfft(left * np.hanning(len(left))))
-    bin_hz = SAMPLE_RATE / len(left)
-    found: list[float] = []
-    for index in np.argsort(spectrum)[::-1]:
-        frequency = float(index * bin_hz)
-        if all(abs(frequency - f) > 50 for f in found):
-            found.append(frequency)
-        if len(found) == count:
-            return found
-    return found
+from tests.media.conftest import peak_frequencies
 
 
 class MixCollector:
@@ -175,19 +160,6 @@ def test_video_tracks_are_refused() -> None:
     track = SyntheticVideoTrack("v")
     with pytest.raises(ValueError, match="audio"):
         AudioPlayout().add_track("alice", track)
-
-
-@pytest.fixture
-def no_portaudio(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """sounddevice's import fails as it does on Linux without libportaudio2."""
-
-    def missing() -> Any:
-        raise OSError("PortAudio library not found")
-
-    monkeypatch.setattr(devices, "_import_sounddevice", missing)
-    devices._load_backend.cache_clear()
-    yield
-    devices._load_backend.cache_clear()
 
 
 async def drain_for(
