@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol, TypeAlias
 
 import av
 from aiortc.mediastreams import MediaStreamError
+
+from app.aio import cancel_and_wait
 
 __all__ = ["Frame", "FrameCallback", "FrameSource", "TrackDrain"]
 
@@ -118,9 +119,7 @@ class TrackDrain:
         """
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         self._finish()
 
     async def wait_ended(self) -> None:

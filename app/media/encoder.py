@@ -17,7 +17,6 @@ What aiortc does for the frame path and we must do ourselves on the packet path:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fractions
 import logging
 import os
@@ -31,6 +30,7 @@ from av.audio.resampler import AudioResampler
 from av.frame import Frame
 from av.video.frame import PictureType
 
+from app.aio import cancel_and_wait
 from app.media.packet_track import PacketTrack
 
 logger = logging.getLogger(__name__)
@@ -211,9 +211,7 @@ class TrackEncoder:
         """Stop encoding and end every per-peer track; the source track is left running."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         for track in list(self._outputs):
             track.stop()
 

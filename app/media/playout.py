@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, Final, TypeAlias
@@ -19,6 +18,7 @@ from typing import Any, Final, TypeAlias
 import av
 import numpy as np
 
+from app.aio import cancel_and_wait
 from app.media.devices import DeviceError, DeviceInfo, audio_backend, resolve_audio_device
 from app.media.drain import Frame, FrameSource, TrackDrain
 from app.media.mixer import CHANNELS, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, AudioMixer, Samples
@@ -279,9 +279,7 @@ class AudioPlayout:
         """Stop playing and draining; tracks stay added and play again after :meth:`start`."""
         pump, self._pump = self._pump, None
         if pump is not None:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+            await cancel_and_wait(pump)
         drains = list(self._drains.items())
         await asyncio.gather(*(drain.stop() for _, drain in drains), *self._stopping)
         for user_id, drain in drains:

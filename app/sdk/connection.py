@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import aiohttp
 
+from app.aio import cancel_and_wait
 from app.protocol.errors import ErrorCode
 from app.protocol.messages import (
     MAX_FRAME_BYTES,
@@ -239,9 +240,7 @@ class Connection:
         current = asyncio.current_task()
         for task in (self._heartbeat, self._reader):
             if task is not None and task is not current and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await cancel_and_wait(task)
         with contextlib.suppress(Exception):
             await self._ws.close()
         await self._session.close()

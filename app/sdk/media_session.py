@@ -11,11 +11,11 @@ completes the subscription.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from app.aio import cancel_and_wait
 from app.protocol.errors import ErrorCode
 from app.protocol.messages import (
     ClientMessage,
@@ -192,9 +192,7 @@ class MediaSession:
         if self._closed:
             return
         self._closed = True
-        self._worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._worker
+        await cancel_and_wait(self._worker)
         for drain in self._drains.values():
             self._stop_later(drain)
         self._drains.clear()

@@ -19,6 +19,7 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamTrack
 
+from app.aio import cancel_and_wait
 from app.media.encoder import TrackEncoder
 from app.media.keyframe import route_keyframe_requests
 from app.sdk.negotiation import Answer, Offer
@@ -69,9 +70,7 @@ async def close_connection(pc: RTCPeerConnection) -> None:
         connection = getattr(ice, "_connection", None)
         consent: asyncio.Task[None] | None = getattr(connection, "_query_consent_task", None)
         if consent is not None and not consent.done():
-            consent.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await consent
+            await cancel_and_wait(consent)
 
 
 def _ice_transports(pc: RTCPeerConnection) -> list[object]:

@@ -11,13 +11,14 @@ an option: it lives in QtMultimedia, which PySide6-Essentials does not ship.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import av
+
+from app.aio import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,7 @@ class TrackRenderer:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         self._tasks = []
 
     @property

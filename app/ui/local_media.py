@@ -8,7 +8,6 @@ peers yet) and the encoder never competes with the preview for frames.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any, Protocol
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from app.aio import cancel_and_wait
 from app.media import devices as media_devices
 from app.media.devices import DeviceInfo
 from app.protocol.errors import ErrorCode
@@ -97,9 +97,7 @@ class LocalFeed:
         """Stop reading, end every reader and stop the source."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         for subscriber in self._subscribers:
             subscriber.end()
         self.track.stop()

@@ -27,7 +27,7 @@ from app.sdk import RemoteTrack, RTCClient
 from app.server import RoomServer
 from tests.waiting import until
 
-from .support import WINDOW, Proxy, Recorder
+from .support import WAIT, WINDOW, Proxy, Recorder
 
 TONES = {"alice": 440.0, "bob": 660.0, "carol": 880.0}
 FRAME_WAIT = 10.0
@@ -340,3 +340,50 @@ async def test_members_present_then_both_publish(members: Callable[..., Any]) ->
     finally:
         for source in (*sources["alice"], *sources["bob"]):
             source.stop()
+
+
+async def ended_within(task: asyncio.Task[Any], seconds: float = WAIT) -> bool:
+    """Whether ``task`` ended within ``seconds``; uses asyncio.wait, which (unlike wait_for)
+    does not wait for a cancelled task that refuses to end."""
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    return task in done
+
+
+async def kicked_with_media(members: Callable[..., Any]) -> RTCClient:
+    """Alice (admin) and bob both publish and receive; alice kicks bob and sees him go."""
+    alice, rec_a = await members("alice", publish=True, admin=True)
+    _, rec_b = await members("bob", publish=True)
+    await remote(rec_a, "bob", "video")
+    await remote(rec_b, "alice", "video")
+    await alice.kick_user("bob")
+    await rec_b.wait_state("DISCONNECTED")
+    await rec_a.wait("user_left", lambda u: u == "bob")
+    return alice  # type: ignore[no-any-return]
+
+
+async def test_admin_leave_returns_after_kicking_a_publishing_member(
+        members: Callable[..., Any]) -> None:
+    """After kicking a member whose media it received, the admin's leave() returns promptly
+    (closing the kicked member's peer no longer swallows the media worker's cancellation)."""
+    alice = await kicked_with_media(members)
+    leaving = asyncio.ensure_future(alice.leave())
+    assert await ended_within(leaving), "leave() did not return"
+    leaving.result()
+    assert alice.connection_state.name == "DISCONNECTED"
+
+
+async def test_cancelling_a_leave_in_progress_is_not_lost(members: Callable[..., Any]) -> None:
+    """A cancel sent to a task inside leave() ends that task: the media teardown passes the
+    cancellation on instead of swallowing it."""
+    alice = await kicked_with_media(members)
+    # The media worker is internal; it is watched only to cancel leave() while leave() waits
+    # for it (the moment a swallowed cancellation used to leave the caller stuck).
+    worker = alice._media._worker
+    leaving = asyncio.ensure_future(alice.leave())
+    await until(lambda: worker.cancelling() > 0 or worker.done(), interval=0)
+    still_leaving = not leaving.done()
+    leaving.cancel()
+    assert await ended_within(leaving), "the cancelled leave() kept running"
+    # A leave() still running when cancelled ends cancelled; one that already ended is done.
+    assert leaving.cancelled() if still_leaving else leaving.exception() is None
+    assert alice.connection_state.name == "DISCONNECTED"
