@@ -213,10 +213,14 @@ class RTCClient:
             return
         connected = self._state.is_connected
         conn, media = self._end(DisconnectReason.LEAVE, 0, "")
-        if conn is not None and connected and conn.is_open:
-            with contextlib.suppress(RTCError):
-                await conn.request(Leave(req=0), timeout=LEAVE_TIMEOUT)
-        await self._cleanup(conn, media)
+        try:
+            if conn is not None and connected and conn.is_open:
+                with contextlib.suppress(RTCError):
+                    await conn.request(Leave(req=0), timeout=LEAVE_TIMEOUT)
+        finally:
+            # Also when the caller cancels us while the server's answer is pending: the state
+            # is already DISCONNECTED, so no later leave() would close the socket and media.
+            await self._cleanup(conn, media)
 
     async def __aenter__(self) -> RTCClient:
         return self

@@ -220,3 +220,19 @@ async def test_server_restart_ends_sessions_with_21003(tmp_path: Path) -> None:
     finally:
         await asyncio.gather(*(c.leave() for c in clients))
         await restarted.stop()
+
+
+async def test_cancelled_leave_still_closes_the_connection(server: RoomServer, proxy: Proxy,
+                                                           make_client: ClientFactory) -> None:
+    """A leave() cancelled while it waits for the server's answer still closes the socket and
+    stops the heartbeat, so nothing of the session is left running."""
+    bob, rec_b = await join_via(proxy, server, make_client, "bob")
+    proxy.freeze()  # the server never answers the leave
+    leaving = asyncio.create_task(bob.leave())
+    await rec_b.wait_state("DISCONNECTED")
+    leaving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(leaving, timeout=5)
+    session_tasks = {"signal-reader", "signal-heartbeat", "reconnect"}
+    assert not [t for t in asyncio.all_tasks() if t.get_name() in session_tasks and not t.done()]
+    assert bob.connection_state is ConnectionState.DISCONNECTED
