@@ -78,6 +78,7 @@ class Meter:
     def __init__(self) -> None:
         self.gui_seconds = 0.0
         self.gui_wall = 0.0
+        self.show_seconds = 0.0
         self.paints = 0
         self.frames = 0
         self.convert_ms: list[float] = []
@@ -85,17 +86,20 @@ class Meter:
 
     def reset(self) -> None:
         self.gui_seconds, self.gui_wall, self.paints, self.frames = 0.0, 0.0, 0, 0
+        self.show_seconds = 0.0
         self.convert_ms = []
         self.on = True
 
     def add(self, cpu0: float, wall0: float, paint: bool) -> None:
         if self.on:
-            self.gui_seconds += time.thread_time() - cpu0
+            cpu = time.thread_time() - cpu0
+            self.gui_seconds += cpu
             self.gui_wall += time.perf_counter() - wall0
             if paint:
                 self.paints += 1
             else:
                 self.frames += 1
+                self.show_seconds += cpu
 
 
 def _tile_classes(meter: Meter) -> tuple[type, type]:
@@ -130,7 +134,7 @@ def _tile_classes(meter: Meter) -> tuple[type, type]:
             self._rgb = np.ascontiguousarray(rgb)
             self._full = QImage(self._rgb.data, rgb.shape[1], rgb.shape[0], rgb.shape[1] * 3,
                                 QImage.Format.Format_RGB888)
-            self.frames_shown += 1
+            self._video.shown += 1
             self.update()
             meter.add(cpu0, wall0, paint=False)
 
@@ -169,9 +173,9 @@ async def _view(path: str, url: str, token: str, tiles: int, warmup: float,
     renderers: list[TrackRenderer] = []
     original_convert = frame_renderer.convert_for_display
 
-    def timed_convert(frame: Any, w: int, h: int) -> Any:
+    def timed_convert(frame: Any, w: int, h: int, *rest: Any) -> Any:
         start = time.perf_counter()
-        result = original_convert(frame, w, h)
+        result = original_convert(frame, w, h, *rest)
         if meter.on:
             meter.convert_ms.append((time.perf_counter() - start) * 1000)
         return result
@@ -216,6 +220,7 @@ async def _view(path: str, url: str, token: str, tiles: int, warmup: float,
     result = {
         "gui_ms_per_frame_tile": 1000 * meter.gui_seconds / max(1, meter.paints),
         "gui_wall_ms_per_frame_tile": 1000 * meter.gui_wall / max(1, meter.paints),
+        "show_ms_per_frame_tile": 1000 * meter.show_seconds / max(1, meter.paints),
         "painted_fps_per_tile": painted_fps,
         "frames_per_tile_s": meter.frames / tiles / (wall1 - wall0),
         "cpu_percent": 100 * ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system))
@@ -230,7 +235,7 @@ async def _view(path: str, url: str, token: str, tiles: int, warmup: float,
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await client.leave()
-    frame_renderer.convert_for_display = original_convert  # type: ignore[assignment]
+    frame_renderer.convert_for_display = original_convert
     grid.close()
     grid.deleteLater()
     return result
@@ -281,6 +286,18 @@ def _isolated(path: str, tiles: int, rounds: int) -> float:
     return 1000 * gui / rounds / tiles
 
 
+def _quiet_offscreen_warnings() -> None:
+    """Drop the offscreen plugin's "does not support propagateSizeHints()" line (printed for
+    every new window); every other Qt message still reaches stderr."""
+    from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+
+    def handler(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiles", type=int, default=4)
@@ -300,6 +317,7 @@ def main() -> int:
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert sender.stdout is not None and sender.stdin is not None
     hello = json.loads(sender.stdout.readline())
+    _quiet_offscreen_warnings()
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
@@ -326,6 +344,10 @@ def main() -> int:
         print(f"{path:8} {r['gui_ms_per_frame_tile']:22.3f} {r['gui_wall_ms_per_frame_tile']:7.3f} "
               f"{r['painted_fps_per_tile']:17.1f} {r['cpu_percent']:14.1f} "
               f"{r['gui_thread_percent']:13.1f} {r['rss_mb']:7.0f} {r['convert_ms']:18.3f}")
+    print("GUI CPU split, hand-over (show_frame) + paintEvent: " + ", ".join(
+        f"{path} {r['show_ms_per_frame_tile']:.3f} + "
+        f"{r['gui_ms_per_frame_tile'] - r['show_ms_per_frame_tile']:.3f} ms"
+        for path, r in results.items()))
     print("no call running (synthetic frames; GUI thread CPU per frame and tile, everything "
           "processEvents() does): " + ", ".join(f"{p} {ms:.3f} ms" for p, ms in isolated.items()))
     ok = True

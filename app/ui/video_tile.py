@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -15,13 +15,15 @@ from PySide6.QtGui import (
     QPainterPath,
     QPaintEvent,
     QPen,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.ui.frame_renderer import RenderedFrame
 
 STALE_SECONDS = 1.5
-"""A tile whose video stopped for this long shows its placeholder, never a frozen frame."""
+"""A tile whose video stopped for this long (checked every half second) shows its placeholder,
+never a frozen frame."""
 
 _BACKGROUND = QColor("#202226")
 _PLACEHOLDER = QColor("#2c2f36")
@@ -30,10 +32,30 @@ _MUTED = QColor("#e0443e")
 _AVATAR_COLOURS = ("#4f7cff", "#2fa57a", "#c2508a", "#c0792e", "#7a5cd6", "#2b98b5")
 
 
+class _Video:
+    """What changes with every frame, kept off the widget.
+
+    Setting an attribute on a Qt widget goes through Shiboken (several times the cost of a
+    plain object's), and this runs for every frame of every tile.
+    """
+
+    __slots__ = ("frame", "shown")
+
+    def __init__(self) -> None:
+        self.frame: RenderedFrame | None = None
+        self.shown = 0
+
+
 @dataclass
 class _Geometry:
+    """Where things go for one tile size and one frame size (rebuilt when either changes)."""
+
+    frame_w: int
+    frame_h: int
     picture: QRect
+    picture_at: QPoint
     bars: list[QRect]
+    label: QImage
     label_at: QPointF
 
 
@@ -52,16 +74,16 @@ class VideoTile(QWidget):
         self._host = False
         self._audio_muted = False
         self._video_muted = False
-        self._frame: RenderedFrame | None = None
-        self._image: QImage | None = None
-        self._last_frame_at = 0.0
+        self._video = _Video()
+        self._stale_count = 0
+        self._progress_at = 0.0
         self._preferred = QSize(320, 240)
         self._label: QImage | None = None
         self._label_key: tuple[object, ...] = ()
         self._layout: _Geometry | None = None
-        self._layout_key: tuple[object, ...] = ()
-        self.frames_shown = 0
-        """Frames handed to this tile (for tests and the benchmark)."""
+        # One painter for every paint: begin() resets its settings, and reusing it spares
+        # a wrapper object per frame.
+        self._painter = QPainter()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 120)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -76,6 +98,7 @@ class VideoTile(QWidget):
         """The member's display name (user_data, else user_id) and whether it is the host."""
         if (name, host) != (self._name, self._host):
             self._name, self._host = name, host
+            self._layout = None
             self.update()
 
     def set_muted(self, *, audio: bool | None = None, video: bool | None = None) -> None:
@@ -86,28 +109,29 @@ class VideoTile(QWidget):
             self._video_muted = video
             if video:
                 self.clear_video()
+        self._layout = None
         self.update()
 
     def show_frame(self, frame: RenderedFrame) -> None:
-        """Paint ``frame`` (already scaled to fit this tile) at the next repaint."""
-        self._frame = frame
-        # QImage does not own the frame's buffer: self._frame keeps it alive.
-        self._image = QImage(frame.buffer(), frame.width, frame.height, frame.stride,
-                             QImage.Format.Format_RGB32)
-        self._last_frame_at = time.monotonic()
-        self.frames_shown += 1
+        """Paint ``frame`` (already scaled to fit this tile) at the next repaint.
+
+        Runs on the GUI thread for every frame, so it only swaps a reference: the ``QImage``
+        was built with the pixels (it does not own them: the ``RenderedFrame`` kept here keeps
+        them alive). Staleness is judged from ``frames_shown`` by the half-second timer.
+        """
+        video = self._video
+        video.frame = frame
+        video.shown += 1
         layout = self._layout
-        if layout is not None and self._layout_key == (
-                self.width(), self.height(), frame.width, frame.height):
+        if layout is not None and layout.frame_w == frame.width and layout.frame_h == frame.height:
             self.update(layout.picture)  # same place as the last frame: repaint only it
         else:
             self.update()
 
     def clear_video(self) -> None:
         """Show the placeholder until the next frame."""
-        if self._image is not None:
-            self._frame = None
-            self._image = None
+        if self._video.frame is not None:
+            self._video.frame = None
             self.update()
 
     # --- what tests and the grid read -----------------------------------------------------
@@ -135,11 +159,17 @@ class VideoTile(QWidget):
     @property
     def has_video(self) -> bool:
         """True while a frame (not the placeholder) is shown."""
-        return self._image is not None
+        return self._video.frame is not None
+
+    @property
+    def frames_shown(self) -> int:
+        """Frames handed to this tile (for tests and the benchmark)."""
+        return self._video.shown
 
     def current_image(self) -> QImage | None:
         """A copy of the frame shown now, or None while the placeholder shows."""
-        return None if self._image is None else self._image.copy()
+        frame = self._video.frame
+        return None if frame is None else frame.image.copy()
 
     def box_size(self) -> tuple[int, int]:
         """The tile's size in device pixels: what the renderer scales frames to."""
@@ -165,32 +195,39 @@ class VideoTile(QWidget):
         the label, which is drawn once into an image whenever it changes (text shaping and
         antialiased shapes cost more than the frame itself).
         """
-        painter = QPainter(self)
-        if self._image is not None:
-            geometry = self._geometry()
-            # A frame-only update covers just the picture: the bars are still on screen.
-            if not geometry.picture.contains(event.rect()):
-                for bar in geometry.bars:
-                    painter.fillRect(bar, _BACKGROUND)
-            painter.drawImage(geometry.picture.topLeft(), self._image)
-            painter.drawImage(geometry.label_at, self._label_image(geometry.picture.width()))
-        else:
-            rect = QRectF(self.rect())
-            painter.fillRect(rect, _BACKGROUND)
-            self._paint_placeholder(painter, rect)
-            label = self._label_image(rect.width())
-            label_height = label.height() / label.devicePixelRatio()
-            painter.drawImage(QPointF(8, rect.height() - 8 - label_height), label)
-        painter.end()
+        painter = self._painter
+        painter.begin(self)
+        try:
+            frame = self._video.frame
+            if frame is not None:
+                geometry = self._layout
+                if geometry is None or geometry.frame_w != frame.width \
+                        or geometry.frame_h != frame.height:
+                    geometry = self._geometry(frame)
+                # A frame-only update covers just the picture: the bars are still on screen.
+                if geometry.bars and not geometry.picture.contains(event.rect()):
+                    for bar in geometry.bars:
+                        painter.fillRect(bar, _BACKGROUND)
+                painter.drawImage(geometry.picture_at, frame.image)
+                painter.drawImage(geometry.label_at, geometry.label)
+            else:
+                rect = QRectF(self.rect())
+                painter.fillRect(rect, _BACKGROUND)
+                self._paint_placeholder(painter, rect)
+                label = self._label_image(rect.width())
+                label_height = label.height() / label.devicePixelRatio()
+                painter.drawImage(QPointF(8, rect.height() - 8 - label_height), label)
+        finally:
+            painter.end()
 
-    def _geometry(self) -> _Geometry:
-        """Where the picture, the bars around it and the label go (cached per size)."""
-        assert self._image is not None
-        key = (self.width(), self.height(), self._image.width(), self._image.height())
-        if self._layout is not None and self._layout_key == key:
-            return self._layout
+    def _geometry(self, frame: RenderedFrame) -> _Geometry:
+        """Where the picture, the bars around it and the label go, for this tile and frame.
+
+        Cached until the tile's size, the frame's size or the label changes (``_layout`` is
+        reset then), so a frame of the same size paints without any layout work.
+        """
         ratio = self.devicePixelRatioF()
-        w, h = round(self._image.width() / ratio), round(self._image.height() / ratio)
+        w, h = round(frame.width / ratio), round(frame.height / ratio)
         left, top = (self.width() - w) // 2, (self.height() - h) // 2
         picture = QRect(left, top, w, h)
         bars = [QRect(0, 0, left, self.height()),
@@ -199,14 +236,20 @@ class VideoTile(QWidget):
                 QRect(left, top + h, w, self.height() - top - h)]
         label = self._label_image(w)
         label_at = QPointF(left + 8, top + h - 8 - label.height() / label.devicePixelRatio())
-        self._layout = _Geometry(picture, [b for b in bars if not b.isEmpty()], label_at)
-        self._layout_key = key
+        self._layout = _Geometry(frame.width, frame.height, picture, picture.topLeft(),
+                                 [b for b in bars if not b.isEmpty()], label, label_at)
         return self._layout
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Lay the picture out again at the next paint."""
+        self._layout = None
+        super().resizeEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
         """Redraw the label in the new language."""
         if event.type() == QEvent.Type.LanguageChange:
             self._label = None
+            self._layout = None
             self.update()
         super().changeEvent(event)
 
@@ -280,7 +323,10 @@ class VideoTile(QWidget):
         return image
 
     def _check_stale(self) -> None:
-        if self._image is not None and time.monotonic() - self._last_frame_at > STALE_SECONDS:
+        video, now = self._video, time.monotonic()
+        if video.shown != self._stale_count:
+            self._stale_count, self._progress_at = video.shown, now
+        elif video.frame is not None and now - self._progress_at > STALE_SECONDS:
             self.clear_video()
 
 

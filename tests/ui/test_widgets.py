@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import weakref
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,6 +12,9 @@ from typing import Any
 
 import av
 import numpy as np
+import qasync
+from PySide6.QtCore import QEvent, QObject, QRect
+from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from app.protocol.errors import ErrorCode
@@ -16,7 +22,7 @@ from app.protocol.messages import TrackInfo
 from app.ui import i18n
 from app.ui.bridge import EVENTS, ClientBridge
 from app.ui.errors import describe_error
-from app.ui.frame_renderer import convert_for_display
+from app.ui.frame_renderer import RenderedFrame, TrackRenderer, convert_for_display
 from app.ui.invite import parse_invite
 from app.ui.invite_dialog import InviteDialog
 from app.ui.join_form import JoinForm
@@ -170,6 +176,109 @@ def test_tile_shows_frames_and_placeholder(qtbot: QtBot) -> None:
     tile.show_frame(convert_for_display(yuv_frame((30, 200, 30)), *tile.box_size()))
     assert tile.has_video
     qtbot.waitUntil(lambda: not tile.has_video, timeout=4000)  # frames stopped: no frozen frame
+
+
+class PaintRects(QObject):
+    """Records the rectangle of every paint event a widget gets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rects: list[QRect] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.rects.append(QRect(event.rect()))  # type: ignore[attr-defined]
+        return False
+
+
+def test_frame_only_repaint_keeps_label_and_bars(qtbot: QtBot) -> None:
+    """A new frame of the same size repaints only the picture, and what is on screen still
+    has the letterbox bars, the new picture and the name label drawn over it."""
+    tile = VideoTile("bob")
+    qtbot.addWidget(tile)
+    tile.resize(400, 400)
+    tile.show()
+    tile.set_identity("Bob", True)
+    paints = PaintRects()
+    tile.installEventFilter(paints)
+    tile.show_frame(convert_for_display(yuv_frame((200, 30, 30)), *tile.box_size()))
+    qtbot.waitUntil(lambda: bool(paints.rects), timeout=2000)
+    paints.rects.clear()
+    tile.show_frame(convert_for_display(yuv_frame((30, 200, 30)), *tile.box_size()))
+    qtbot.waitUntil(lambda: bool(paints.rects), timeout=2000)
+    assert paints.rects[-1] == QRect(0, 50, 400, 300)  # the picture only
+    screen = tile.backingStore().paintDevice()
+    assert isinstance(screen, QImage)
+    centre, bar = screen.pixelColor(200, 200), screen.pixelColor(200, 10)
+    assert centre.green() > 150 and centre.red() < 80
+    assert bar == QColor("#202226")
+    under_label = screen.pixelColor(12, 350 - 8 - 12)  # the pill's left end, over the picture
+    assert under_label.green() < centre.green() - 40  # darkened: the label was redrawn
+
+
+def test_placeholder_after_frames_stop_even_with_partial_repaints(qtbot: QtBot) -> None:
+    """When frames stop, the placeholder replaces the last frame on screen, and the next
+    frame brings the picture back."""
+    tile = VideoTile("carol")
+    qtbot.addWidget(tile)
+    tile.resize(320, 240)
+    tile.show()
+    for colour in ((200, 30, 30), (30, 30, 200)):
+        tile.show_frame(convert_for_display(yuv_frame(colour), *tile.box_size()))
+    assert tile.frames_shown == 2 and tile.has_video
+    qtbot.waitUntil(lambda: not tile.has_video, timeout=4000)
+    qtbot.waitUntil(lambda: tile.backingStore().paintDevice().pixelColor(  # type: ignore
+        160, 60).blue() < 120, timeout=2000)  # the placeholder, not the blue frame
+    tile.show_frame(convert_for_display(yuv_frame((30, 30, 200)), *tile.box_size()))
+    assert tile.has_video and tile.frames_shown == 3
+
+
+class PacedSource:
+    """Hands out ``count`` frames, each once the previous one was rendered, then ends."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.sent = 0
+        self.rendered = asyncio.Event()
+        self.rendered.set()
+
+    async def recv(self) -> av.VideoFrame:
+        await asyncio.wait_for(self.rendered.wait(), 5)
+        if self.sent == self.count:
+            raise EOFError("ended")
+        self.rendered.clear()
+        self.sent += 1
+        return yuv_frame((10 * self.sent, 40, 40))
+
+
+def test_renderer_frees_replaced_frames_off_the_loop_thread(loop: qasync.QEventLoop) -> None:
+    """Every frame reaches the receiver at display size, and frames the receiver replaced
+    are freed on a worker thread, not on the loop's thread."""
+    source = PacedSource(6)
+    freed_on: dict[int, int] = {}
+    shown: list[RenderedFrame] = []
+    ended = asyncio.Event()
+
+    def on_frame(frame: RenderedFrame) -> None:
+        number = len(freed_on) + 1
+        freed_on[number] = 0
+        weakref.finalize(frame, lambda: freed_on.__setitem__(number, threading.get_ident()))
+        shown[:] = [frame]  # keep only the newest, like a tile
+        source.rendered.set()
+
+    async def scenario() -> None:
+        renderer = TrackRenderer(source, on_frame, lambda: (320, 320), ended.set)
+        renderer.start()
+        await asyncio.wait_for(ended.wait(), 10)
+        assert renderer.frames_rendered == 6
+        assert (shown[0].width, shown[0].height) == (320, 240)
+        await renderer.stop()
+
+    loop.run_until_complete(scenario())
+    loop_thread = threading.get_ident()
+    assert len(freed_on) == 6
+    # Frames 1-4 were dropped by the jobs converting 3-6; 5 and 6 were still held at the end.
+    assert all(freed_on[n] not in (0, loop_thread) for n in range(1, 5)), freed_on
 
 
 def test_join_form_emits_requests(qtbot: QtBot) -> None:
