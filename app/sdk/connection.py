@@ -2,8 +2,8 @@
 heartbeats, and a single report when the link is lost.
 
 A :class:`Connection` is used for one socket only; reconnecting opens a new one. It reports
-loss exactly once through ``on_lost`` (socket closed or failed, or no frame from the server
-for ``misses`` heartbeat intervals) and never after :meth:`close` was called locally.
+loss exactly once through ``on_lost`` (socket closed or failed, or ``misses`` heartbeats in a
+row sent with no frame from the server since) and never after :meth:`close` was called locally.
 """
 
 from __future__ import annotations
@@ -210,11 +210,19 @@ class Connection:
             log.exception("handling %s failed", msg.type)
 
     async def _beat(self, interval: float, misses: int) -> None:
+        # Count heartbeats sent without anything received since, rather than comparing clocks:
+        # when this process stalls (a busy GUI thread, a loaded machine) the loop wakes late
+        # with the server's answers still unread, and a clock rule would call that a lost link.
+        unanswered = 0
+        seen = self._last_rx
         while self.is_open:
             await asyncio.sleep(interval)
-            if self._loop.time() - self._last_rx > interval * misses:
-                self._lose(f"no answer to heartbeats for {interval * misses:.1f} s")
+            if self._last_rx != seen:
+                seen, unanswered = self._last_rx, 0
+            elif unanswered >= misses:
+                self._lose(f"no answer to {misses} heartbeats ({interval * misses:.1f} s)")
                 return
+            unanswered += 1
             with contextlib.suppress(RTCError):
                 # The answer is not awaited: any frame arriving is the sign of life.
                 await self.send(Heartbeat(req=next(self._req)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from app.server import RoomServer
 from tests.waiting import until
 
 from .support import (
+    HEARTBEAT,
     WINDOW,
     ClientFactory,
     JoinedClient,
@@ -94,6 +96,19 @@ async def test_frozen_network_is_noticed_by_heartbeats(server: RoomServer, proxy
     await rec_b.wait_state("RECONNECTED")
     assert server_users(server) == {"bob"}
     assert bob.connection_state is ConnectionState.RECONNECTED
+
+
+async def test_stalled_process_is_not_mistaken_for_a_lost_link(joined: Join) -> None:
+    """A process that stops running for a while (a busy GUI thread, a loaded machine) finds
+    the server's answers waiting when it resumes: the link is fine and stays CONNECTED."""
+    alice, rec_a = await joined("alice")
+    _, rec_b = await joined("bob")
+    # The stimulus: block this event loop for six heartbeat intervals (twice the loss limit).
+    time.sleep(6 * HEARTBEAT)  # noqa: ASYNC251 (blocking the loop is the point)
+    await alice.send_message("still here")
+    await rec_b.wait("message_received", lambda m: m.content == "still here")
+    assert rec_a.states() == ["CONNECTING", "CONNECTED"]
+    assert alice.connection_state is ConnectionState.CONNECTED
 
 
 async def test_second_loss_after_a_reconnection(server: RoomServer, proxy: Proxy,
