@@ -390,15 +390,6 @@ def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_fields).encode
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
 _SPECS: dict[type, tuple[tuple[str, Any, bool], ...]] = {}
 
 
@@ -406,7 +397,7 @@ def _specs(cls: type) -> tuple[tuple[str, Any, bool], ...]:
     """``(name, type hint, required)`` of each field of ``cls``, in order."""
     specs = _SPECS.get(cls)
     if specs is None:
-        hints = _hints(cls)
+        hints = typing.get_type_hints(cls)
         specs = _SPECS[cls] = tuple(
             (f.name, hints[f.name],
              f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)

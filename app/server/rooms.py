@@ -97,8 +97,8 @@ class Rooms:
             raise RoomError(ErrorCode.INVALID_PARAMETER,
                             f"user_data larger than {limits.max_user_data_bytes} bytes")
         target = self._rooms.get((app_id, room))
+        old = None if target is None else target.members.get(user_id)
         if target is not None:
-            old = target.members.get(user_id)
             if old is not None and target.settings.no_auto_kick_user:
                 raise RoomError(ErrorCode.USER_ALREADY_EXIST, "user already in room")
             max_users = target.settings.max_users
@@ -108,7 +108,6 @@ class Rooms:
             target = Room(app_id=app_id, name=room, settings=settings)
             self._rooms[target.key] = target
         effects = Effects()
-        old = target.members.get(user_id)
         if old is not None:
             closed = Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE)
             self._remove(target, old, "replaced", closed, effects, now)

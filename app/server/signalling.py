@@ -57,6 +57,8 @@ class Signalling:
                  settings_for: SettingsFor, clock: Callable[[], float]) -> None:
         self._config = config
         self._limits = config.limits
+        # Below a quarter of this, a text frame's UTF-8 size cannot reach a size limit.
+        self._nearest_limit = min(config.limits.max_relay_bytes, config.limits.max_frame_bytes)
         self._secret_for = secret_for
         self._settings_for = settings_for
         self._clock = clock
@@ -127,8 +129,7 @@ class Signalling:
     def _on_frame(self, conn: Connection, data: str | bytes) -> None:
         now = self._clock()
         size = len(data)
-        nearest = min(self._limits.max_relay_bytes, self._limits.max_frame_bytes)
-        if isinstance(data, str) and 4 * size > nearest:
+        if isinstance(data, str) and 4 * size > self._nearest_limit:
             size = len(data.encode("utf-8", "replace"))  # exact only where a limit is near
         if size > self._limits.max_frame_bytes:
             self._send(conn, Error(0, ErrorCode.INVALID_PARAMETER,
@@ -429,6 +430,6 @@ def _guess_req(data: str | bytes) -> int:
     except (ValueError, RecursionError):
         return 0
     req = raw.get("req") if isinstance(raw, dict) else None
-    if isinstance(req, int) and not isinstance(req, bool) and abs(req) <= 2**53:
+    if isinstance(req, int) and not isinstance(req, bool) and abs(req) <= _MAX_REQ:
         return req  # answerable: the client's parser accepts it back
     return 0

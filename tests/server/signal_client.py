@@ -151,3 +151,13 @@ async def joined_client(base_url: str, token: str, user_data: str = "") -> Signa
     client = await SignalClient.connect(base_url)
     await client.join(token, user_data)
     return client
+
+
+async def resuming_client(base_url: str, token: str, away: SignalClient,
+                          opened: list[SignalClient]) -> tuple[SignalClient, AnyMessage]:
+    """A new connection (added to ``opened``, to be closed by the test) that asked to resume
+    ``away``'s session with ``token``, and the server's answer (Joined, Error or Closed)."""
+    assert away.joined is not None
+    client = await SignalClient.connect(base_url)
+    opened.append(client)
+    return client, await client.resume(token, away.joined.session_id)

@@ -55,6 +55,11 @@ class Pair:
         assert msg.user_id == "alice"
         return time.monotonic() - started
 
+    async def close(self) -> None:
+        """Close both members' connections."""
+        await self.alice.close()
+        await self.bob.close()
+
 
 async def _pair(server: RoomServer) -> Pair:
     alice = await joined_client(server.url, server.token("abuse", "alice"))
@@ -69,8 +74,7 @@ async def pair(room_server: RoomServer) -> AsyncIterator[Pair]:
     """alice and bob in room ``abuse`` of a server with default limits, heartbeating."""
     pair = await _pair(room_server)
     yield pair
-    await pair.alice.close()
-    await pair.bob.close()
+    await pair.close()
 
 
 @pytest.fixture
@@ -85,8 +89,7 @@ async def fuzz_pair(fuzz_server: RoomServer) -> AsyncIterator[Pair]:
     """alice and bob on the fuzz server."""
     pair = await _pair(fuzz_server)
     yield pair
-    await pair.alice.close()
-    await pair.bob.close()
+    await pair.close()
 
 
 async def _answers_until_probe(client: SignalClient) -> list[object]:
@@ -225,8 +228,7 @@ async def test_too_many_bad_frames_cut_off(make_server: MakeServer) -> None:
         await pair.check()
     finally:
         await rogue.close()
-        await pair.alice.close()
-        await pair.bob.close()
+        await pair.close()
 
 
 async def test_stalled_reader_is_dropped(make_server: MakeServer) -> None:

@@ -14,7 +14,7 @@ from tests.qiniu_client import call, rtc_server
 from tests.waiting import until
 
 from .conftest import MakeServer
-from .signal_client import SignalClient, joined_client
+from .signal_client import SignalClient, joined_client, resuming_client
 
 
 async def _away(server: RoomServer, clients: list[SignalClient], watcher: SignalClient,
@@ -31,10 +31,7 @@ async def _away(server: RoomServer, clients: list[SignalClient], watcher: Signal
 async def _resume(server: RoomServer, clients: list[SignalClient], away: SignalClient,
                   user: str) -> Closed | Error:
     """The answer to ``away``'s resume on a new connection, which the server then closes."""
-    assert away.joined is not None
-    back = await SignalClient.connect(server.url)
-    clients.append(back)
-    answer = await back.resume(server.token("room1", user), away.joined.session_id)
+    back, answer = await resuming_client(server.url, server.token("room1", user), away, clients)
     assert isinstance(answer, Closed | Error), answer
     assert await back.wait_closed() == 1000
     return answer

@@ -28,7 +28,7 @@ from app.server.server import RoomServer
 from tests.waiting import until
 
 from .conftest import MakeServer
-from .signal_client import SignalClient, joined_client
+from .signal_client import SignalClient, joined_client, resuming_client
 
 
 async def _refused(server: RoomServer, token: str, clients: list[SignalClient]) -> Error:
@@ -55,10 +55,8 @@ async def test_admin_kick_and_non_admin_refused(room_server: RoomServer,
     await carol.wait_closed()
     assert (await bob.wait_for(UserLeft)) == UserLeft("carol", "kicked")
     await host.wait_for(Ack, req=6)
-    assert carol.joined is not None
-    again = await SignalClient.connect(room_server.url)
-    clients.append(again)
-    answer = await again.resume(room_server.token("room1", "carol"), carol.joined.session_id)
+    again, answer = await resuming_client(room_server.url, room_server.token("room1", "carol"),
+                                          carol, clients)
     assert isinstance(answer, Closed) and answer.code == ErrorCode.KICKED_OUT  # never resumes
     await again.wait_closed()
     rejoined = await joined_client(room_server.url, room_server.token("room1", "carol"))
@@ -120,10 +118,7 @@ async def test_resume_inside_window(make_server: MakeServer,
     await alice.expect(UserJoined)
     await bob.ws.close()  # the socket drops without a leave
     assert await alice.expect(UserReconnecting) == UserReconnecting("bob")
-    assert bob.joined is not None
-    back = await SignalClient.connect(server.url)
-    clients.append(back)
-    answer = await back.resume(server.token("room1", "bob"), bob.joined.session_id)
+    _, answer = await resuming_client(server.url, server.token("room1", "bob"), bob, clients)
     assert isinstance(answer, Joined) and answer.resumed
     assert [m.user_id for m in answer.members] == ["alice"]
     assert await alice.expect(UserReconnected) == UserReconnected("bob")
@@ -141,10 +136,7 @@ async def test_resume_outside_window(make_server: MakeServer,
     await bob.ws.close()
     await alice.wait_for(UserReconnecting)
     assert await alice.wait_for(UserLeft) == UserLeft("bob", "timeout")
-    assert bob.joined is not None
-    back = await SignalClient.connect(server.url)
-    clients.append(back)
-    answer = await back.resume(server.token("room1", "bob"), bob.joined.session_id)
+    back, answer = await resuming_client(server.url, server.token("room1", "bob"), bob, clients)
     assert isinstance(answer, Error) and answer.code == ErrorCode.RECONNECT_FAILED
     await back.wait_closed()
 
@@ -199,10 +191,8 @@ async def test_resume_over_a_live_socket(room_server: RoomServer,
     bob = await joined_client(room_server.url, room_server.token("room1", "bob"))
     clients.extend([alice, bob])
     await alice.expect(UserJoined)
-    assert bob.joined is not None
-    back = await SignalClient.connect(room_server.url)
-    clients.append(back)
-    answer = await back.resume(room_server.token("room1", "bob"), bob.joined.session_id)
+    back, answer = await resuming_client(room_server.url, room_server.token("room1", "bob"),
+                                         bob, clients)
     assert isinstance(answer, Joined) and answer.resumed
     await bob.wait_closed()
     await back.send_raw('{"type":"send_message","req":5,"content":"still here"}')
