@@ -13,14 +13,13 @@ Invite(server_url='ws://192.168.1.5:7880', room='standup', token='AK:sig:eyJ9')
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlsplit
+
+from app.protocol.token import RoomAccess, TokenError, read_room_token
 
 SCHEME = "roomcall"
 _USER_ID_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]+")
@@ -39,17 +38,6 @@ class Invite:
     room: str
     """The room name as the token states it (or as the link states it, if unreadable)."""
     token: str
-
-
-@dataclass(frozen=True)
-class TokenClaims:
-    """What a RoomToken says about its bearer, read without verifying its signature."""
-
-    app_id: str
-    room_name: str
-    user_id: str
-    expire_at: int
-    permission: str
 
 
 def format_invite(host: str, port: int, room: str, token: str, *, secure: bool = False) -> str:
@@ -113,24 +101,14 @@ def resolve_join(address: str, token: str = "") -> Invite:
     return Invite(f"{scheme}://{parts.netloc}", claims.room_name if claims else "", token.strip())
 
 
-def read_claims(token: str) -> TokenClaims | None:
-    """The claims of a RoomToken (``AK:sign:enc``), or None if they cannot be read.
+def read_claims(token: str) -> RoomAccess | None:
+    """The grant a RoomToken states, or None if it cannot be read.
 
     Only for display and for choosing a local user id: the server verifies the token.
     """
-    parts = token.split(":")
-    if len(parts) != 3:
-        return None
     try:
-        raw = json.loads(base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4)))
-        return TokenClaims(
-            app_id=str(raw["appId"]),
-            room_name=str(raw["roomName"]),
-            user_id=str(raw["userId"]),
-            expire_at=int(raw["expireAt"]),
-            permission=str(raw.get("permission", "user")),
-        )
-    except (binascii.Error, ValueError, KeyError, TypeError):
+        return read_room_token(token)
+    except TokenError:
         return None
 
 

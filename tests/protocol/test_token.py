@@ -19,6 +19,7 @@ from app.protocol.token import (
     USER_ID_RE,
     RoomAccess,
     TokenError,
+    read_room_token,
     sign_room_token,
     verify_room_token,
 )
@@ -339,3 +340,15 @@ def test_sign_verify_round_trip(
     access = RoomAccess(app_id, room, user, expire_at, permission)
     token = sign_room_token(AK, secret, access)
     assert verify_room_token(token, {AK: secret}.get, now=NOW) == access
+
+
+def test_read_room_token_states_the_grant_without_verifying() -> None:
+    """A client can read what a token grants (even expired, even with a key it lacks), and
+    unreadable text is a TokenError."""
+    access = read_room_token(WORKED_EXAMPLE)
+    assert access == RoomAccess("appid123", "room_001", "user_001", 1700000000, "admin")
+    forged = "OTHER:AAAA:" + WORKED_EXAMPLE.split(":")[2]
+    assert read_room_token(forged) == access
+    for bad in ("", "garbage", "a:b:!!!", "a:b:bm90IGpzb24"):
+        with pytest.raises(TokenError):
+            read_room_token(bad)
