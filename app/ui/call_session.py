@@ -98,9 +98,8 @@ class CallSession(QObject):
         except BaseException:
             self.bridge.detach()
             raise
-        local_id = self.client.user_id or "me"
-        tile = self.grid.add_tile(local_id, local=True)
-        tile.set_identity(self.user_data or local_id, self.client.permission == "admin")
+        tile = self.grid.add_tile(self._local_id, local=True)
+        tile.set_identity(self.user_data or self._local_id, self.client.permission == "admin")
         self.panel.set_room_name(str(getattr(self.client, "room", "") or ""))
         self.panel.show_state(self.client.connection_state)
         self.panel.refresh_members(self.client)
@@ -221,13 +220,18 @@ class CallSession(QObject):
         sender = display_name(self.client.get_remote_user(message.user_id), message.user_id)
         self.panel.chat.add_line(sender, text, message.timestamp / 1000)
 
+    @property
+    def _local_id(self) -> str:
+        """The local tile's key: the user id the server gave, or "me" before one is known."""
+        return str(self.client.user_id or "me")
+
     def _local_frame(self, frame: RenderedFrame) -> None:
-        tile = self.grid.tile(self.client.user_id or "me")
+        tile = self.grid.tile(self._local_id)
         if tile is not None and self.media.camera_on:
             tile.show_frame(frame)
 
     def _start_preview(self) -> None:
-        local_id = self.client.user_id or "me"
+        local_id = self._local_id
         tile = self.grid.tile(local_id)
         preview = self.media.preview()
         old = self._renderers.pop(f"{local_id}/preview", None)
@@ -272,13 +276,13 @@ class CallSession(QObject):
 
     async def _set_camera(self, on: bool) -> None:
         await self.media.set_camera(on)
-        tile = self.grid.tile(self.client.user_id or "me")
+        tile = self.grid.tile(self._local_id)
         if tile is not None:
             tile.set_muted(video=not on)
 
     async def _set_microphone(self, on: bool) -> None:
         await self.media.set_microphone(on)
-        tile = self.grid.tile(self.client.user_id or "me")
+        tile = self.grid.tile(self._local_id)
         if tile is not None:
             tile.set_muted(audio=not on)
 

@@ -13,6 +13,8 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
+from app.ui.room_view import is_admin
+
 log = logging.getLogger(__name__)
 
 KICK_OUT = "kickOut"
@@ -20,11 +22,6 @@ KICK_OUT = "kickOut"
 
 DEFAULT_GRACE_SECONDS = 3.0
 """How long the host waits for the target to leave by itself before ``kick_user``."""
-
-
-class _Member(Protocol):
-    @property
-    def permission(self) -> str: ...
 
 
 class _Message(Protocol):
@@ -56,7 +53,7 @@ def is_kick_request(client: KickClient, message: _Message) -> bool:
     if message.content != KICK_OUT:
         return False
     sender = client.get_remote_user(message.user_id)
-    if sender is not None and getattr(sender, "permission", "user") == "admin":
+    if is_admin(sender):
         log.info("kickOut from admin %s: leaving the room", message.user_id)
         return True
     log.warning("ignored kickOut from %s: the sender is not an admin", message.user_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.ui.host import DEFAULT_PORT
 from app.ui.kick import DEFAULT_GRACE_SECONDS
 
 
@@ -45,7 +46,7 @@ class AppOptions:
     """The display name filled in at start (``ROOMCALL_NAME``)."""
     kick_grace: float = DEFAULT_GRACE_SECONDS
     """Seconds the host waits before enforcing a kick through the server."""
-    embedded_port: int = 7880
+    embedded_port: int = DEFAULT_PORT
     """Port the embedded server tries first (``ROOMCALL_UI_PORT``; 0 picks a free one)."""
     server_config: dict[str, Any] = field(default_factory=dict)
     """Extra ``ServerConfig`` fields for the embedded server (tests shorten durations)."""

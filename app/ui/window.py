@@ -276,10 +276,11 @@ class MainWindow(QMainWindow):
 
     def _retranslate(self) -> None:
         in_call = self.session is not None
-        self.setWindowTitle(self.tr("roomcall") if not in_call else
-                            self.tr("roomcall: {room}").format(
-                                room=str(getattr(self.session.client if self.session else None,
-                                                 "room", "") or "")))
+        if self.session is None:
+            self.setWindowTitle(self.tr("roomcall"))
+        else:
+            self.setWindowTitle(self.tr("roomcall: {room}").format(
+                room=str(getattr(self.session.client, "room", "") or "")))
         self._room_menu.setTitle(self.tr("&Room"))
         self._language_menu.setTitle(self.tr("&Language"))
         self.invite_action.setText(self.tr("&Invite…"))
