@@ -18,19 +18,18 @@ import collections
 import contextlib
 import fractions
 import logging
-from typing import Any, Final
+from typing import Any
 
 import av
 import numpy as np
 import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from app.media.mixer import FRAME_MS
+
 __all__ = ["FRAME_MS", "MicrophoneTrack"]
 
 logger = logging.getLogger(__name__)
-
-FRAME_MS: Final = 20
-"""Audio per frame: one Opus packet."""
 
 _Block = npt.NDArray[np.int16]
 

@@ -32,8 +32,6 @@ ROWS_PER_FRAME: Final = 24
 DATA_ROWS: Final = 5
 CODE_ROWS: Final = 1 + DATA_ROWS
 """Rows used by the code: the sync row, then the data rows."""
-CODE_HEIGHT_FRACTION: Final = CODE_ROWS / ROWS_PER_FRAME
-"""Share of the frame's height (from the top) the code occupies."""
 
 BLACK: Final = 16
 WHITE: Final = 235

@@ -43,7 +43,6 @@ VIDEO_CLOCK_RATE: Final = 90_000
 """RTP clock rate of video, the time base aiortc's encoders expect."""
 AUDIO_PTIME: Final = 0.020
 """Audio frame duration: 20 ms, what aiortc's Opus encoder packetises."""
-_MS_MASK: Final = (1 << 48) - 1
 _MAX_LATE_S: Final = 0.5
 """How far behind schedule the video source may fall before it skips frames."""
 
@@ -146,7 +145,8 @@ class SyntheticVideoTrack(VideoStreamTrack):
 
     def render(self, counter: int, sent_at_ms: int) -> av.VideoFrame:
         """Draw the frame numbered ``counter`` stamped ``sent_at_ms`` (no pacing, no pts)."""
-        info = PatternInfo(self.identity, counter & 0xFFFF_FFFF, sent_at_ms & _MS_MASK)
+        # encode_bits keeps the counter and the time within their field widths.
+        info = PatternInfo(self.identity, counter, sent_at_ms)
         luma = self._yuv[: self.height]
         top = self._geometry.code_height
         luma[:top] = self._geometry.render(encode_bits(info))

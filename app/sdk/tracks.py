@@ -96,9 +96,6 @@ class RemoteTrack:
         """Stop draining; :meth:`recv` ends."""
         await self._drain.stop()
 
-    def _set_info(self, info: TrackInfo) -> None:
-        self._info = info
-
     def _set_muted(self, muted: bool) -> None:
         self._info = dataclasses.replace(self._info, muted=muted)
 

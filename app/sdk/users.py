@@ -15,7 +15,6 @@ from typing import Any
 
 from app.protocol.messages import (
     MemberInfo,
-    Permission,
     ServerMessage,
     TrackInfo,
     TrackMuted,
@@ -33,27 +32,14 @@ Change = tuple[EventName, tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
-class RemoteUser:
-    """Another member of the room (``QNRemoteUser``)."""
-
-    user_id: str
-    user_data: str = ""
-    permission: Permission = "user"
-    tracks: tuple[TrackInfo, ...] = ()
-    """Tracks the user has published, in publish order."""
-    reconnecting: bool = False
-    """True while the user's connection is lost and the server keeps its seat."""
+class RemoteUser(MemberInfo):
+    """Another member of the room (``QNRemoteUser``): the server's :class:`MemberInfo`, with
+    ``tracks`` in publish order, plus lookups."""
 
     @classmethod
     def from_member(cls, member: MemberInfo) -> RemoteUser:
         """The user as described by the server."""
-        return cls(
-            user_id=member.user_id,
-            user_data=member.user_data,
-            permission=member.permission,
-            tracks=member.tracks,
-            reconnecting=member.reconnecting,
-        )
+        return cls(**{f.name: getattr(member, f.name) for f in dataclasses.fields(MemberInfo)})
 
     @property
     def is_admin(self) -> bool:
