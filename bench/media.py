@@ -40,9 +40,9 @@ from aiortc import (
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
-from app.media.drain import TrackDrain
-from app.media.synthetic import SyntheticVideoTrack, decode_pattern
-from app.sdk.mesh import Mesh
+from roomcall.media.drain import TrackDrain
+from roomcall.media.synthetic import SyntheticVideoTrack, decode_pattern
+from roomcall.sdk.mesh import Mesh
 
 SENDER = "a-sender"
 TARGET_CPU_RATIO = 0.4

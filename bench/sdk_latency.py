@@ -44,9 +44,9 @@ if str(ROOT) not in sys.path:
 from qiniu import QiniuMacAuth  # noqa: E402
 from qiniu.services.pili.rtc_server_manager import RtcServer  # noqa: E402
 
-from app.protocol.messages import SIGNAL_PATH, Join, SendMessage, serialize  # noqa: E402
-from app.protocol.token import RoomAccess, sign_room_token  # noqa: E402
-from app.sdk import ConnectionState, Message, RTCClient  # noqa: E402
+from roomcall.protocol.messages import SIGNAL_PATH, Join, SendMessage, serialize  # noqa: E402
+from roomcall.protocol.token import RoomAccess, sign_room_token  # noqa: E402
+from roomcall.sdk import ConnectionState, Message, RTCClient  # noqa: E402
 
 ACCESS_KEY = "bench-access-key"
 SECRET_KEY = "bench-secret-key"
@@ -72,7 +72,7 @@ class ServerProcess:
         env = {**os.environ, "ROOMCALL_ACCESS_KEY": ACCESS_KEY,
                "ROOMCALL_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1"}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "app", "serve", "--port", "0", "--data-dir", str(data_dir),
+            sys.executable, "-m", "roomcall", "serve", "--port", "0", "--data-dir", str(data_dir),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
             stdin=asyncio.subprocess.DEVNULL, cwd=ROOT, env=env)
         banner: dict[str, str] = {}

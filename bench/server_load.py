@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from app.protocol.messages import SIGNAL_PATH, Heartbeat, Join, Leave, serialize  # noqa: E402
-from app.protocol.token import RoomAccess, sign_room_token  # noqa: E402
+from roomcall.protocol.messages import SIGNAL_PATH, Heartbeat, Join, Leave, serialize  # noqa: E402
+from roomcall.protocol.token import RoomAccess, sign_room_token  # noqa: E402
 
 ACCESS_KEY = "bench-access-key"
 SECRET_KEY = "bench-secret-key"
@@ -454,7 +454,7 @@ async def _measure(raw: bool, args: argparse.Namespace, workdir: Path) -> Figure
     if raw:
         server = ServerProcess([_SELF, "--raw-server"], workdir / "raw")
     else:
-        server = ServerProcess(["-m", "app", "serve", "--port", "0", "--data-dir",
+        server = ServerProcess(["-m", "roomcall", "serve", "--port", "0", "--data-dir",
                                 str(workdir / "room" / "data")], workdir / "room")
     figures = Figures()
     try:

@@ -48,9 +48,9 @@ TARGET_RSS_MB = 350.0
 
 
 async def _senders(count: int) -> None:
-    from app.media.synthetic import SyntheticVideoTrack
-    from app.sdk import RTCClient
-    from app.server import RoomServer, ServerConfig
+    from roomcall.media.synthetic import SyntheticVideoTrack
+    from roomcall.sdk import RTCClient
+    from roomcall.server import RoomServer, ServerConfig
 
     with tempfile.TemporaryDirectory() as data:
         server = RoomServer(ServerConfig(port=0, data_dir=Path(data)))
@@ -107,8 +107,8 @@ def _tile_classes(meter: Meter) -> tuple[type, type]:
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QImage, QPainter
 
-    from app.ui.frame_renderer import RenderedFrame
-    from app.ui.video_tile import VideoTile
+    from roomcall.ui.frame_renderer import RenderedFrame
+    from roomcall.ui.video_tile import VideoTile
 
     class BlitTile(VideoTile):
         def show_frame(self, frame: RenderedFrame) -> None:
@@ -159,10 +159,10 @@ async def _view(path: str, url: str, token: str, tiles: int, warmup: float,
                 seconds: float) -> dict[str, float]:
     import psutil
 
-    from app.sdk import RTCClient
-    from app.ui import frame_renderer
-    from app.ui.frame_renderer import TrackRenderer
-    from app.ui.video_grid import VideoGrid
+    from roomcall.sdk import RTCClient
+    from roomcall.ui import frame_renderer
+    from roomcall.ui.frame_renderer import TrackRenderer
+    from roomcall.ui.video_grid import VideoGrid
 
     meter = Meter()
     blit_tile, qimage_tile = _tile_classes(meter)
@@ -246,9 +246,9 @@ def _isolated(path: str, tiles: int, rounds: int) -> float:
     on a worker thread for ``blit``), shown in the grid and painted by processEvents()."""
     from PySide6.QtWidgets import QApplication
 
-    from app.media.synthetic import SyntheticVideoTrack
-    from app.ui.frame_renderer import convert_for_display
-    from app.ui.video_grid import VideoGrid
+    from roomcall.media.synthetic import SyntheticVideoTrack
+    from roomcall.ui.frame_renderer import convert_for_display
+    from roomcall.ui.video_grid import VideoGrid
 
     meter = Meter()
     blit_tile, qimage_tile = _tile_classes(meter)

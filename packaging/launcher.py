@@ -1,9 +1,9 @@
-"""Entry script of the frozen roomcall executable: the same `main` as `python -m app`."""
+"""Entry script of the frozen roomcall executable: the same `main` as `python -m roomcall`."""
 
 import multiprocessing
 import sys
 
-from app.cli import main
+from roomcall.cli import main
 
 if __name__ == "__main__":
     # A no-op unless something starts a process with the spawn method, in which case the

@@ -9,7 +9,7 @@ from typing import Any
 from qiniu import QiniuMacAuth
 from qiniu.services.pili.rtc_server_manager import RtcServer
 
-from app.server import RoomServer
+from roomcall.server import RoomServer
 
 
 def rtc_server(server: RoomServer, *, secret: str | None = None, dated: bool = True

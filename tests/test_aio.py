@@ -8,7 +8,7 @@ import contextlib
 
 import pytest
 
-from app.aio import cancel_and_wait
+from roomcall.aio import cancel_and_wait
 
 WAIT = 5.0
 """Longest wait for a task to end, in seconds."""

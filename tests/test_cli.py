@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from app.protocol.token import verify_room_token
-from app.server.store import AppStore
+from roomcall.cli import main
+from roomcall.protocol.token import verify_room_token
+from roomcall.server.store import AppStore
 from tests.server.signal_client import joined_client
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +73,7 @@ def _start_serve(data_dir: Path) -> tuple[subprocess.Popen[str], list[str]]:
     """Run ``python -m app serve`` on port 0; the process and its banner lines."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCALL_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", "0", "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "roomcall", "serve", "--port", "0", "--data-dir", str(data_dir)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     assert proc.stdout is not None
@@ -105,7 +105,7 @@ def test_serve_first_run_then_second_run(tmp_path: Path) -> None:
         assert (data_dir / "roomcall.db").stat().st_mode & 0o077 == 0
 
         async def join() -> str:
-            from app.protocol.token import RoomAccess, sign_room_token
+            from roomcall.protocol.token import RoomAccess, sign_room_token
 
             token = sign_room_token(ak, sk, RoomAccess(app_id, "room_1", "alice",
                                                        int(time.time()) + 60, "user"))

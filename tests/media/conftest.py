@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.media import devices
-from app.media.mixer import SAMPLE_RATE, Samples
+from roomcall.media import devices
+from roomcall.media.mixer import SAMPLE_RATE, Samples
 
 
 def peak_frequencies(samples: Samples, count: int) -> list[float]:

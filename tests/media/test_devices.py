@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.media import devices
-from app.media.devices import (
+from roomcall.media import devices
+from roomcall.media.devices import (
     DeviceError,
     DeviceInfo,
     PlayerSource,
@@ -25,7 +25,7 @@ from app.media.devices import (
     parse_avfoundation_cameras,
     parse_dshow_cameras,
 )
-from app.protocol.errors import ErrorCode
+from roomcall.protocol.errors import ErrorCode
 
 CAMERA = DeviceInfo("0x8020000005ac8514", "FaceTime HD Camera", "camera")
 

@@ -11,8 +11,8 @@ import av
 import pytest
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from app.media.drain import Frame, TrackDrain
-from app.media.synthetic import SyntheticVideoTrack, decode_pattern
+from roomcall.media.drain import Frame, TrackDrain
+from roomcall.media.synthetic import SyntheticVideoTrack, decode_pattern
 
 
 class FastTrack(MediaStreamTrack):
@@ -178,7 +178,7 @@ async def test_failing_callback_is_logged_and_reading_goes_on(
         raise RuntimeError("render failed")
 
     drain = TrackDrain(FastTrack(5), on_frame=broken)
-    with caplog.at_level(logging.ERROR, logger="app.media.drain"):
+    with caplog.at_level(logging.ERROR, logger="roomcall.media.drain"):
         drain.start()
         with pytest.raises(MediaStreamError):
             while True:

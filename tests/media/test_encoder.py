@@ -12,10 +12,10 @@ import av
 import pytest
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from app.media import packet_track
-from app.media.encoder import AudioCodec, TrackEncoder, VideoCodec, bitrate_for_peers
-from app.media.packet_track import VIDEO_QUEUE_PACKETS, PacketTrack
-from app.media.synthetic import (
+from roomcall.media import packet_track
+from roomcall.media.encoder import AudioCodec, TrackEncoder, VideoCodec, bitrate_for_peers
+from roomcall.media.packet_track import VIDEO_QUEUE_PACKETS, PacketTrack
+from roomcall.media.synthetic import (
     SyntheticAudioTrack,
     SyntheticVideoTrack,
     decode_pattern,

@@ -13,9 +13,9 @@ import av
 import pytest
 from aiortc.mediastreams import MediaStreamTrack
 
-from app.media.drain import TrackDrain
-from app.media.encoder import TrackEncoder
-from app.media.synthetic import (
+from roomcall.media.drain import TrackDrain
+from roomcall.media.encoder import TrackEncoder
+from roomcall.media.synthetic import (
     PatternInfo,
     SyntheticAudioTrack,
     SyntheticVideoTrack,
@@ -23,8 +23,8 @@ from app.media.synthetic import (
     dominant_frequency,
     identity_code,
 )
-from app.sdk.mesh import MAX_INACTIVE_MLINES, Mesh
-from app.sdk.mesh_peer import close_connection, new_connection
+from roomcall.sdk.mesh import MAX_INACTIVE_MLINES, Mesh
+from roomcall.sdk.mesh_peer import close_connection, new_connection
 from tests.waiting import until
 
 WIDTH, HEIGHT = 320, 240  # small frames keep three members cheap on a shared machine

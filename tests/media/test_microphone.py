@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from app.media.microphone import MicrophoneTrack
+from roomcall.media.microphone import MicrophoneTrack
 
 
 def ramp(start: int, frames: int, channels: int) -> np.ndarray[Any, np.dtype[np.int16]]:

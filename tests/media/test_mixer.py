@@ -8,8 +8,8 @@ import av
 import numpy as np
 import pytest
 
-from app.media.mixer import FRAME_SAMPLES, AudioMixer, Samples
-from app.media.synthetic import SyntheticAudioTrack, dominant_frequency
+from roomcall.media.mixer import FRAME_SAMPLES, AudioMixer, Samples
+from roomcall.media.synthetic import SyntheticAudioTrack, dominant_frequency
 from tests.media.conftest import peak_frequencies
 
 

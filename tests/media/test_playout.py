@@ -15,20 +15,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.media import devices
-from app.media.devices import (
+from roomcall.media import devices
+from roomcall.media.devices import (
     DeviceInfo,
     list_microphones,
     list_speakers,
     open_microphone,
     rescan_audio_devices,
 )
-from app.media.drain import TrackDrain
-from app.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Samples
-from app.media.playout import AudioPlayout, OutputQueue
-from app.media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack, dominant_frequency
-from app.protocol.messages import TrackInfo
-from app.sdk.tracks import RemoteTrack
+from roomcall.media.drain import TrackDrain
+from roomcall.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Samples
+from roomcall.media.playout import AudioPlayout, OutputQueue
+from roomcall.media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack, dominant_frequency
+from roomcall.protocol.messages import TrackInfo
+from roomcall.sdk.tracks import RemoteTrack
 from tests.media.conftest import peak_frequencies
 
 
@@ -120,7 +120,7 @@ async def test_ended_track_and_failing_listener_do_not_stop_playout(
         raise RuntimeError("meter failed")
 
     playout.on_mixed = broken
-    with caplog.at_level(logging.ERROR, logger="app.media.playout"):
+    with caplog.at_level(logging.ERROR, logger="roomcall.media.playout"):
         await playout.start()
         await asyncio.wait_for(failed.wait(), 10.0)
     assert "on_mixed callback failed" in caplog.text

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from app.media.glyphs import text_mask
-from app.media.pattern import COLUMNS, ROWS_PER_FRAME
-from app.media.synthetic import (
+from roomcall.media.glyphs import text_mask
+from roomcall.media.pattern import COLUMNS, ROWS_PER_FRAME
+from roomcall.media.synthetic import (
     PatternInfo,
     SyntheticAudioTrack,
     SyntheticVideoTrack,

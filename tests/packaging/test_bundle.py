@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from app import __version__
-from app.selftest import CHECKS
+from roomcall import __version__
+from roomcall.selftest import CHECKS
 
 pytestmark = pytest.mark.packaging
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from app import selftest
-from app.selftest import CHECKS, run_self_test
+from roomcall import selftest
+from roomcall.selftest import CHECKS, run_self_test
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_self_test_passes_from_source() -> None:
     """`python -m app --self-test` exits 0 with a PASS line for every check."""
     result = subprocess.run(
-        [sys.executable, "-m", "app", "--self-test"],
+        [sys.executable, "-m", "roomcall", "--self-test"],
         cwd=ROOT, capture_output=True, text=True, timeout=90,
     )
     lines = result.stdout.splitlines()

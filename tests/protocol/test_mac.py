@@ -20,7 +20,7 @@ from qiniu.auth import QiniuMacRequestsAuth
 from qiniu.services.pili.rtc_server_manager import RtcServer
 from qiniu.utils import canonical_mime_header_key
 
-from app.protocol.mac import (
+from roomcall.protocol.mac import (
     MacError,
     canonical_header_key,
     format_date,

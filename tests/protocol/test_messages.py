@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.protocol.errors import ErrorCode
-from app.protocol.messages import (
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import (
     CLIENT_MESSAGES,
     MAX_FRAME_BYTES,
     MESSAGE_TYPES,

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from qiniu.services.pili.rtc_server_manager import get_room_token
 
-from app.protocol.errors import ErrorCode
-from app.protocol.token import (
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.token import (
     ROOM_NAME_RE,
     USER_ID_RE,
     RoomAccess,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from app.sdk import RTCClient
-from app.server import RoomServer
+from roomcall.sdk import RTCClient
+from roomcall.server import RoomServer
 
 from .support import ClientFactory, JoinedClient, Proxy, Recorder, fast_config
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from qiniu.services.pili.rtc_server_manager import RtcServer
 
-from app.sdk import ConnectionState, RTCClient
-from app.sdk.events import EVENT_NAMES
-from app.server import RoomServer, ServerConfig
+from roomcall.sdk import ConnectionState, RTCClient
+from roomcall.sdk.events import EVENT_NAMES
+from roomcall.server import RoomServer, ServerConfig
 from tests.qiniu_client import call, rtc_server
 
 HEARTBEAT = 0.1

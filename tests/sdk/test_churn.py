@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 
-from app.sdk import ConnectionState, RTCClient
-from app.server import RoomServer
+from roomcall.sdk import ConnectionState, RTCClient
+from roomcall.server import RoomServer
 from tests.waiting import until
 
 from .support import Recorder

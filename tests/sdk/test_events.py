@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from app.protocol.errors import ErrorCode
-from app.protocol.messages import MAX_MESSAGE_CONTENT_BYTES
-from app.sdk import ConnectionState, Message, RTCClient, RTCError
-from app.server import RoomServer
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import MAX_MESSAGE_CONTENT_BYTES
+from roomcall.sdk import ConnectionState, Message, RTCClient, RTCError
+from roomcall.server import RoomServer
 from tests.waiting import until
 
 from .support import (
@@ -180,7 +180,7 @@ async def test_raising_handler_is_logged_and_others_still_run(
     alice.on("user_joined", broken)
     alice.on("user_joined", broken_async)
     alice.on("user_joined", lambda user_id, user_data: seen.append(user_id))
-    with caplog.at_level(logging.ERROR, logger="app.sdk.events"):
+    with caplog.at_level(logging.ERROR, logger="roomcall.sdk.events"):
         await joined("bob")
         await rec_a.wait("user_joined", lambda u, d: u == "bob")
         await until(lambda: "async handler bug" in caplog.text)

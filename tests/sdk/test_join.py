@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app.protocol.errors import DisconnectReason, ErrorCode
-from app.sdk import ConnectionState, JoinError, RTCClient
-from app.server import RoomServer
+from roomcall.protocol.errors import DisconnectReason, ErrorCode
+from roomcall.sdk import ConnectionState, JoinError, RTCClient
+from roomcall.server import RoomServer
 
 from .support import ClientFactory, Recorder, api_users, server_users
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from qiniu import http as qiniu_http
 
-from app.protocol.errors import DisconnectReason, ErrorCode
-from app.sdk import ConnectionState, RTCError
-from app.server import RoomServer
-from app.server.rooms import REPLACED_MESSAGE
+from roomcall.protocol.errors import DisconnectReason, ErrorCode
+from roomcall.sdk import ConnectionState, RTCError
+from roomcall.server import RoomServer
+from roomcall.server.rooms import REPLACED_MESSAGE
 
 from .support import (
     ClientFactory,

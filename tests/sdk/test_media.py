@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from app.media.synthetic import (
+from roomcall.media.synthetic import (
     SyntheticAudioTrack,
     SyntheticVideoTrack,
     decode_pattern,
     dominant_frequency,
     identity_code,
 )
-from app.sdk import RemoteTrack, RTCClient
-from app.server import RoomServer
+from roomcall.sdk import RemoteTrack, RTCClient
+from roomcall.server import RoomServer
 from tests.waiting import until
 
 from .support import WAIT, WINDOW, Proxy, Recorder
@@ -221,8 +221,8 @@ async def test_kicked_member_peer_is_closed(members: Callable[..., Any], server:
 
 VICTIM = """
 import asyncio, sys
-from app.media.synthetic import SyntheticVideoTrack
-from app.sdk import RTCClient
+from roomcall.media.synthetic import SyntheticVideoTrack
+from roomcall.sdk import RTCClient
 
 async def main() -> None:
     client = RTCClient(sys.argv[1])

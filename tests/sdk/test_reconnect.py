@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from app.protocol.errors import DisconnectReason, ErrorCode
-from app.sdk import ConnectionState, JoinError, RTCClient
-from app.sdk.reconnection import GAVE_UP_MESSAGE
-from app.server import RoomServer
+from roomcall.protocol.errors import DisconnectReason, ErrorCode
+from roomcall.sdk import ConnectionState, JoinError, RTCClient
+from roomcall.sdk.reconnection import GAVE_UP_MESSAGE
+from roomcall.server import RoomServer
 from tests.waiting import until
 
 from .support import (

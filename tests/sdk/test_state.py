@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from app.sdk import ConnectionState, RTCClient, exponential_backoff
-from app.sdk.state import TRANSITIONS
+from roomcall.sdk import ConnectionState, RTCClient, exponential_backoff
+from roomcall.sdk.state import TRANSITIONS
 
 
 def test_transition_table_covers_every_state() -> None:

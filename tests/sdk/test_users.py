@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.protocol.messages import MemberInfo, TrackInfo
-from app.sdk.users import RemoteUser, joined, published, reconcile, unpublished
+from roomcall.protocol.messages import MemberInfo, TrackInfo
+from roomcall.sdk.users import RemoteUser, joined, published, reconcile, unpublished
 
 VIDEO = TrackInfo("t1", "video", "camera", False, "m1")
 AUDIO = TrackInfo("t2", "audio", "", False, "m2")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from app.server.config import Limits, ServerConfig
-from app.server.server import RoomServer
+from roomcall.server.config import Limits, ServerConfig
+from roomcall.server.server import RoomServer
 
 from .signal_client import SignalClient, joined_client
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from app.protocol.messages import (
+from roomcall.protocol.messages import (
     SIGNAL_PATH,
     AnyMessage,
     ClientMessage,

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.protocol.errors import ErrorCode
-from app.protocol.messages import (
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import (
     CLIENT_MESSAGES,
     MAX_FRAME_BYTES,
     MESSAGE_TYPES,
@@ -30,7 +30,7 @@ from app.protocol.messages import (
     UserLeft,
     UserReconnecting,
 )
-from app.server.server import RoomServer
+from roomcall.server.server import RoomServer
 
 from .conftest import MakeServer
 from .signal_client import SignalClient, joined_client

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.server.config import ConfigError, ServerConfig, default_data_dir, load_config
+from roomcall.server.config import ConfigError, ServerConfig, default_data_dir, load_config
 
 
 def test_defaults_are_qiniu_s() -> None:

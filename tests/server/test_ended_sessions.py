@@ -6,10 +6,10 @@ import asyncio
 
 from qiniu import http as qiniu_http
 
-from app.protocol.errors import ErrorCode
-from app.protocol.messages import Closed, Error, Kick, UserJoined, UserLeft, UserReconnecting
-from app.server.rooms import REPLACED_MESSAGE
-from app.server.server import RoomServer
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import Closed, Error, Kick, UserJoined, UserLeft, UserReconnecting
+from roomcall.server.rooms import REPLACED_MESSAGE
+from roomcall.server.server import RoomServer
 from tests.qiniu_client import call, rtc_server
 from tests.waiting import until
 

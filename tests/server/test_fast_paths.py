@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from app.protocol.errors import ErrorCode
-from app.protocol.messages import (
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import (
     MAX_MESSAGE_CONTENT_BYTES,
     SIGNAL_PATH,
     Ack,
@@ -23,7 +23,7 @@ from app.protocol.messages import (
     parse,
     serialize,
 )
-from app.server.server import RoomServer
+from roomcall.server.server import RoomServer
 
 from .conftest import MakeServer
 from .signal_client import TIMEOUT, SignalClient, joined_client

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.protocol.errors import ErrorCode
-from app.protocol.mac import DATE_HEADER, format_date, sign_request
-from app.protocol.messages import Closed, Error, Join
-from app.server import RoomServer
-from app.server.management import MAX_BODY_BYTES, ApiError, app_fields
-from app.server.store import AppStore
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.mac import DATE_HEADER, format_date, sign_request
+from roomcall.protocol.messages import Closed, Error, Join
+from roomcall.server import RoomServer
+from roomcall.server.management import MAX_BODY_BYTES, ApiError, app_fields
+from roomcall.server.store import AppStore
 
 from .conftest import JoinMember
 from .signal_client import SignalClient

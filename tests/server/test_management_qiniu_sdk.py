@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from qiniu import http
 
-from app.protocol.errors import ErrorCode
-from app.protocol.messages import Closed
-from app.server import RoomServer
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import Closed
+from roomcall.server import RoomServer
 from tests.qiniu_client import call, rtc_server
 from tests.waiting import until
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.protocol.errors import ErrorCode
-from app.protocol.messages import (
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import (
     Ack,
     Closed,
     Joined,
@@ -22,9 +22,9 @@ from app.protocol.messages import (
     UserReconnecting,
     UserUnpublished,
 )
-from app.server.config import ServerConfig
-from app.server.room import Effects, RoomError, RoomSettings
-from app.server.rooms import REPLACED_MESSAGE, Rooms, SessionEnded
+from roomcall.server.config import ServerConfig
+from roomcall.server.room import Effects, RoomError, RoomSettings
+from roomcall.server.rooms import REPLACED_MESSAGE, Rooms, SessionEnded
 
 APP = "app1"
 ROOM = "room1"

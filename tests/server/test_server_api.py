@@ -10,9 +10,9 @@ import qiniu.http as qiniu_http
 from qiniu import QiniuMacAuth
 from qiniu.services.pili.rtc_server_manager import RtcServer, get_room_token
 
-from app.protocol.errors import ErrorCode
-from app.protocol.messages import Closed, Error, Join, UserJoined, UserLeft
-from app.server.server import RoomServer
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import Closed, Error, Join, UserJoined, UserLeft
+from roomcall.server.server import RoomServer
 from tests.qiniu_client import call, rtc_server
 from tests.waiting import until
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from app.protocol.errors import ErrorCode
-from app.protocol.messages import (
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import (
     Ack,
     Closed,
     Error,
@@ -22,9 +22,9 @@ from app.protocol.messages import (
     UserReconnected,
     UserReconnecting,
 )
-from app.server.config import ServerConfig
-from app.server.rooms import REPLACED_MESSAGE
-from app.server.server import RoomServer
+from roomcall.server.config import ServerConfig
+from roomcall.server.rooms import REPLACED_MESSAGE
+from roomcall.server.server import RoomServer
 from tests.waiting import until
 
 from .conftest import MakeServer

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.protocol.errors import ErrorCode
-from app.protocol.messages import (
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import (
     Ack,
     Error,
     Heartbeat,
@@ -14,7 +14,7 @@ from app.protocol.messages import (
     UserJoined,
     UserLeft,
 )
-from app.server.server import RoomServer
+from roomcall.server.server import RoomServer
 
 from .signal_client import SignalClient, joined_client
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.server.store import DB_FILENAME, SCHEMA_VERSION, AppInfo, AppStore, StoreError
+from roomcall.server.store import DB_FILENAME, SCHEMA_VERSION, AppInfo, AppStore, StoreError
 
 
 class FakeClock:

@@ -14,9 +14,9 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from app.ui.host import EmbeddedHost
-from app.ui.options import AppOptions
-from app.ui.window import MainWindow
+from roomcall.ui.host import EmbeddedHost
+from roomcall.ui.options import AppOptions
+from roomcall.ui.window import MainWindow
 
 FAST_SERVER = {"empty_room_timeout": 1.0, "unjoined_room_timeout": 2.0,
                "silent_user_timeout": 5.0, "heartbeat_interval": 1.0}

@@ -21,9 +21,9 @@ from pathlib import Path
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from app.ui.host import EmbeddedHost
-from app.ui.options import AppOptions
-from app.ui.window import MainWindow
+from roomcall.ui.host import EmbeddedHost
+from roomcall.ui.options import AppOptions
+from roomcall.ui.window import MainWindow
 
 
 async def _until(predicate: object, within: float = 20.0) -> None:

@@ -1,4 +1,4 @@
-"""The real ``python -m app`` process: starts, hosts a room, closes and exits 0."""
+"""The real ``python -m roomcall`` process: starts, hosts a room, closes and exits 0."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.server import RoomServer, ServerConfig
-from app.ui.invite import format_invite
+from roomcall.server import RoomServer, ServerConfig
+from roomcall.ui.invite import format_invite
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ def test_app_hosts_a_room_and_exits_zero(tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ROOMCALL_UI_SMOKE": "1",
            "ROOMCALL_UI_PORT": "0", "ROOMCALL_SYNTHETIC_MEDIA": "1", "ROOMCALL_NAME": "Smoke"}
     result = subprocess.run(
-        [sys.executable, "-m", "app", "--data-dir", str(tmp_path / "data"), "--lang", "en"],
+        [sys.executable, "-m", "roomcall", "--data-dir", str(tmp_path / "data"), "--lang", "en"],
         env=env, capture_output=True, text=True, timeout=60,
         cwd=REPO)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -38,7 +38,7 @@ async def test_join_link_from_the_command_line(tmp_path: Path) -> None:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ROOMCALL_UI_SMOKE": "1",
                "ROOMCALL_SYNTHETIC_MEDIA": "1", "ROOMCALL_NAME": "Guest"}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "app", "--join", link, env=env,
+            sys.executable, "-m", "roomcall", "--join", link, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             cwd=REPO)
         out, err = await asyncio.wait_for(proc.communicate(), 60)

@@ -10,12 +10,12 @@ import numpy as np
 from aiortc import RTCPeerConnection
 from PySide6.QtGui import QImage
 
-from app.media.pattern import decode_pattern, identity_code
-from app.ui.host import lan_address
-from app.ui.invite import parse_invite
-from app.ui.kick import KICK_OUT
-from app.ui.video_tile import VideoTile
-from app.ui.window import MainWindow
+from roomcall.media.pattern import decode_pattern, identity_code
+from roomcall.ui.host import lan_address
+from roomcall.ui.invite import parse_invite
+from roomcall.ui.kick import KICK_OUT
+from roomcall.ui.video_tile import VideoTile
+from roomcall.ui.window import MainWindow
 
 from .conftest import Windows, until
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.protocol.token import RoomAccess, sign_room_token
-from app.ui.invite import (
+from roomcall.protocol.token import RoomAccess, sign_room_token
+from roomcall.ui.invite import (
     InviteError,
     format_invite,
     parse_invite,
@@ -14,7 +14,7 @@ from app.ui.invite import (
     room_name_for,
     user_id_for,
 )
-from app.ui.main import run_app  # noqa: F401  (the entry point imports without Qt)
+from roomcall.ui.main import run_app  # noqa: F401  (the entry point imports without Qt)
 
 TOKEN = sign_room_token("AK", "SK", RoomAccess("app1", "standup", "bob-1", 2_000_000_000))
 

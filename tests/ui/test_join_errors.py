@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from app.ui.invite import format_invite
+from roomcall.ui.invite import format_invite
 
 from .conftest import Windows, until
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from app.ui.kick import KICK_OUT, HostKicker, is_kick_request
+from roomcall.ui.kick import KICK_OUT, HostKicker, is_kick_request
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def test_kick_out_from_admin_is_honoured() -> None:
 def test_kick_out_from_non_admin_is_ignored_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     """A kickOut from a plain member, or from someone not in the room, is ignored with a log."""
     room = Room({"eve": Member("eve", "user")})
-    with caplog.at_level(logging.WARNING, logger="app.ui.kick"):
+    with caplog.at_level(logging.WARNING, logger="roomcall.ui.kick"):
         assert not is_kick_request(room, Msg("eve", KICK_OUT))
         assert not is_kick_request(room, Msg("ghost", KICK_OUT))
     assert sum("ignored kickOut" in r.message for r in caplog.records) == 2

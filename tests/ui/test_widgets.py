@@ -17,18 +17,18 @@ from PySide6.QtCore import QEvent, QObject, QRect
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
-from app.protocol.errors import ErrorCode
-from app.protocol.messages import TrackInfo
-from app.ui import i18n
-from app.ui.bridge import EVENTS, ClientBridge
-from app.ui.errors import describe_error
-from app.ui.frame_renderer import RenderedFrame, TrackRenderer, convert_for_display
-from app.ui.invite import parse_invite
-from app.ui.invite_dialog import InviteDialog
-from app.ui.join_form import JoinForm
-from app.ui.room_panel import RoomPanel
-from app.ui.video_grid import VideoGrid, best_columns
-from app.ui.video_tile import VideoTile
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import TrackInfo
+from roomcall.ui import i18n
+from roomcall.ui.bridge import EVENTS, ClientBridge
+from roomcall.ui.errors import describe_error
+from roomcall.ui.frame_renderer import RenderedFrame, TrackRenderer, convert_for_display
+from roomcall.ui.invite import parse_invite
+from roomcall.ui.invite_dialog import InviteDialog
+from roomcall.ui.join_form import JoinForm
+from roomcall.ui.room_panel import RoomPanel
+from roomcall.ui.video_grid import VideoGrid, best_columns
+from roomcall.ui.video_tile import VideoTile
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,38 @@
+"""The roomcall client SDK: join a room on a roomcall server, follow its members, exchange
+messages, publish and receive media. No Qt.
+
+>>> from roomcall.sdk import RTCClient, ConnectionState, DisconnectReason   # doctest: +SKIP
+
+Events and their arguments are listed in :mod:`roomcall.sdk.events`; states and errors in
+:mod:`roomcall.sdk.state`; reconnection behaviour in :mod:`roomcall.sdk.client`.
+"""
+
+from roomcall.protocol.messages import TrackInfo
+from roomcall.sdk.backoff import exponential_backoff
+from roomcall.sdk.client import RTCClient
+from roomcall.sdk.events import EventName, Message
+from roomcall.sdk.state import (
+    ConnectionInfo,
+    ConnectionState,
+    DisconnectReason,
+    JoinError,
+    RTCError,
+)
+from roomcall.sdk.tracks import LocalPublication, RemoteTrack
+from roomcall.sdk.users import RemoteUser
+
+__all__ = [
+    "ConnectionInfo",
+    "ConnectionState",
+    "DisconnectReason",
+    "EventName",
+    "JoinError",
+    "LocalPublication",
+    "Message",
+    "RTCClient",
+    "RTCError",
+    "RemoteTrack",
+    "RemoteUser",
+    "TrackInfo",
+    "exponential_backoff",
+]

@@ -1,0 +1,132 @@
+"""The events an :class:`~roomcall.sdk.client.RTCClient` emits, and the emitter that delivers them.
+
+Every event name is declared in :data:`EventName`; this table is the one place that documents
+them. Register with ``client.on(name, handler)`` and remove with ``client.off(name, handler)``.
+
+============================= ==================================================================
+event                         handler arguments
+============================= ==================================================================
+``connection_state_changed``  ``(state: ConnectionState, info: ConnectionInfo | None)``;
+                              ``info`` on DISCONNECTED (reason, error_code, error_message),
+                              else None.
+``user_joined``               ``(user_id: str, user_data: str)``; also fired right after
+                              CONNECTED for every member already in the room.
+``user_left``                 ``(user_id: str)``
+``user_reconnecting``         ``(user_id: str)``: the member lost its connection; its seat is kept.
+``user_reconnected``          ``(user_id: str)``
+``user_published``            ``(user_id: str, tracks: list[TrackInfo])``; also fired after
+                              ``user_joined`` for tracks a member had published before.
+``user_unpublished``          ``(user_id: str, tracks: list[TrackInfo])``
+``track_subscribed``          ``(user_id: str, track: RemoteTrack)``: media of a remote track
+                              arrives; ``await track.recv()`` gives decoded frames.
+``track_unsubscribed``        ``(user_id: str, track: RemoteTrack)``: unpublished, or its publisher
+                              left (fired before ``user_left``); its ``recv()`` ends.
+``message_received``          ``(message: Message)``
+``mute_state_changed``        ``(user_id: str, track: TrackInfo, muted: bool)``
+============================= ==================================================================
+
+After RECONNECTED, what changed while the client was away is announced with these same
+events, each change exactly once. Inside any handler, ``client.remote_users`` holds exactly the
+users announced so far: a user is listed from its ``user_joined`` on and gone in its
+``user_left``.
+
+Handlers may be plain functions or coroutine functions (each call runs as its own task). A
+handler that raises is logged and never breaks the client or other handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+log = logging.getLogger(__name__)
+
+EventName = Literal[
+    "connection_state_changed",
+    "user_joined",
+    "user_left",
+    "user_reconnecting",
+    "user_reconnected",
+    "user_published",
+    "user_unpublished",
+    "track_subscribed",
+    "track_unsubscribed",
+    "message_received",
+    "mute_state_changed",
+]
+"""Every event an RTCClient emits (the module docstring lists their arguments)."""
+
+EVENT_NAMES: frozenset[str] = frozenset(typing.get_args(EventName))
+
+Handler = Callable[..., Any]
+"""A plain function or a coroutine function taking the event's arguments."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """A custom message as received (``QNCustomMessage``)."""
+
+    message_id: str
+    user_id: str
+    """The sender, as the server saw it (it cannot be forged by the sender)."""
+    content: str
+    timestamp: int
+    """Server time when the message was relayed, milliseconds since the Unix epoch."""
+
+
+class EventEmitter:
+    """Named events with isolated handlers.
+
+    A coroutine handler runs as a task; the emitter keeps a reference to every such task until
+    it ends (so none is garbage-collected half way) and can wait for them with :meth:`drain`.
+    """
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def on(self, name: EventName, handler: Handler) -> Handler:
+        """Call ``handler`` on every ``name`` event; returns ``handler`` (usable as decorator)."""
+        if name not in EVENT_NAMES:
+            raise ValueError(f"unknown event {name!r}; known: {', '.join(sorted(EVENT_NAMES))}")
+        self._handlers.setdefault(name, []).append(handler)
+        return handler
+
+    def off(self, name: EventName, handler: Handler) -> None:
+        """Stop calling ``handler`` for ``name``; unknown handlers are ignored."""
+        handlers = self._handlers.get(name, [])
+        if handler in handlers:
+            handlers.remove(handler)
+
+    def emit(self, name: EventName, *args: Any) -> None:
+        """Call every handler of ``name`` with ``args`` now (coroutines are scheduled)."""
+        for handler in list(self._handlers.get(name, ())):
+            try:
+                result = handler(*args)
+            except Exception:
+                log.exception("handler %r of %s raised", handler, name)
+                continue
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(self._guard(name, handler, result))
+                task.set_name(f"event-{name}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait until every coroutine handler started so far has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    @staticmethod
+    async def _guard(name: str, handler: Handler, awaitable: typing.Awaitable[Any]) -> None:
+        try:
+            await awaitable
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("handler %r of %s raised", handler, name)

@@ -1,0 +1,168 @@
+"""RoomServer: signalling and the management API on one port, in-process.
+
+>>> async def main(data_dir):                                      # doctest: +SKIP
+...     server = RoomServer(ServerConfig(port=0, data_dir=data_dir))
+...     await server.start()
+...     token = server.token("room_1", "alice", admin=True)
+...     ...  # RTCClient(server.url).join(token)
+...     await server.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from aiohttp import web
+
+from roomcall.protocol.messages import SIGNAL_PATH
+from roomcall.protocol.token import RoomAccess, sign_room_token
+from roomcall.server.config import ConfigError, ServerConfig
+from roomcall.server.management import add_management_routes
+from roomcall.server.room import RoomSettings
+from roomcall.server.rooms import Rooms
+from roomcall.server.signalling import Signalling
+from roomcall.server.store import AppInfo, AppStore
+
+_log = logging.getLogger(__name__)
+
+
+class RoomServer:
+    """The room server: WebSocket signalling at ``SIGNAL_PATH`` and Qiniu's v3 management API,
+    served from one aiohttp site, with apps and keys kept in the data folder's store."""
+
+    def __init__(self, config: ServerConfig | None = None, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config or ServerConfig()
+        self._clock = clock
+        self._store: AppStore | None = None
+        self._signalling: Signalling | None = None
+        self._runner: web.AppRunner | None = None
+        self._keys: tuple[str, str] = ("", "")
+        self._port = 0
+        self.default_app: AppInfo | None = None
+        """The store's default app (set by :meth:`start`)."""
+        self.keys_created = False
+        """True if :meth:`start` generated the keys in use (show them to the operator once)."""
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the store (creating keys and the default app on first run) and listen."""
+        if self._runner is not None:
+            raise RuntimeError("the server is already running")
+        if (self.config.access_key is None) != (self.config.secret_key is None):
+            raise ConfigError("set both access_key and secret_key, or neither")
+        store = AppStore.open(self.config.data_dir, clock=self._clock)
+        try:
+            stored_ak, stored_sk = store.keys()
+            self._keys = (self.config.access_key or stored_ak,
+                          self.config.secret_key or stored_sk)
+            self.keys_created = store.keys_created and self.config.access_key is None
+            self.default_app = store.ensure_default_app()
+            signalling = Signalling(self.config, secret_for=self._secret_for,
+                                    settings_for=self._settings_for, clock=self._clock)
+            app = web.Application()
+            app.router.add_get(SIGNAL_PATH, signalling.handle)
+            add_management_routes(app, store=store, rooms=signalling,
+                                  secret_for=self._secret_for, clock=self._clock)
+            runner = web.AppRunner(app, handle_signals=False, access_log=None)
+            await runner.setup()
+        except BaseException:
+            store.close()
+            raise
+        try:
+            await web.TCPSite(runner, self.config.host, self.config.port).start()
+        except BaseException:
+            await runner.cleanup()
+            store.close()
+            raise
+        self._store, self._signalling, self._runner = store, signalling, runner
+        addresses = runner.addresses
+        self._port = int(addresses[0][1]) if addresses else self.config.port
+        _log.info("room server listening on %s", self.url)
+
+    async def stop(self) -> None:
+        """Drop every connection, stop listening and close the store. Safe to call twice."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        if self._signalling is not None:
+            await self._signalling.close_all()
+        await runner.cleanup()
+        if self._store is not None:
+            self._store.close()
+        _log.info("room server stopped")
+
+    async def __aenter__(self) -> RoomServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # --- what clients and tests need ------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL for clients, e.g. ``ws://127.0.0.1:7880`` (signalling at ``SIGNAL_PATH``)."""
+        return f"ws://{self._url_host()}:{self._port}"
+
+    @property
+    def http_url(self) -> str:
+        """Base URL of the management API, e.g. ``http://127.0.0.1:7880``."""
+        return f"http://{self._url_host()}:{self._port}"
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the real one when the config asked for 0)."""
+        return self._port
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        """``(access_key, secret_key)`` in use."""
+        return self._keys
+
+    @property
+    def store(self) -> AppStore:
+        """The app store (apps and keys)."""
+        if self._store is None:
+            raise RuntimeError("the server is not started")
+        return self._store
+
+    @property
+    def rooms(self) -> Rooms:
+        """The rooms core, for inspection (change rooms only through clients or the API)."""
+        if self._signalling is None:
+            raise RuntimeError("the server is not started")
+        return self._signalling.rooms
+
+    def token(self, room: str, user: str, *, admin: bool = False, ttl: float = 3600,
+              app_id: str | None = None) -> str:
+        """A RoomToken signed with the server's keys, for the default app unless ``app_id``."""
+        if self.default_app is None:
+            raise RuntimeError("the server is not started")
+        access = RoomAccess(app_id=app_id or self.default_app.app_id, room_name=room,
+                            user_id=user, expire_at=int(self._clock() + ttl),
+                            permission="admin" if admin else "user")
+        return sign_room_token(self._keys[0], self._keys[1], access)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _url_host(self) -> str:
+        host = self.config.host
+        if host in ("", "0.0.0.0"):
+            return "127.0.0.1"
+        if host == "::":
+            return "[::1]"
+        return f"[{host}]" if ":" in host else host
+
+    def _secret_for(self, access_key: str) -> str | None:
+        return self._keys[1] if access_key == self._keys[0] else None
+
+    def _settings_for(self, app_id: str) -> RoomSettings | None:
+        app = self.store.get_app(app_id)
+        if app is None:
+            return None
+        return RoomSettings(max_users=app.max_users, no_auto_kick_user=app.no_auto_kick_user)

@@ -1,0 +1,110 @@
+"""The embedded room server a person hosts their rooms on, and the invites it mints."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+from typing import Any
+
+from roomcall.ui.invite import format_invite, user_id_for
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 7880
+INVITE_TTL_SECONDS = 24 * 3600
+"""How long an invite link admits its guest."""
+HOST_TTL_SECONDS = 24 * 3600
+
+
+def lan_address() -> str:
+    """This computer's address on its local network (``127.0.0.1`` if there is none).
+
+    Connecting a UDP socket sends nothing; it only makes the OS choose the outgoing address.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            address = str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+    return address if not address.startswith("0.") else "127.0.0.1"
+
+
+class EmbeddedHost:
+    """Runs ``roomcall.server.RoomServer`` in this process, on 127.0.0.1 unless the person chose
+    to accept guests from the network (then on all interfaces).
+
+    Args:
+        data_dir: the server's data folder (keys and apps); None for the user's default.
+        port: the port to try first; if it is taken, a free one is used.
+        server_config: extra ``ServerConfig`` fields (tests shorten lifecycle durations).
+    """
+
+    def __init__(self, data_dir: Path | None = None, port: int = DEFAULT_PORT,
+                 **server_config: Any) -> None:
+        self._data_dir = data_dir
+        self._port = port
+        self._extra = server_config
+        self._server: Any = None
+        self._network = False
+
+    @property
+    def server(self) -> Any:
+        """The running ``RoomServer`` (None before :meth:`ensure`)."""
+        return self._server
+
+    @property
+    def accepts_network_guests(self) -> bool:
+        """True when listening on every interface."""
+        return self._server is not None and self._network
+
+    async def ensure(self, network: bool) -> Any:
+        """The running server, (re)started to listen where ``network`` says."""
+        if self._server is not None and self._network == network:
+            return self._server
+        await self.stop()
+        from roomcall.server import RoomServer, ServerConfig
+
+        host = "0.0.0.0" if network else "127.0.0.1"
+        fields: dict[str, Any] = dict(self._extra)
+        if self._data_dir is not None:
+            fields["data_dir"] = Path(self._data_dir)
+        server = RoomServer(ServerConfig(host=host, port=self._port, **fields))
+        try:
+            await server.start()
+        except OSError as exc:
+            if self._port == 0:
+                raise
+            log.info("port %d is taken (%s): using a free one", self._port, exc)
+            server = RoomServer(ServerConfig(host=host, port=0, **fields))
+            await server.start()
+        self._server, self._network = server, network
+        return server
+
+    def host_token(self, room: str, user_id: str) -> str:
+        """An admin RoomToken for the person hosting ``room``."""
+        return str(self._require().token(room, user_id, admin=True, ttl=HOST_TTL_SECONDS))
+
+    def invite(self, room: str, guest_name: str) -> str:
+        """A fresh invite link to ``room`` for a guest called ``guest_name``."""
+        server = self._require()
+        token = server.token(room, user_id_for(guest_name), admin=False, ttl=INVITE_TTL_SECONDS)
+        address = lan_address() if self._network else "127.0.0.1"
+        return format_invite(address, int(server.port), room, str(token))
+
+    @property
+    def url(self) -> str:
+        """The URL the host's own client joins on."""
+        return str(self._require().url)
+
+    async def stop(self) -> None:
+        """Stop the server (everyone in its rooms is disconnected)."""
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop()
+
+    def _require(self) -> Any:
+        if self._server is None:
+            raise RuntimeError("the embedded server is not running")
+        return self._server

@@ -1,0 +1,134 @@
+"""Invite links: ``roomcall://host:port/room?token=...``, and what a join form was given.
+
+An invite link carries everything a guest needs: the room server's address and a RoomToken
+(the room name in the path is for people to read; the token names the room the server admits
+to). Qt-free.
+
+>>> link = format_invite("192.168.1.5", 7880, "standup", "AK:sig:eyJ9")
+>>> link
+'roomcall://192.168.1.5:7880/standup?token=AK%3Asig%3AeyJ9'
+>>> parse_invite(link)
+Invite(server_url='ws://192.168.1.5:7880', room='standup', token='AK:sig:eyJ9')
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote, urlsplit
+
+from roomcall.protocol.token import RoomAccess, TokenError, read_room_token
+
+SCHEME = "roomcall"
+_USER_ID_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]+")
+
+
+class InviteError(ValueError):
+    """Text that is neither an invite link nor a usable server URL and token."""
+
+
+@dataclass(frozen=True)
+class Invite:
+    """Where to join and with which token."""
+
+    server_url: str
+    """The room server's base URL for the SDK (``ws://host:port`` or ``wss://...``)."""
+    room: str
+    """The room name as the token states it (or as the link states it, if unreadable)."""
+    token: str
+
+
+def format_invite(host: str, port: int, room: str, token: str, *, secure: bool = False) -> str:
+    """The invite link for ``token`` on the server at ``host:port``."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal needs brackets in a URL
+    query = f"token={quote(token, safe='')}"
+    if secure:
+        query += "&tls=1"
+    return f"{SCHEME}://{host}:{port}/{quote(room, safe='')}?{query}"
+
+
+def parse_invite(text: str) -> Invite:
+    """Read an invite link (surrounding spaces and quotes are forgiven).
+
+    Raises :class:`InviteError` when the text is not a complete ``roomcall://`` link.
+    """
+    text = text.strip().strip("\"'<>")
+    parts = urlsplit(text)
+    if parts.scheme.lower() != SCHEME:
+        raise InviteError("not a roomcall:// invite link")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise InviteError("the invite link has a bad port") from exc
+    if not parts.hostname or port is None:
+        raise InviteError("the invite link has no server address")
+    tokens = parse_qs(parts.query).get("token")
+    if not tokens or not tokens[0]:
+        raise InviteError("the invite link has no token")
+    token = tokens[0]
+    secure = parse_qs(parts.query).get("tls", ["0"])[0] == "1"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    server_url = f"{'wss' if secure else 'ws'}://{host}:{port}"
+    claims = read_claims(token)
+    room = claims.room_name if claims else parts.path.strip("/")
+    return Invite(server_url, room, token)
+
+
+def resolve_join(address: str, token: str = "") -> Invite:
+    """What a join form's two fields mean: an invite link, or a server URL plus a token.
+
+    ``http(s)://`` server URLs are accepted too (the management base URL people copy) and
+    turned into the signalling ``ws(s)://`` URL. Raises :class:`InviteError`.
+    """
+    address = address.strip()
+    if address.lower().startswith(f"{SCHEME}://"):
+        invite = parse_invite(address)
+        return Invite(invite.server_url, invite.room, token.strip() or invite.token)
+    if not address:
+        raise InviteError("no invite link or server address given")
+    if not token.strip():
+        raise InviteError("no token given")
+    if "://" not in address:
+        address = f"ws://{address}"
+    parts = urlsplit(address)
+    scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(parts.scheme.lower())
+    if scheme is None or not parts.netloc:
+        raise InviteError("the server address must look like ws://host:port")
+    claims = read_claims(token.strip())
+    return Invite(f"{scheme}://{parts.netloc}", claims.room_name if claims else "", token.strip())
+
+
+def read_claims(token: str) -> RoomAccess | None:
+    """The grant a RoomToken states, or None if it cannot be read.
+
+    Only for display and for choosing a local user id: the server verifies the token.
+    """
+    try:
+        return read_room_token(token)
+    except TokenError:
+        return None
+
+
+def user_id_for(name: str) -> str:
+    """A fresh user id (Qiniu: ``[a-zA-Z0-9_-]{3,50}``) that resembles a display ``name``.
+
+    >>> user_id_for("Ann Lee")[:8]
+    'ann-lee-'
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = _USER_ID_UNSAFE.sub("-", ascii_name.lower()).strip("-")[:32] or "user"
+    return f"{slug}-{secrets.token_hex(3)}"
+
+
+def room_name_for(text: str) -> str:
+    """A valid room name (``[a-zA-Z0-9_-]{3,64}``) made from what a person typed.
+
+    >>> room_name_for("Team sync!")
+    'team-sync'
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = _USER_ID_UNSAFE.sub("-", ascii_text.lower()).strip("-")[:64]
+    return slug if len(slug) >= 3 else f"room-{secrets.token_hex(3)}"

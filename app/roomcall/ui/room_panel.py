@@ -1,0 +1,309 @@
+"""The room panel: connection state, Leave, members with Kick, media toggles, devices, chat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from roomcall.ui.chat import ChatView
+from roomcall.ui.room_view import RoomView, display_name, is_admin, state_name
+
+_STATE_COLOURS = {
+    "CONNECTED": "#2fa57a",
+    "RECONNECTED": "#2fa57a",
+    "CONNECTING": "#e0a526",
+    "RECONNECTING": "#e0a526",
+    "DISCONNECTED": "#9a9a9a",
+}
+
+
+class MemberRow(QWidget):
+    """One member in the list: name, host badge, state, and the host's Kick button."""
+
+    def __init__(self, user_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.user_id = user_id
+        self.name_label = QLabel(self)
+        self.badge = QLabel(self)
+        self.badge.setStyleSheet("background:#e0a526; color:#1b1b1b; border-radius:4px;"
+                                 "padding:0 4px; font-size:10px; font-weight:bold;")
+        self.status = QLabel(self)
+        self.status.setStyleSheet("color:#e0a526;")
+        self.kick_button = QPushButton(self)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.name_label, 1)
+        layout.addWidget(self.status)
+        layout.addWidget(self.badge)
+        layout.addWidget(self.kick_button)
+
+
+class RoomPanel(QWidget):
+    """Shows the room as the SDK knows it; every button only emits a request.
+
+    Signals:
+        leave_requested()
+        invite_requested()
+        kick_requested(user_id)
+        microphone_toggled(on)
+        camera_toggled(on)
+        camera_chosen(device_id)
+        microphone_chosen(device_id)
+        speaker_chosen(device_id)
+        chat_send(text)
+    """
+
+    leave_requested = Signal()
+    invite_requested = Signal()
+    kick_requested = Signal(str)
+    microphone_toggled = Signal(bool)
+    camera_toggled = Signal(bool)
+    camera_chosen = Signal(str)
+    microphone_chosen = Signal(str)
+    speaker_chosen = Signal(str)
+    chat_send = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumWidth(300)
+        self.setMaximumWidth(380)
+        self._room_name = ""
+        self._state = "DISCONNECTED"
+        self._rows: dict[str, MemberRow] = {}
+        self._local_admin = False
+        self._local_name = ""
+        self._local_id = ""
+
+        self.title = QLabel(self)
+        self.title.setStyleSheet("font-size:16px; font-weight:bold;")
+        self.state_label = QLabel(self)
+        self.microphone_button = QPushButton(self)
+        self.camera_button = QPushButton(self)
+        for button in (self.microphone_button, self.camera_button):
+            button.setCheckable(True)
+            button.setChecked(True)
+        self.invite_button = QPushButton(self)
+        self.leave_button = QPushButton(self)
+        self.leave_button.setStyleSheet(
+            "QPushButton { background:#d9453f; color:white; border-radius:4px; padding:4px 10px; }"
+            "QPushButton:disabled { background:#999; }")
+
+        buttons = QHBoxLayout()
+        for button in (self.microphone_button, self.camera_button, self.invite_button,
+                       self.leave_button):
+            buttons.addWidget(button)
+
+        self.members_box = QGroupBox(self)
+        self._members_layout = QVBoxLayout()
+        self._members_layout.setContentsMargins(0, 0, 0, 0)
+        self._members_layout.setSpacing(0)
+        self._members_layout.addStretch(1)
+        members_widget = QWidget()
+        members_widget.setLayout(self._members_layout)
+        scroll = QScrollArea(self.members_box)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(members_widget)
+        QVBoxLayout(self.members_box).addWidget(scroll)
+
+        self.devices_box = QGroupBox(self)
+        self.camera_picker = QComboBox(self)
+        self.microphone_picker = QComboBox(self)
+        self.speaker_picker = QComboBox(self)
+        self._devices_form = QFormLayout(self.devices_box)
+        self._device_labels = [QLabel(self), QLabel(self), QLabel(self)]
+        for label, picker in zip(self._device_labels, (self.camera_picker,
+                                 self.microphone_picker, self.speaker_picker), strict=True):
+            picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            picker.setMinimumContentsLength(12)
+            self._devices_form.addRow(label, picker)
+
+        self.chat_box = QGroupBox(self)
+        self.chat = ChatView(self.chat_box)
+        QVBoxLayout(self.chat_box).addWidget(self.chat)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.state_label)
+        layout.addLayout(buttons)
+        layout.addWidget(self.members_box, 2)
+        layout.addWidget(self.devices_box)
+        layout.addWidget(self.chat_box, 3)
+
+        self.leave_button.clicked.connect(self.leave_requested)
+        self.invite_button.clicked.connect(self.invite_requested)
+        self.microphone_button.toggled.connect(self._microphone_toggled)
+        self.camera_button.toggled.connect(self._camera_toggled)
+        self.chat.send_requested.connect(self.chat_send)
+        self.camera_picker.activated.connect(
+            lambda i: self.camera_chosen.emit(str(self.camera_picker.itemData(i) or "")))
+        self.microphone_picker.activated.connect(
+            lambda i: self.microphone_chosen.emit(str(self.microphone_picker.itemData(i) or "")))
+        self.speaker_picker.activated.connect(
+            lambda i: self.speaker_chosen.emit(str(self.speaker_picker.itemData(i) or "")))
+        self._retranslate()
+
+    # --- fed from the SDK (through the window) ---------------------------------------------
+
+    def set_room_name(self, name: str) -> None:
+        """The room's name, shown as the title."""
+        self._room_name = name
+        self._retranslate()
+
+    def show_state(self, state: object) -> None:
+        """Show the connection state; Leave is enabled while connected or trying to be."""
+        self._state = state_name(state)
+        self.leave_button.setEnabled(self._state != "DISCONNECTED")
+        self._retranslate()
+
+    def refresh_members(self, room: RoomView) -> None:
+        """Rebuild the member list from the SDK: the local member first, then remote ones."""
+        self._local_admin = room.permission == "admin"
+        self._local_id = room.user_id or ""
+        wanted = [(room.user_id or "", None)] + [(u.user_id, u) for u in room.remote_users]
+        ids = [user_id for user_id, _ in wanted]
+        for user_id in list(self._rows):
+            if user_id not in ids:
+                row = self._rows.pop(user_id)
+                self._members_layout.removeWidget(row)
+                row.deleteLater()
+        for index, (user_id, user) in enumerate(wanted):
+            found = self._rows.get(user_id)
+            if found is None:
+                row = MemberRow(user_id)
+                row.kick_button.clicked.connect(
+                    lambda _=False, uid=user_id: self.kick_requested.emit(uid))
+                self._rows[user_id] = row
+                self._members_layout.insertWidget(index, row)
+                row.show()  # a layout shows new children only at the next event loop turn
+            else:
+                row = found
+            local = user is None
+            if local:
+                row.name_label.setText(self.tr("{name} (you)").format(name=self._local_name))
+                row.badge.setVisible(self._local_admin)
+                row.kick_button.setVisible(False)
+            else:
+                row.name_label.setText(display_name(user, user_id))
+                row.badge.setVisible(is_admin(user))
+                row.kick_button.setVisible(True)
+                # Only the host may kick, and never another admin or itself.
+                row.kick_button.setEnabled(self._local_admin and not is_admin(user))
+            row.badge.setText(self.tr("HOST"))
+            row.kick_button.setText(self.tr("Kick"))
+            row.name_label.setToolTip(user_id)
+        self.invite_button.setVisible(self._local_admin)
+
+    def set_local_name(self, name: str) -> None:
+        """The local person's display name."""
+        self._local_name = name
+
+    def set_member_status(self, user_id: str, text: str) -> None:
+        """A short status next to a member (e.g. "reconnecting"), "" to clear."""
+        row = self._rows.get(user_id)
+        if row is not None:
+            row.status.setText(text)
+
+    def clear_members(self) -> None:
+        """Empty the list (the call ended)."""
+        for row in self._rows.values():
+            self._members_layout.removeWidget(row)
+            row.deleteLater()
+        self._rows.clear()
+
+    def member_row(self, user_id: str) -> MemberRow | None:
+        """The list row of ``user_id``, or None."""
+        return self._rows.get(user_id)
+
+    def member_ids(self) -> list[str]:
+        """User ids listed, in order."""
+        return list(self._rows)
+
+    def set_devices(self, picker: QComboBox, devices: Sequence[tuple[str, str]],
+                    current: str | None = None) -> None:
+        """Fill ``picker`` with ``(device_id, label)`` pairs."""
+        picker.clear()
+        for device_id, label in devices:
+            picker.addItem(label, device_id)
+        if not devices:
+            picker.addItem(self.tr("None found"), "")
+            picker.setEnabled(False)
+        else:
+            picker.setEnabled(True)
+        if current is not None:
+            index = picker.findData(current)
+            if index >= 0:
+                picker.setCurrentIndex(index)
+
+    def set_media_state(self, *, microphone: bool | None = None, camera: bool | None = None,
+                        camera_available: bool | None = None,
+                        microphone_available: bool | None = None) -> None:
+        """Reflect whether the microphone / camera send (without emitting toggles)."""
+        for button, on, available in ((self.microphone_button, microphone, microphone_available),
+                                      (self.camera_button, camera, camera_available)):
+            if on is not None:
+                button.blockSignals(True)
+                button.setChecked(on)
+                button.blockSignals(False)
+            if available is not None:
+                button.setEnabled(available)
+        self._retranslate()
+
+    # --- Qt --------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Retranslate when the language changes."""
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+    def _microphone_toggled(self, on: bool) -> None:
+        self._retranslate()
+        self.microphone_toggled.emit(on)
+
+    def _camera_toggled(self, on: bool) -> None:
+        self._retranslate()
+        self.camera_toggled.emit(on)
+
+    def _retranslate(self) -> None:
+        self.title.setText(self._room_name or self.tr("Room"))
+        texts = {
+            "CONNECTED": self.tr("Connected"),
+            "RECONNECTED": self.tr("Connected"),
+            "CONNECTING": self.tr("Connecting…"),
+            "RECONNECTING": self.tr("Connection lost, reconnecting…"),
+            "DISCONNECTED": self.tr("Not connected"),
+        }
+        colour = _STATE_COLOURS.get(self._state, "#9a9a9a")
+        self.state_label.setText(
+            f'<span style="color:{colour}">●</span> {texts.get(self._state, self._state)}')
+        self.state_label.setTextFormat(Qt.TextFormat.RichText)
+        self.microphone_button.setText(
+            self.tr("Mic on") if self.microphone_button.isChecked() else self.tr("Mic off"))
+        self.camera_button.setText(
+            self.tr("Camera on") if self.camera_button.isChecked() else self.tr("Camera off"))
+        self.invite_button.setText(self.tr("Invite…"))
+        self.leave_button.setText(self.tr("Leave"))
+        self.members_box.setTitle(self.tr("People"))
+        self.devices_box.setTitle(self.tr("Devices"))
+        self.chat_box.setTitle(self.tr("Chat"))
+        for label, text in zip(self._device_labels, (self.tr("Camera"), self.tr("Microphone"),
+                               self.tr("Speaker")), strict=True):
+            label.setText(text)
+        for user_id, row in self._rows.items():
+            row.badge.setText(self.tr("HOST"))
+            row.kick_button.setText(self.tr("Kick"))
+            if user_id == self._local_id:
+                row.name_label.setText(self.tr("{name} (you)").format(name=self._local_name))

@@ -1,0 +1,366 @@
+"""One member's tile in the video grid: newest frame, name, host badge, mute marks."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from roomcall.ui.frame_renderer import RenderedFrame
+
+STALE_SECONDS = 1.5
+"""A tile whose video stopped for this long (checked every half second) shows its placeholder,
+never a frozen frame."""
+
+_BACKGROUND = QColor("#202226")
+_PLACEHOLDER = QColor("#2c2f36")
+_BADGE = QColor("#e0a526")
+_MUTED = QColor("#e0443e")
+_AVATAR_COLOURS = ("#4f7cff", "#2fa57a", "#c2508a", "#c0792e", "#7a5cd6", "#2b98b5")
+
+
+class _Video:
+    """What changes with every frame, kept off the widget.
+
+    Setting an attribute on a Qt widget goes through Shiboken (several times the cost of a
+    plain object's), and this runs for every frame of every tile.
+    """
+
+    __slots__ = ("frame", "shown")
+
+    def __init__(self) -> None:
+        self.frame: RenderedFrame | None = None
+        self.shown = 0
+
+
+@dataclass
+class _Geometry:
+    """Where things go for one tile size and one frame size (rebuilt when either changes)."""
+
+    frame_w: int
+    frame_h: int
+    picture: QRect
+    picture_at: QPoint
+    bars: list[QRect]
+    label: QImage
+    label_at: QPointF
+
+
+class VideoTile(QWidget):
+    """Shows one member: its newest video frame or a placeholder, with its name and state.
+
+    The tile keeps only the last converted frame (for painting); what the member *is* (name,
+    host, muted) is pushed in by the grid, which reads it from the SDK.
+    """
+
+    def __init__(self, user_id: str, *, local: bool = False, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.user_id = user_id
+        self.local = local
+        self._name = user_id
+        self._host = False
+        self._audio_muted = False
+        self._video_muted = False
+        self._video = _Video()
+        self._stale_count = 0
+        self._progress_at = 0.0
+        self._preferred = QSize(320, 240)
+        self._label: QImage | None = None
+        self._label_key: tuple[object, ...] = ()
+        self._layout: _Geometry | None = None
+        # One painter for every paint: begin() resets its settings, and reusing it spares
+        # a wrapper object per frame.
+        self._painter = QPainter()
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 120)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self._stale_timer = QTimer(self)
+        self._stale_timer.setInterval(500)
+        self._stale_timer.timeout.connect(self._check_stale)
+        self._stale_timer.start()
+
+    # --- what the grid pushes in -----------------------------------------------------------
+
+    def set_identity(self, name: str, host: bool) -> None:
+        """The member's display name (user_data, else user_id) and whether it is the host."""
+        if (name, host) != (self._name, self._host):
+            self._name, self._host = name, host
+            self._layout = None
+            self.update()
+
+    def set_muted(self, *, audio: bool | None = None, video: bool | None = None) -> None:
+        """Mark the member's microphone and/or camera as muted (None leaves it as it is)."""
+        if audio is not None:
+            self._audio_muted = audio
+        if video is not None:
+            self._video_muted = video
+            if video:
+                self.clear_video()
+        self._layout = None
+        self.update()
+
+    def show_frame(self, frame: RenderedFrame) -> None:
+        """Paint ``frame`` (already scaled to fit this tile) at the next repaint.
+
+        Runs on the GUI thread for every frame, so it only swaps a reference: the ``QImage``
+        was built with the pixels (it does not own them: the ``RenderedFrame`` kept here keeps
+        them alive). Staleness is judged from ``frames_shown`` by the half-second timer.
+        """
+        video = self._video
+        video.frame = frame
+        video.shown += 1
+        layout = self._layout
+        if layout is not None and layout.frame_w == frame.width and layout.frame_h == frame.height:
+            self.update(layout.picture)  # same place as the last frame: repaint only it
+        else:
+            self.update()
+
+    def clear_video(self) -> None:
+        """Show the placeholder until the next frame."""
+        if self._video.frame is not None:
+            self._video.frame = None
+            self.update()
+
+    # --- what tests and the grid read -----------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The name shown on the tile."""
+        return self._name
+
+    @property
+    def host(self) -> bool:
+        """Whether the host badge is shown."""
+        return self._host
+
+    @property
+    def audio_muted(self) -> bool:
+        """Whether the microphone-off mark is shown."""
+        return self._audio_muted
+
+    @property
+    def video_muted(self) -> bool:
+        """Whether the camera-off mark is shown."""
+        return self._video_muted
+
+    @property
+    def has_video(self) -> bool:
+        """True while a frame (not the placeholder) is shown."""
+        return self._video.frame is not None
+
+    @property
+    def frames_shown(self) -> int:
+        """Frames handed to this tile (for tests and the benchmark)."""
+        return self._video.shown
+
+    def current_image(self) -> QImage | None:
+        """A copy of the frame shown now, or None while the placeholder shows."""
+        frame = self._video.frame
+        return None if frame is None else frame.image.copy()
+
+    def box_size(self) -> tuple[int, int]:
+        """The tile's size in device pixels: what the renderer scales frames to."""
+        ratio = self.devicePixelRatioF()
+        return (int(self.width() * ratio), int(self.height() * ratio))
+
+    def sizeHint(self) -> QSize:
+        """The size the grid chose for this tile (4:3; 320x240 until it chose)."""
+        return self._preferred
+
+    def set_preferred_size(self, width: int, height: int) -> None:
+        """The grid's choice of size for this tile."""
+        if (width, height) != (self._preferred.width(), self._preferred.height()):
+            self._preferred = QSize(width, height)
+            self.updateGeometry()
+
+    # --- painting --------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Frame 1:1 (it is pre-scaled off the GUI thread) or placeholder, then the label.
+
+        Runs for every frame, so it only fills the letterbox bars, blits the frame and blits
+        the label, which is drawn once into an image whenever it changes (text shaping and
+        antialiased shapes cost more than the frame itself).
+        """
+        painter = self._painter
+        painter.begin(self)
+        try:
+            frame = self._video.frame
+            if frame is not None:
+                geometry = self._layout
+                if geometry is None or geometry.frame_w != frame.width \
+                        or geometry.frame_h != frame.height:
+                    geometry = self._geometry(frame)
+                # A frame-only update covers just the picture: the bars are still on screen.
+                if geometry.bars and not geometry.picture.contains(event.rect()):
+                    for bar in geometry.bars:
+                        painter.fillRect(bar, _BACKGROUND)
+                painter.drawImage(geometry.picture_at, frame.image)
+                painter.drawImage(geometry.label_at, geometry.label)
+            else:
+                rect = QRectF(self.rect())
+                painter.fillRect(rect, _BACKGROUND)
+                self._paint_placeholder(painter, rect)
+                label = self._label_image(rect.width())
+                label_height = label.height() / label.devicePixelRatio()
+                painter.drawImage(QPointF(8, rect.height() - 8 - label_height), label)
+        finally:
+            painter.end()
+
+    def _geometry(self, frame: RenderedFrame) -> _Geometry:
+        """Where the picture, the bars around it and the label go, for this tile and frame.
+
+        Cached until the tile's size, the frame's size or the label changes (``_layout`` is
+        reset then), so a frame of the same size paints without any layout work.
+        """
+        ratio = self.devicePixelRatioF()
+        w, h = round(frame.width / ratio), round(frame.height / ratio)
+        left, top = (self.width() - w) // 2, (self.height() - h) // 2
+        picture = QRect(left, top, w, h)
+        bars = [QRect(0, 0, left, self.height()),
+                QRect(left + w, 0, self.width() - left - w, self.height()),
+                QRect(left, 0, w, top),
+                QRect(left, top + h, w, self.height() - top - h)]
+        label = self._label_image(w)
+        label_at = QPointF(left + 8, top + h - 8 - label.height() / label.devicePixelRatio())
+        self._layout = _Geometry(frame.width, frame.height, picture, picture.topLeft(),
+                                 [b for b in bars if not b.isEmpty()], label, label_at)
+        return self._layout
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Lay the picture out again at the next paint."""
+        self._layout = None
+        super().resizeEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Redraw the label in the new language."""
+        if event.type() == QEvent.Type.LanguageChange:
+            self._label = None
+            self._layout = None
+            self.update()
+        super().changeEvent(event)
+
+    def _paint_placeholder(self, painter: QPainter, rect: QRectF) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(rect.adjusted(2, 2, -2, -2), _PLACEHOLDER)
+        diameter = max(24.0, min(rect.width(), rect.height()) * 0.36)
+        circle = QRectF(rect.center().x() - diameter / 2, rect.center().y() - diameter / 2 - 8,
+                        diameter, diameter)
+        colour = _AVATAR_COLOURS[sum(map(ord, self.user_id)) % len(_AVATAR_COLOURS)]
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(colour))
+        painter.drawEllipse(circle)
+        font = QFont(self.font())
+        font.setPixelSize(int(diameter * 0.42))
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        painter.drawText(circle, Qt.AlignmentFlag.AlignCenter, _initials(self._name))
+
+    def _label_image(self, max_width: float) -> QImage:
+        key = (self._name, self._host, self._audio_muted, self._video_muted, int(max_width))
+        if self._label is not None and self._label_key == key:
+            return self._label
+        font = QFont(self.font())
+        font.setPixelSize(13)
+        metrics = QFontMetrics(font)
+        text = self._name + (self.tr(" (you)") if self.local else "")
+        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(max_width * 0.6))
+        badge = self.tr("HOST") if self._host else ""
+        icons = int(self._audio_muted) + int(self._video_muted)
+        width = metrics.horizontalAdvance(text) + 16 + icons * 22
+        if badge:
+            width += metrics.horizontalAdvance(badge) + 14
+        ratio = self.devicePixelRatioF()
+        image = QImage(int((width + 1) * ratio), int(24 * ratio),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setFont(font)
+        pill = QRectF(0, 0, width, 24)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 150))
+        painter.drawRoundedRect(pill, 12, 12)
+        x = pill.left() + 8
+        if badge:
+            badge_rect = QRectF(x, pill.top() + 4, metrics.horizontalAdvance(badge) + 8, 16)
+            painter.setBrush(_BADGE)
+            painter.drawRoundedRect(badge_rect, 4, 4)
+            small = QFont(font)
+            small.setPixelSize(10)
+            small.setBold(True)
+            painter.setFont(small)
+            painter.setPen(QColor("#1b1b1b"))
+            painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, badge)
+            painter.setFont(font)
+            x = badge_rect.right() + 6
+        painter.setPen(QColor("white"))
+        text_rect = QRectF(x, pill.top(), metrics.horizontalAdvance(text) + 2, pill.height())
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter, text)
+        x = text_rect.right() + 6
+        if self._audio_muted:
+            _paint_mic_off(painter, QPointF(x + 8, pill.center().y()))
+            x += 22
+        if self._video_muted:
+            _paint_camera_off(painter, QPointF(x + 8, pill.center().y()))
+        painter.end()
+        self._label, self._label_key = image, key
+        return image
+
+    def _check_stale(self) -> None:
+        video, now = self._video, time.monotonic()
+        if video.shown != self._stale_count:
+            self._stale_count, self._progress_at = video.shown, now
+        elif video.frame is not None and now - self._progress_at > STALE_SECONDS:
+            self.clear_video()
+
+
+def _initials(name: str) -> str:
+    words = [w for w in name.replace("-", " ").replace("_", " ").split() if w]
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][:2].upper() if words[0].isascii() else words[0][:1]
+    return (words[0][:1] + words[1][:1]).upper()
+
+
+def _paint_mic_off(painter: QPainter, c: QPointF) -> None:
+    pen = QPen(_MUTED, 1.8)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(QRectF(c.x() - 3, c.y() - 8, 6, 10), 3, 3)
+    path = QPainterPath()
+    path.moveTo(c.x() - 6, c.y() - 1)
+    path.cubicTo(c.x() - 6, c.y() + 6, c.x() + 6, c.y() + 6, c.x() + 6, c.y() - 1)
+    painter.drawPath(path)
+    painter.drawLine(QPointF(c.x(), c.y() + 4), QPointF(c.x(), c.y() + 8))
+    painter.drawLine(QPointF(c.x() - 7, c.y() - 8), QPointF(c.x() + 7, c.y() + 8))
+
+
+def _paint_camera_off(painter: QPainter, c: QPointF) -> None:
+    pen = QPen(_MUTED, 1.8)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(QRectF(c.x() - 8, c.y() - 5, 11, 10), 2, 2)
+    path = QPainterPath()
+    path.moveTo(c.x() + 3, c.y() - 1)
+    path.lineTo(c.x() + 8, c.y() - 4)
+    path.lineTo(c.x() + 8, c.y() + 4)
+    path.lineTo(c.x() + 3, c.y() + 1)
+    painter.drawPath(path)
+    painter.drawLine(QPointF(c.x() - 8, c.y() - 8), QPointF(c.x() + 8, c.y() + 8))

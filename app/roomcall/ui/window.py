@@ -1,0 +1,290 @@
+"""The main window: the join form, or the call (video grid beside the room panel)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget, QWidget
+
+from roomcall.protocol.errors import ErrorCode
+from roomcall.ui import i18n
+from roomcall.ui.call_session import ENDED_ERROR, ENDED_KICKED, CallSession
+from roomcall.ui.errors import describe_error
+from roomcall.ui.host import EmbeddedHost
+from roomcall.ui.invite import InviteError, read_claims, resolve_join, room_name_for, user_id_for
+from roomcall.ui.invite_dialog import InviteDialog
+from roomcall.ui.join_form import JoinForm
+from roomcall.ui.local_media import LocalMedia, device_pairs, list_devices
+from roomcall.ui.options import AppOptions
+from roomcall.ui.room_panel import RoomPanel
+from roomcall.ui.video_grid import VideoGrid
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[str], Any]
+PlayoutFactory = Callable[[], Any]
+
+
+def _default_client(server_url: str) -> Any:
+    from roomcall.sdk import RTCClient
+
+    return RTCClient(server_url)
+
+
+def _default_playout() -> Any:
+    from roomcall.media.playout import AudioPlayout
+
+    return AudioPlayout()
+
+
+class MainWindow(QMainWindow):
+    """One person's window. ``host`` runs the embedded server when the person hosts."""
+
+    def __init__(self, options: AppOptions, host: EmbeddedHost | None = None, *,
+                 client_factory: ClientFactory = _default_client,
+                 playout_factory: PlayoutFactory = _default_playout,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.options = options
+        self.host = host or EmbeddedHost(options.data_dir, options.embedded_port,
+                                         **options.server_config)
+        self._client_factory = client_factory
+        self._playout_factory = playout_factory
+        self.session: CallSession | None = None
+        self._hosted_room: str | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = asyncio.Event()
+        self._shutting_down = False
+        self.exit_status = 0
+        """What the process exits with once the window closed."""
+
+        self.form = JoinForm()
+        self.form.name_edit.setText(options.name)
+        self.form.set_hosting_available(options.server_url is None)
+        if options.server_url:
+            self.form.prefill(options.server_url)
+        if options.join_link:
+            self.form.prefill(options.join_link)
+        self.grid = VideoGrid()
+        self.panel = RoomPanel()
+        self.call_page = QSplitter(Qt.Orientation.Horizontal)
+        self.call_page.addWidget(self.grid)
+        self.call_page.addWidget(self.panel)
+        self.call_page.setStretchFactor(0, 1)
+        self.call_page.setStretchFactor(1, 0)
+        self.call_page.setChildrenCollapsible(False)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.form)
+        self.pages.addWidget(self.call_page)
+        self.setCentralWidget(self.pages)
+        self.resize(1180, 720)
+
+        self.devices = list_devices()
+        self.form.offer_synthetic_media(not self.devices.cameras and not options.synthetic_media)
+        self.panel.set_devices(self.panel.camera_picker, device_pairs(self.devices.cameras))
+        self.panel.set_devices(self.panel.microphone_picker,
+                               device_pairs(self.devices.microphones))
+        self.panel.set_devices(self.panel.speaker_picker, device_pairs(self.devices.speakers))
+
+        self._build_menus()
+        self.form.host_requested.connect(
+            lambda name, room, network: self.spawn(self.host_room(name, room, network)))
+        self.form.join_requested.connect(
+            lambda name, address, token: self.spawn(self.join_room(name, address, token)))
+        self.panel.invite_requested.connect(self.show_invite)
+        self._retranslate()
+
+    # --- starting and ending calls ---------------------------------------------------------
+
+    async def host_room(self, name: str, room: str, network: bool) -> bool:
+        """Start the embedded server (if needed) and join ``room`` on it as the host."""
+        self.form.set_busy(True)
+        try:
+            await self.host.ensure(network)
+        except OSError as exc:
+            log.warning("could not start the embedded server: %s", exc)
+            self.form.show_error(self.tr("Could not start the room server on this computer: "
+                                         "{error}").format(error=exc.strerror or exc))
+            self.form.set_busy(False)
+            return False
+        room_name = room_name_for(room)
+        token = self.host.host_token(room_name, user_id_for(name))
+        self._hosted_room = room_name
+        return await self._start_call(self.host.url, token, name)
+
+    async def join_room(self, name: str, address: str, token: str) -> bool:
+        """Join with an invite link, or a server URL and a token."""
+        try:
+            invite = resolve_join(address, token)
+        except InviteError:
+            self.form.show_error(self.tr(
+                "Paste the invite link you were sent (it starts with roomcall://), or a "
+                "server address and a token."))
+            return False
+        self._hosted_room = None
+        return await self._start_call(invite.server_url, invite.token, name)
+
+    async def _start_call(self, server_url: str, token: str, name: str) -> bool:
+        self.form.set_busy(True)
+        self.form.show_notice("")
+        claims = read_claims(token)
+        synthetic = self.options.synthetic_media or self.form.synthetic_check.isChecked()
+        media = LocalMedia(name or (claims.user_id if claims else "me"), synthetic=synthetic,
+                           camera=self.devices.find(self.panel.camera_picker.currentData()),
+                           microphone=self.devices.find(
+                               self.panel.microphone_picker.currentData()))
+        client = self._client_factory(server_url)
+        playout = self._playout_factory()
+        speaker = self.devices.find(self.panel.speaker_picker.currentData())
+        if speaker is not None:
+            playout.set_output_device(speaker)
+        session = CallSession(client, grid=self.grid, panel=self.panel, media=media,
+                              user_data=name, kick_grace=self.options.kick_grace,
+                              playout=playout, devices=self.devices, parent=self)
+        session.ended.connect(self._on_ended)
+        self.session = session
+        self.pages.setCurrentWidget(self.call_page)
+        try:
+            await session.join(token)
+        except Exception as exc:
+            code = getattr(exc, "code", None)
+            if code is None and isinstance(exc, OSError):
+                code = ErrorCode.AUTH_FAILED
+            log.info("join failed: %r", exc)
+            await session.leave()
+            self.form.show_error(describe_error(code, server_url))
+            return False
+        finally:
+            self.form.set_busy(False)
+        self._retranslate()
+        return True
+
+    def _on_ended(self, kind: str, text: str) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            session.deleteLater()
+        self._hosted_room = None
+        self.pages.setCurrentWidget(self.form)
+        if kind == ENDED_KICKED:
+            self.form.show_notice(text)
+        elif kind == ENDED_ERROR:
+            self.form.show_error(text)
+        self._retranslate()
+
+    def show_invite(self) -> InviteDialog | None:
+        """Open the Invite dialog (the host of a room on the embedded server only)."""
+        room = self._hosted_room
+        if room is None or self.host.server is None:
+            return None
+        dialog = InviteDialog(lambda guest: self.host.invite(room, guest),
+                              local_only=not self.host.accepts_network_guests, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    async def leave(self) -> None:
+        """Leave the current call, if any."""
+        if self.session is not None:
+            await self.session.leave()
+
+    # --- closing ---------------------------------------------------------------------------
+
+    async def wait_closed(self) -> None:
+        """Return once the window was closed and everything it ran has stopped."""
+        await self._closed.wait()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Leave the room and stop the embedded server before the window goes."""
+        if self._closed.is_set():
+            event.accept()
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            # No loop runs (the app is being torn down): nothing can be awaited any more.
+            log.warning("window closed without a running event loop; not leaving cleanly")
+            event.accept()
+            return
+        event.ignore()
+        if not self._shutting_down:
+            self._shutting_down = True
+            self.spawn(self._shutdown())
+
+    async def _shutdown(self) -> None:
+        try:
+            await self.leave()
+            await self.host.stop()
+            pending = [t for t in self._tasks if t is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        finally:
+            self._closed.set()
+            QTimer.singleShot(0, self.close)
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """Run ``coro`` on the loop, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("window task failed", exc_info=task.exception())
+
+    # --- menus and language ----------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        self._room_menu = self.menuBar().addMenu("")
+        self.invite_action = QAction(self)
+        self.invite_action.triggered.connect(self.show_invite)
+        self.leave_action = QAction(self)
+        self.leave_action.triggered.connect(lambda: self.spawn(self.leave()))
+        self.quit_action = QAction(self)
+        self.quit_action.triggered.connect(self.close)
+        for action in (self.invite_action, self.leave_action, self.quit_action):
+            self._room_menu.addAction(action)
+        self._language_menu = self.menuBar().addMenu("")
+        group = QActionGroup(self)
+        self.language_actions: dict[str, QAction] = {}
+        for code, label in i18n.LANGUAGES.items():
+            action = QAction(label, self, checkable=True)
+            action.setChecked(code == i18n.current_language())
+            action.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            group.addAction(action)
+            self._language_menu.addAction(action)
+            self.language_actions[code] = action
+
+    def set_language(self, code: str) -> None:
+        """Switch the interface language now."""
+        used = i18n.install_language(code)
+        for name, action in self.language_actions.items():
+            action.setChecked(name == used)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Retranslate when the language changes."""
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+    def _retranslate(self) -> None:
+        in_call = self.session is not None
+        if self.session is None:
+            self.setWindowTitle(self.tr("roomcall"))
+        else:
+            self.setWindowTitle(self.tr("roomcall: {room}").format(
+                room=str(getattr(self.session.client, "room", "") or "")))
+        self._room_menu.setTitle(self.tr("&Room"))
+        self._language_menu.setTitle(self.tr("&Language"))
+        self.invite_action.setText(self.tr("&Invite…"))
+        self.leave_action.setText(self.tr("L&eave"))
+        self.quit_action.setText(self.tr("&Quit"))
+        self.invite_action.setEnabled(in_call and self._hosted_room is not None)
+        self.leave_action.setEnabled(in_call)
