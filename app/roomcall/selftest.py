@@ -219,7 +219,10 @@ async def _start(run: _Run, server: Any) -> str:
 async def _calls(run: _Run, server: Any, peers: list[_Peer]) -> None:
     from roomcall.media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
     from roomcall.sdk import RTCClient
+    from roomcall.sdk.compat import restrict_host_addresses
 
+    # Both clients are in this process: their media stays on loopback like their signalling.
+    restrict_host_addresses(["127.0.0.1"])
     alice = _Peer(ALICE, RTCClient(server.url))
     bob = _Peer(BOB, RTCClient(server.url))
     peers += [alice, bob]
