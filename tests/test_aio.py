@@ -1,14 +1,17 @@
 """cancel_and_wait: the task's own cancellation is swallowed, the caller's never is, and a
-task's failure is raised to whoever stops it."""
+task's failure is raised to whoever stops it. TaskSet: tasks kept until they end, failures
+logged, cancel and wait that spare the calling task."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import logging
 
 import pytest
 
-from roomcall.aio import cancel_and_wait
+from roomcall.aio import TaskSet, cancel_and_wait
 
 WAIT = 5.0
 """Longest wait for a task to end, in seconds."""
@@ -160,3 +163,78 @@ async def test_waiting_for_itself_is_refused() -> None:
     assert current is not None
     with pytest.raises(RuntimeError):
         await cancel_and_wait(current)
+
+
+log = logging.getLogger("tests.taskset")
+
+
+async def test_task_set_keeps_a_task_nobody_else_holds() -> None:
+    """A spawned task survives garbage collection and runs to its end."""
+    tasks = TaskSet(log, "test")
+    finished = asyncio.Event()
+    release = asyncio.Event()
+
+    async def work() -> None:
+        await release.wait()
+        finished.set()
+
+    tasks.spawn(work())
+    gc.collect()
+    release.set()
+    async with asyncio.timeout(WAIT):
+        await finished.wait()
+        await tasks.wait()
+    assert len(tasks) == 0
+
+
+async def test_task_set_logs_a_failure_once(caplog: pytest.LogCaptureFixture) -> None:
+    """A failing task is logged with its exception and leaves the set."""
+    tasks = TaskSet(log, "cleanup")
+
+    async def fail() -> None:
+        raise ValueError("boom")
+
+    with caplog.at_level(logging.ERROR, logger="tests.taskset"):
+        tasks.spawn(fail(), name="failing")
+        async with asyncio.timeout(WAIT):
+            await tasks.wait()
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert "cleanup task failing failed" in errors[0].getMessage()
+    assert errors[0].exc_info is not None and isinstance(errors[0].exc_info[1], ValueError)
+    assert len(tasks) == 0
+
+
+async def test_task_set_cancel_spares_the_calling_task() -> None:
+    """cancel() and wait() from inside one of the set's tasks stop the others, not itself."""
+    tasks = TaskSet(log, "test")
+    others = [tasks.spawn(_forever()) for _ in range(3)]
+
+    async def shutdown() -> str:
+        tasks.cancel()
+        await tasks.wait()
+        return "done"
+
+    closer = tasks.spawn(shutdown())
+    async with asyncio.timeout(WAIT):
+        assert await closer == "done"
+    assert all(task.cancelled() for task in others)
+
+
+async def test_task_set_wait_includes_tasks_spawned_meanwhile() -> None:
+    """wait() returns only after tasks started by the set's own tasks have ended too."""
+    tasks = TaskSet(log, "test")
+    order: list[str] = []
+
+    async def child() -> None:
+        await asyncio.sleep(0)
+        order.append("child")
+
+    async def parent() -> None:
+        tasks.spawn(child())
+        order.append("parent")
+
+    tasks.spawn(parent())
+    async with asyncio.timeout(WAIT):
+        await tasks.wait()
+    assert order == ["parent", "child"]

@@ -18,7 +18,7 @@ from typing import Any, Final, TypeAlias
 import av
 import numpy as np
 
-from roomcall.aio import cancel_and_wait
+from roomcall.aio import TaskSet, cancel_and_wait
 from roomcall.media.devices import DeviceError, DeviceInfo, audio_backend, resolve_audio_device
 from roomcall.media.drain import Frame, FrameSource, TrackDrain
 from roomcall.media.mixer import CHANNELS, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, AudioMixer, Samples
@@ -185,7 +185,7 @@ class AudioPlayout:
         self._stream: Any = None
         self._queue: OutputQueue | None = None
         self._drains: dict[str, TrackDrain] = {}
-        self._stopping: set[asyncio.Task[None]] = set()
+        self._stopping = TaskSet(logger, "drain stop")
         self._pump: asyncio.Task[None] | None = None
         self._starting = False
 
@@ -239,9 +239,7 @@ class AudioPlayout:
         drain = self._drains.pop(user_id, None)
         self.mixer.remove_source(user_id)
         if drain is not None and self.running:
-            task = asyncio.get_running_loop().create_task(drain.stop())
-            self._stopping.add(task)
-            task.add_done_callback(self._stopping.discard)
+            self._stopping.spawn(drain.stop())
 
     def set_output_device(self, device: DeviceInfo | None) -> None:
         """Play on ``device`` (a ``list_speakers()`` entry; None: the system default).
@@ -281,7 +279,7 @@ class AudioPlayout:
         if pump is not None:
             await cancel_and_wait(pump)
         drains = list(self._drains.items())
-        await asyncio.gather(*(drain.stop() for _, drain in drains), *self._stopping)
+        await asyncio.gather(*(drain.stop() for _, drain in drains), self._stopping.wait())
         for user_id, drain in drains:
             # A stopped drain cannot restart: give each track a fresh one for the next start.
             self._drains[user_id] = TrackDrain(drain.track, keep=1, on_frame=drain.on_frame)

@@ -25,9 +25,10 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from roomcall.aio import TaskSet
 from roomcall.protocol.errors import DisconnectReason, ErrorCode, error_message
 from roomcall.protocol.messages import (
     MAX_MESSAGE_CONTENT_BYTES,
@@ -101,7 +102,7 @@ class RTCClient:
         self._held: list[ServerMessage] | None = None
         self._users: dict[str, RemoteUser] = {}
         self._media: MediaSession | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(log, "client cleanup")
         self._reconnect_task: asyncio.Task[None] | None = None
         self._token = ""
         self.session_id: str | None = None
@@ -423,11 +424,8 @@ class RTCClient:
         if self._state is not _S.DISCONNECTED:
             self._users = after  # the same users, in the server's order
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        task.set_name("client-cleanup")
-        self._tasks.add(task)  # keep a reference until done, or it may vanish half way
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        self._tasks.spawn(coro, name="client-cleanup")
 
     # --- reconnection --------------------------------------------------------------------
 

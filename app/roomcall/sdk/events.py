@@ -44,6 +44,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from roomcall.aio import TaskSet
+
 log = logging.getLogger(__name__)
 
 EventName = Literal[
@@ -88,7 +90,7 @@ class EventEmitter:
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(log, "event handler")
 
     def on(self, name: EventName, handler: Handler) -> Handler:
         """Call ``handler`` on every ``name`` event; returns ``handler`` (usable as decorator)."""
@@ -112,15 +114,11 @@ class EventEmitter:
                 log.exception("handler %r of %s raised", handler, name)
                 continue
             if inspect.isawaitable(result):
-                task = asyncio.ensure_future(self._guard(name, handler, result))
-                task.set_name(f"event-{name}")
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._tasks.spawn(self._guard(name, handler, result), name=f"event-{name}")
 
     async def drain(self) -> None:
         """Wait until every coroutine handler started so far has finished."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait()
 
     @staticmethod
     async def _guard(name: str, handler: Handler, awaitable: typing.Awaitable[Any]) -> None:

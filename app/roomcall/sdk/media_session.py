@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from roomcall.aio import cancel_and_wait
+from roomcall.aio import TaskSet, cancel_and_wait
 from roomcall.protocol.errors import ErrorCode
 from roomcall.protocol.messages import (
     ClientMessage,
@@ -74,7 +74,7 @@ class MediaSession:
         self._worker = asyncio.create_task(self._run_ops(), name="media-ops")
         self._publications: dict[str, LocalPublication] = {}
         self._closed = False
-        self._stopping: set[asyncio.Future[Any]] = set()
+        self._stopping = TaskSet(log, "drain stop")
 
     @property
     def publications(self) -> list[LocalPublication]:
@@ -196,8 +196,7 @@ class MediaSession:
         for drain in self._drains.values():
             self._stop_later(drain)
         self._drains.clear()
-        if self._stopping:
-            await asyncio.gather(*self._stopping, return_exceptions=True)
+        await self._stopping.wait()
         self._remote.clear()
         self._sources.clear()
         self._infos.clear()
@@ -256,9 +255,7 @@ class MediaSession:
             self._emit("track_unsubscribed", key[0], remote)
 
     def _stop_later(self, drain: TrackDrain) -> None:
-        task = asyncio.ensure_future(drain.stop())
-        self._stopping.add(task)
-        task.add_done_callback(self._stopping.discard)
+        self._stopping.spawn(drain.stop())
 
     def _queue(self, op: Callable[[], Awaitable[None]]) -> None:
         if not self._closed:

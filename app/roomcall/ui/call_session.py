@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from roomcall.aio import TaskSet
 from roomcall.protocol.errors import DisconnectReason, ErrorCode
 from roomcall.ui.bridge import ClientBridge
 from roomcall.ui.chat import decode_chat, encode_chat
@@ -57,9 +59,10 @@ class CallSession(QObject):
         self._playout = playout
         self.devices = devices
         self._renderers: dict[str, TrackRenderer] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(log, "call")
         self._closing = False
         self._ended = False
+        self._finished = asyncio.Event()
         self.bridge.attach(client)
         b = self.bridge
         b.connection_state_changed.connect(self._on_state)
@@ -290,6 +293,9 @@ class CallSession(QObject):
 
     async def _finish(self, kind: str, text: str) -> None:
         if self._closing:
+            # Someone else is already tearing the call down: return once they are done, so
+            # that whoever awaits leave() sees the call ended.
+            await self._finished.wait()
             return
         self._closing = True
         for link in self._panel_links:
@@ -304,12 +310,10 @@ class CallSession(QObject):
         self.grid.clear()
         self.panel.clear_members()
         self.panel.show_state("DISCONNECTED")
-        current = asyncio.current_task()
-        pending = [t for t in self._tasks if t is not current]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        self._tasks.cancel()
+        await self._tasks.wait()
         self._ended = True
+        self._finished.set()
         self.ended.emit(kind, text)
 
     async def _stop_media(self) -> None:
@@ -329,12 +333,5 @@ class CallSession(QObject):
         except Exception:
             log.exception("audio playout %s failed", method)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("call task failed", exc_info=task.exception())
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        self._tasks.spawn(coro)

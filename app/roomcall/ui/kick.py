@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
+from roomcall.aio import TaskSet
 from roomcall.ui.room_view import is_admin
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class HostKicker:
         self._client = client
         self._grace = grace_seconds
         self._pending: dict[str, asyncio.TimerHandle] = {}
-        self._enforcing: set[asyncio.Task[None]] = set()
+        self._enforcing = TaskSet(log, "server kick")
 
     @property
     def pending(self) -> frozenset[str]:
@@ -102,8 +103,7 @@ class HostKicker:
         for handle in self._pending.values():
             handle.cancel()
         self._pending.clear()
-        for task in self._enforcing:
-            task.cancel()
+        self._enforcing.cancel()
 
     def _enforce(self, user_id: str) -> None:
         self._pending.pop(user_id, None)
@@ -111,9 +111,7 @@ class HostKicker:
             return
         log.warning("%s ignored kickOut for %.1f s: kicking through the server",
                     user_id, self._grace)
-        task = asyncio.get_running_loop().create_task(self._kick_user(user_id))
-        self._enforcing.add(task)
-        task.add_done_callback(self._enforcing.discard)
+        self._enforcing.spawn(self._kick_user(user_id))
 
     async def _kick_user(self, user_id: str) -> None:
         try:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget, QWidget
 
+from roomcall.aio import TaskSet
 from roomcall.protocol.errors import ErrorCode
 from roomcall.ui import i18n
 from roomcall.ui.call_session import ENDED_ERROR, ENDED_KICKED, CallSession
@@ -25,6 +26,8 @@ from roomcall.ui.room_panel import RoomPanel
 from roomcall.ui.video_grid import VideoGrid
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 ClientFactory = Callable[[str], Any]
 PlayoutFactory = Callable[[], Any]
@@ -57,7 +60,7 @@ class MainWindow(QMainWindow):
         self._playout_factory = playout_factory
         self.session: CallSession | None = None
         self._hosted_room: str | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(log, "window")
         self._closed = asyncio.Event()
         self._shutting_down = False
         self.exit_status = 0
@@ -219,25 +222,15 @@ class MainWindow(QMainWindow):
         try:
             await self.leave()
             await self.host.stop()
-            pending = [t for t in self._tasks if t is not asyncio.current_task()]
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            self._tasks.cancel()
+            await self._tasks.wait()
         finally:
             self._closed.set()
             QTimer.singleShot(0, self.close)
 
-    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+    def spawn(self, coro: Awaitable[T]) -> asyncio.Future[T]:
         """Run ``coro`` on the loop, keeping a reference until it ends."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("window task failed", exc_info=task.exception())
+        return self._tasks.spawn(coro)
 
     # --- menus and language ----------------------------------------------------------------
 
