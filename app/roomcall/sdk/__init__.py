@@ -1,7 +1,7 @@
 """The roomcall client SDK: join a room on a roomcall server, follow its members, exchange
 messages, publish and receive media. No Qt.
 
->>> from roomcall.sdk import RTCClient, ConnectionState, DisconnectReason   # doctest: +SKIP
+>>> from roomcall.sdk import RTCClient, ConnectionState, PeerState   # doctest: +SKIP
 
 Events and their arguments are listed in :mod:`roomcall.sdk.events`; states and errors in
 :mod:`roomcall.sdk.state`; reconnection behaviour in :mod:`roomcall.sdk.client`.
@@ -16,6 +16,7 @@ from roomcall.sdk.state import (
     ConnectionState,
     DisconnectReason,
     JoinError,
+    PeerState,
     RTCError,
 )
 from roomcall.sdk.tracks import LocalPublication, RemoteTrack
@@ -29,6 +30,7 @@ __all__ = [
     "JoinError",
     "LocalPublication",
     "Message",
+    "PeerState",
     "RTCClient",
     "RTCError",
     "RemoteTrack",

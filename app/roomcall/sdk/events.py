@@ -23,6 +23,10 @@ event                         handler arguments
                               left (fired before ``user_left``); its ``recv()`` ends.
 ``message_received``          ``(message: Message)``
 ``mute_state_changed``        ``(user_id: str, track: TrackInfo, muted: bool)``
+``peer_state_changed``        ``(user_id: str, state: PeerState)``: the media path to a remote
+                              member, CONNECTING until media can flow, then CONNECTED,
+                              RECOVERING while it is being restarted, FAILED when it cannot
+                              connect (e.g. both behind NATs with no relay).
 ============================= ==================================================================
 
 After RECONNECTED, what changed while the client was away is announced with these same
@@ -60,6 +64,7 @@ EventName = Literal[
     "track_unsubscribed",
     "message_received",
     "mute_state_changed",
+    "peer_state_changed",
 ]
 """Every event an RTCClient emits (the module docstring lists their arguments)."""
 

@@ -28,6 +28,7 @@ __all__ = [
     "ConnectionState",
     "DisconnectReason",
     "JoinError",
+    "PeerState",
     "RTCError",
 ]
 
@@ -45,6 +46,19 @@ class ConnectionState(enum.Enum):
     def is_connected(self) -> bool:
         """True in CONNECTED and RECONNECTED: requests can be sent."""
         return self in (ConnectionState.CONNECTED, ConnectionState.RECONNECTED)
+
+
+class PeerState(enum.Enum):
+    """Where the media path to one remote member stands (event ``peer_state_changed``)."""
+
+    CONNECTING = "CONNECTING"
+    """Negotiating or checking connectivity; no media yet."""
+    CONNECTED = "CONNECTED"
+    """Media can flow both ways."""
+    RECOVERING = "RECOVERING"
+    """The path failed or was lost while both are in the room; it is being restarted."""
+    FAILED = "FAILED"
+    """No path could be found (e.g. both members behind NATs and no TURN relay)."""
 
 
 _S = ConnectionState

@@ -39,6 +39,7 @@ class ClientBridge(QObject):
         track_unsubscribed(user_id, track): its media ended (unpublished, or the user left).
         message_received(message): with ``message_id``, ``user_id``, ``content``, ``timestamp``.
         mute_state_changed(user_id, track, muted)
+        peer_state_changed(user_id, state): ``PeerState`` of the media path to that member.
     """
 
     connection_state_changed = Signal(object, object)
@@ -52,6 +53,7 @@ class ClientBridge(QObject):
     track_unsubscribed = Signal(str, object)
     message_received = Signal(object)
     mute_state_changed = Signal(str, object, bool)
+    peer_state_changed = Signal(str, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
