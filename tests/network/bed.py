@@ -376,8 +376,9 @@ class Bed:
         its conntrack table; returns the new address. Calling it again swaps back."""
         h = self.homes[home]
         new = _NEW_WAN[home] if h.wan_address == _WAN[home] else _WAN[home]
-        h.ns("ip", "addr", "add", f"{new}/24", "dev", "wan0")
+        # Old one first: deleting a primary address takes its secondaries (and routes) along.
         h.ns("ip", "addr", "del", f"{h.wan_address}/24", "dev", "wan0")
+        h.ns("ip", "addr", "add", f"{new}/24", "dev", "wan0")
         h.ns("ip", "route", "replace", "default", "via", INTERNET_GATEWAY)
         h.ns("conntrack", "-F", check=False)
         h.wan_address = new

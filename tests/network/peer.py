@@ -11,6 +11,8 @@ with ``t`` (``time.time()``) and ``event``:
 - ``gathered``: ICE candidate gathering of one peer connection finished: ``{"seconds",
   "types": ["host", "srflx", "relay", ...]}``
 - ``frame``: a decoded remote video frame: ``{"from": user id, "identity", "counter"}``
+- ``path``: with a user's first frame, the nominated ICE pair's candidate types: ``{"from",
+  "local": "host" | "srflx" | "prflx" | "relay", "remote": ...}``
 - ``audio``: the first remote audio frame of a user: ``{"from"}``
 - ``state``: ``{"state": connection state name}``; ``peer_state``: ``{"user", "state"}`` when
   the SDK reports the media path's state
@@ -72,9 +74,21 @@ def _ice_servers(choice: str) -> list[RTCIceServer] | None:
                          credential=s.get("credential")) for s in json.loads(choice)]
 
 
-async def _drain(user_id: str, track: RemoteTrack) -> None:
+def _report_path(client: RTCClient, user_id: str) -> None:
+    """Report the candidate types of the ICE pair carrying ``user_id``'s media."""
+    pc = client.peer_connection(user_id)
+    for transceiver in pc.getTransceivers() if pc is not None else []:
+        transport = transceiver.receiver.transport
+        nominated = transport.transport._connection._nominated if transport else {}
+        for pair in nominated.values():
+            report("path", local=pair.local_candidate.type, remote=pair.remote_candidate.type,
+                   **{"from": user_id})
+            return
+
+
+async def _drain(client: RTCClient, user_id: str, track: RemoteTrack) -> None:
     """Receive every frame of ``track`` (never let it queue), reporting what arrives."""
-    first_audio = True
+    first_audio = first_video = True
     while True:
         try:
             frame = await track.recv()
@@ -86,6 +100,9 @@ async def _drain(user_id: str, track: RemoteTrack) -> None:
                 first_audio = False
             continue
         info = decode_pattern(frame)  # type: ignore[arg-type]
+        if info is not None and first_video:
+            _report_path(client, user_id)
+            first_video = False
         if info is not None:
             report("frame", identity=info.identity, counter=info.counter, **{"from": user_id})
 
@@ -111,7 +128,7 @@ async def run(args: argparse.Namespace) -> int:
                   lambda user, state: report("peer_state", user=user, state=state.name))
 
     def subscribed(user_id: str, track: RemoteTrack) -> None:
-        task = asyncio.create_task(_drain(user_id, track))
+        task = asyncio.create_task(_drain(client, user_id, track))
         drains.add(task)
         task.add_done_callback(drains.discard)
 
@@ -148,6 +165,8 @@ def main() -> int:
     parser.add_argument("--no-compat", action="store_true")
     args = parser.parse_args()
     if args.no_compat:
+        import roomcall.sdk.mesh_peer  # noqa: F401  (its import turns the workaround on)
+
         gather_from_every_ice_server(False)
     _time_gathering()
     return asyncio.run(run(args))
