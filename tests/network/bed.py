@@ -81,6 +81,9 @@ no-cli
 no-tls
 no-dtls
 no-multicast-peers
+denied-peer-ip=10.0.0.0-10.255.255.255
+denied-peer-ip=172.16.0.0-172.31.255.255
+denied-peer-ip=192.168.0.0-192.168.255.255
 userdb={workdir}/turndb
 pidfile={workdir}/turnserver.pid
 log-file=stdout
@@ -110,7 +113,7 @@ class BedError(RuntimeError):
 
 
 def _run(*argv: str, check: bool = True) -> str:
-    done = subprocess.run(argv, capture_output=True, text=True)
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=PROJECT)
     if check and done.returncode != 0:
         raise BedError(f"{' '.join(argv)}: {done.stderr.strip() or done.returncode}")
     return done.stdout
@@ -130,6 +133,15 @@ class Home:
     def ns(self, *argv: str, check: bool = True) -> str:
         """Run ``argv`` inside the router's namespace."""
         return _run("ip", "netns", "exec", self.router, *argv, check=check)
+
+    def round_trips(self, count: int = 5) -> list[float | None]:
+        """Seconds of ``count`` STUN round trips from this home's client to the server's
+        coturn (None: lost), to check what :meth:`Bed.impair` and friends did to the line."""
+        out = _run("ip", "netns", "exec", self.client_ns, sys.executable, "-m",
+                   "tests.network.impairment", "--probe", f"{SERVER_ADDRESS}:{TURN_PORT}",
+                   "--count", str(count))
+        rtts: list[float | None] = json.loads(out)
+        return rtts
 
     async def client(self, token: str, label: str, *, ice: str = "server",
                      compat: bool = True) -> Peer:

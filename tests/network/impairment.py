@@ -11,6 +11,9 @@ with probability ``loss``. Only packet metadata is copied to user space.
 
 It prints ``ready`` once bound, then runs until SIGTERM. :class:`Impairment` starts it and adds
 the rule; ``--queue-bypass`` lets packets through unharmed if the program is not running.
+
+``--probe HOST:PORT`` instead measures the path: STUN binding round trips (coturn answers
+them without credentials), printed as one JSON list of seconds, ``null`` for a lost one.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import random
 import select
 import signal
@@ -177,13 +181,41 @@ class Impairment:
             self.process.wait()
 
 
+def probe(server: tuple[str, int], count: int, timeout: float = 1.0) -> list[float | None]:
+    """Round-trip times of ``count`` STUN binding requests to ``server`` (None: lost)."""
+    rtts: list[float | None] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        for _ in range(count):
+            transaction = random.randbytes(12)
+            # RFC 5389 binding request: type 0x0001, no attributes, magic cookie
+            sent = time.monotonic()
+            sock.sendto(struct.pack("!HHI", 1, 0, 0x2112A442) + transaction, server)
+            rtts.append(None)
+            while True:
+                try:
+                    data = sock.recv(2048)
+                except TimeoutError:
+                    break
+                if data[8:20] == transaction:
+                    rtts[-1] = time.monotonic() - sent
+                    break
+    return rtts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queue", type=int, default=1)
     parser.add_argument("--delay", type=float, default=0.0, help="ms")
     parser.add_argument("--jitter", type=float, default=0.0, help="ms, uniform ±")
     parser.add_argument("--loss", type=float, default=0.0, help="fraction 0-1")
+    parser.add_argument("--probe", metavar="HOST:PORT", help="measure STUN round trips")
+    parser.add_argument("--count", type=int, default=5, help="probes to send")
     args = parser.parse_args()
+    if args.probe:
+        host, port = args.probe.rsplit(":", 1)
+        print(json.dumps(probe((host, int(port)), args.count)))
+        return 0
     started = time.monotonic()
     asyncio.run(serve(args.queue, args.delay, args.jitter, args.loss))
     print(f"stopped after {time.monotonic() - started:.1f} s", file=sys.stderr)
