@@ -164,8 +164,10 @@ def gather_from_every_ice_server(enabled: bool = True) -> None:
     of this process; ``False`` restores aiortc's own gathering.
 
     aiortc 1.16 (``rtcicetransport.connection_kwargs``: "only a single STUN server is
-    supported", "only a single TURN server is supported"; aioice's ``Connection`` takes one of
-    each) uses the first STUN and the first TURN URL and silently drops the rest. So a
+    supported", "only a single TURN server is supported", since aiortc PR #23) uses the first
+    STUN and the first TURN URL and silently drops the rest, because aioice 0.13's
+    ``Connection`` takes one of each (aioice issue #3, "support multiple stun and turn
+    servers", open since 2018; PR #113 would add ``stun_servers`` / ``turn_servers``). So a
     ``turn:...?transport=udp`` listed before a ``turn:...?transport=tcp`` fallback leaves a
     client behind a UDP-blocking firewall waiting 5 s (aioice's gathering timeout) for the
     UDP allocation, and then with host candidates only: no call.
