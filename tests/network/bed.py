@@ -354,9 +354,10 @@ class Bed:
 
     def impair(self, home: int, delay_ms: float = 0.0, jitter_ms: float = 0.0,
                loss: float = 0.0) -> None:
-        """Delay (plus uniform jitter) and randomly drop ``loss`` (0-1) of the packets
+        """Delay (plus uniform ±jitter) and randomly drop ``loss`` (0-1) of the packets
         ``home`` sends and receives, in user space (this kernel has no sch_netem: see
-        :mod:`tests.network.impairment`). All zero: no impairment."""
+        :mod:`tests.network.impairment`). Each direction is impaired once, so a round trip
+        gains twice the delay. All zero: no impairment."""
         h = self.homes[home]
         if h.impairment is not None:
             h.impairment.stop()
