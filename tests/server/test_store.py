@@ -267,9 +267,11 @@ def test_read_only_open_needs_no_lock_and_writes_nothing(tmp_path: Path) -> None
     finally:
         reader.close()
         holder.close()
+    files = sorted(tmp_path.iterdir())
     again = AppStore.open(tmp_path, read_only=True)  # with the server gone too
     assert [a.title for a in again.list_apps()] == ["shared"]
     again.close()
+    assert sorted(tmp_path.iterdir()) == files  # it left no -wal / -shm of its own
 
 
 def test_read_only_open_of_a_folder_without_database_fails(tmp_path: Path) -> None:

@@ -194,8 +194,14 @@ class AppStore:
     def _open_read_only(cls, data_dir: Path, path: Path, clock: Callable[[], float]) -> AppStore:
         if not path.is_file():
             raise StoreError(f"no roomcall database in {data_dir}")
+        # With a server running (or after a crash) the -wal and -shm files exist and must be
+        # read. Without them every commit is in the database file, and immutable=1 reads it
+        # without making them: a reader with other rights (root) must not leave files behind
+        # that the server's own user then cannot open.
+        live = any(path.with_name(path.name + end).exists() for end in ("-wal", "-shm"))
+        query = "mode=ro" if live else "mode=ro&immutable=1"
         try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True,
                                    isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 5000")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
