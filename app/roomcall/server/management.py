@@ -213,8 +213,9 @@ class _ManagementApi:
         if request.method not in STATE_CHANGING or signed_at is None:
             return False
         try:
-            fresh = self._replays.add(request.headers["Authorization"].strip(),
-                                      signed_at=signed_at, now=self._clock())
+            # the signature alone names the request: it is an HMAC over all of it
+            signature = request.headers["Authorization"].rpartition(":")[2].strip()
+            fresh = self._replays.add(signature, signed_at=signed_at, now=self._clock())
         except ReplayCacheFull as exc:
             log.warning("management %s %s refused: replay cache full (%s)", request.method,
                         request.path, exc)

@@ -20,8 +20,9 @@ import heapq
 from roomcall.protocol.mac import MAX_DATE_SKEW
 
 MAX_ENTRIES = 100_000
-"""Signatures remembered at most (about 10 MB): over a hundred state-changing requests a
-second for the whole window, far more than managing rooms takes."""
+"""Signatures remembered at most (about 20 MiB when full: bench/replay_cache.py): over a
+hundred state-changing requests a second for the whole window, far more than managing rooms
+takes."""
 
 
 class ReplayCacheFull(Exception):
