@@ -153,6 +153,15 @@ def test_serve_with_a_bad_setting_exits_2(tmp_path: Path,
     assert not (tmp_path / "data").exists()
 
 
+def test_serve_with_only_one_key_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An access key without its secret key is a configuration error too: exit 2."""
+    monkeypatch.setenv("ROOMCALL_ACCESS_KEY", "ONLY_AK")
+    monkeypatch.delenv("ROOMCALL_SECRET_KEY", raising=False)
+    assert main(["serve", "--port", "0", "--data-dir", str(tmp_path / "data")]) == 2
+    assert "set both access_key and secret_key" in capsys.readouterr().err
+
+
 def test_second_server_on_a_folder_refuses_while_token_works(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -50,7 +50,10 @@ async def _serve(config: ServerConfig) -> int:
     server = RoomServer(config)
     try:
         await server.start()
-    except (StoreError, ConfigError, OSError) as exc:
+    except ConfigError as exc:
+        print(f"roomcall serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (StoreError, OSError) as exc:
         print(f"roomcall serve: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     try:
