@@ -17,8 +17,9 @@ from .test_management_api import Api
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TMPFS_SIZE = "320k"
-"""Room for the new database, its WAL and shared-memory file, and a few dozen commits."""
+TMPFS_SIZE = "384k"
+"""Room for a 64 KiB filler file, the new database, its WAL and shared-memory file, and a few
+dozen commits."""
 
 
 def _mount_namespace_works(where: Path) -> bool:
@@ -33,8 +34,9 @@ def _mount_namespace_works(where: Path) -> bool:
 def _serve_on_small_disk(mount: Path) -> subprocess.Popen[str]:
     """``roomcall serve`` in its own mount namespace, its data folder on a small tmpfs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCALL_")}
-    script = 'mount -t tmpfs -o size="$1" tmpfs "$2" && exec "$3" -m roomcall serve ' \
-             '--port 0 --data-dir "$2/data"'
+    # a filler file the test deletes (through /proc/<pid>/root) to free space again
+    script = 'mount -t tmpfs -o size="$1" tmpfs "$2" && head -c 65536 /dev/zero > "$2/filler" ' \
+             '&& exec "$3" -m roomcall serve --port 0 --data-dir "$2/data"'
     return subprocess.Popen(
         ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
          TMPFS_SIZE, str(mount), sys.executable],
@@ -54,7 +56,8 @@ def _banner(proc: subprocess.Popen[str]) -> dict[str, str]:
 
 async def test_full_disk_gives_507_logged_once(tmp_path: Path) -> None:
     """Creating apps until the disk is full ends in 507 "server storage is full"; reads still
-    work, and the server logs the condition once, not once per request."""
+    work, the server logs the condition once, not once per request, and writes work again
+    once there is space."""
     mount = tmp_path / "small"
     mount.mkdir()
     if not _mount_namespace_works(mount):
@@ -73,14 +76,20 @@ async def test_full_disk_gives_507_logged_once(tmp_path: Path) -> None:
                     break
             assert statuses[0] == 200 and (reply.status, reply.body) == (
                 507, {"error": "server storage is full"}), statuses[-3:]
-            again = [await api.call("POST", "/v3/apps", json_body={"title": "x"})
-                     for _ in range(3)]
+            again = []
+            for _ in range(3):  # reads in between do not count as the disk recovering
+                listed = await api.call("GET", "/v3/apps")
+                assert listed.status == 200 and len(listed.body) == statuses.count(200) + 1
+                again.append(await api.call("POST", "/v3/apps", json_body={"title": "x"}))
             assert [r.status for r in again] == [507, 507, 507]
-            listed = await api.call("GET", "/v3/apps")
-            assert listed.status == 200 and len(listed.body) == statuses.count(200) + 1
+            # the server's mount namespace is reachable through its root link
+            (Path(f"/proc/{proc.pid}/root") / mount.relative_to("/") / "filler").unlink()
+            freed = await api.call("POST", "/v3/apps", json_body={"title": "x"})
+            assert freed.status == 200
     finally:
         proc.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.to_thread(proc.communicate, timeout=20)
     assert proc.returncode == 0, stderr
     full_lines = [line for line in stderr.splitlines() if "database or disk is full" in line]
     assert len(full_lines) == 1, stderr
+    assert "writes succeed again" in stderr

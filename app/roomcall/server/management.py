@@ -150,7 +150,6 @@ class _ManagementApi:
         self._secret_for = secret_for
         self._clock = clock
         self._replays = ReplayCache()
-        self._storage_full_logged = False
 
     def wrap(self, endpoint: _Endpoint) -> _Handler:
         """The aiohttp handler: read the body, authenticate, run ``endpoint``, answer JSON."""
@@ -163,13 +162,9 @@ class _ManagementApi:
                 _check_body(request, body)
                 request[_REPLAYED] = self._seen_before(request, signed_at)
                 status, payload = endpoint(request, body)
-                self._storage_full_logged = False
             except ApiError as exc:
                 status, payload = exc.status, {"error": exc.message}
-            except StorageFull as exc:
-                if not self._storage_full_logged:  # once per episode: every write fails now
-                    log.error("management %s %s: %s", request.method, request.path, exc)
-                    self._storage_full_logged = True
+            except StorageFull:  # the store has logged it
                 status, payload = STATUS_STORAGE_FULL, {"error": "server storage is full"}
             except Exception:
                 log.exception("management %s %s failed (reqid %s)", request.method,

@@ -92,7 +92,8 @@ class StoreError(Exception):
 
 class StorageFull(StoreError):
     """A write failed because the database cannot grow (SQLite's SQLITE_FULL: the disk, or a
-    quota, is full). Nothing was changed; reads still work."""
+    quota, is full). Nothing was changed; reads still work. The store logs the first one, and
+    again only after a write has succeeded in between."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class AppStore:
         """Use :meth:`open`."""
         self._conn = conn
         self._folder_lock = lock
+        self._full = False  # the last write failed with SQLITE_FULL (logged once)
         self._lock = threading.Lock()
         self._clock = clock
         self.path = path
@@ -349,8 +351,14 @@ class AppStore:
                     raise
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
-                raise StorageFull(f"{self.path}: {exc} (no space left for the database)"
-                                  ) from exc
+                full = StorageFull(f"{self.path}: {exc} (no space left for the database)")
+                if not self._full:  # once per episode: until a write succeeds, all fail
+                    log.error("%s", full)
+                    self._full = True
+                raise full from exc
+            if self._full:
+                log.warning("%s: writes succeed again", self.path)
+                self._full = False
 
     def _prepare(self) -> None:
         conn = self._conn
