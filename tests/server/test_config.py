@@ -150,6 +150,14 @@ def test_whole_numbers_must_be_whole(tmp_path: Path, text: str, needle: str) -> 
         load_config(file, {})
 
 
+def test_unknown_table_names_the_file(tmp_path: Path) -> None:
+    """An unknown table is reported as coming from the file, not from the defaults."""
+    file = tmp_path / "roomcall.toml"
+    file.write_text("[nope]\nx = 1\n")
+    with pytest.raises(ConfigError, match=f"unknown setting 'nope' \\(nope from {file}\\)"):
+        load_config(file, {})
+
+
 def test_environment_source_is_named() -> None:
     """A bad value from the environment names the variable."""
     with pytest.raises(ConfigError, match="port from environment variable ROOMCALL_PORT"):

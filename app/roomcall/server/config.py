@@ -206,8 +206,8 @@ def load_config(config_file: Path | None, env: Mapping[str, str], **overrides: A
     if config_file is not None:
         values.update(_read_toml(Path(config_file)))
         for key, value in values.items():
-            names = [f"{key}.{sub}" for sub in value] if isinstance(value, Mapping) else [key]
-            sources.update(dict.fromkeys(names, str(config_file)))
+            names = [f"{key}.{sub}" for sub in value] if isinstance(value, Mapping) else []
+            sources.update(dict.fromkeys([key, *names], str(config_file)))
     for name, key in _ENV_FIELDS.items():
         if env.get(name):
             values[key] = env[name]
