@@ -56,6 +56,9 @@ def test_token_from_environment_keys(tmp_path: Path, capsys: pytest.CaptureFixtu
     (["--room", "no", "--user", "alice"], 2, "room names"),
     (["--room", "room_1", "--user", "a b"], 2, "user ids"),
     (["--room", "room_1", "--user", "alice", "--ttl", "0"], 2, "--ttl"),
+    (["--room", "room_1", "--user", "alice", "--ttl", "-5"], 2, "--ttl must be 1-315360000"),
+    (["--room", "room_1", "--user", "alice", "--ttl", str(10**20)], 2,
+     "--ttl must be 1-315360000 seconds (up to ten years)"),
     (["--room", "room_1", "--user", "alice"], 1, "roomcall serve"),
 ])
 def test_token_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -124,3 +127,66 @@ def test_serve_first_run_then_second_run(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_token_ttl_that_is_not_a_whole_number_exits_2(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``--ttl 1e20`` is refused by the argument parser (exit 2), printing no token."""
+    with pytest.raises(SystemExit) as exited:
+        main(["token", "--app", "app1", "--room", "room_1", "--user", "alice", "--ttl", "1e20"])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "--ttl" in err
+
+
+def test_serve_with_a_bad_setting_exits_2(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """An unusable config value stops ``roomcall serve`` with exit 2 and a message naming the
+    setting and the file, before anything listens or is written."""
+    config = tmp_path / "roomcall.toml"
+    config.write_text("silent_user_timeout = nan\n")
+    code = main(["serve", "--config", str(config), "--data-dir", str(tmp_path / "data")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("roomcall serve: silent_user_timeout = nan: must be a finite number")
+    assert f"silent_user_timeout from {config}" in err
+    assert not (tmp_path / "data").exists()
+
+
+def test_serve_with_only_one_key_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An access key without its secret key is a configuration error too: exit 2."""
+    monkeypatch.setenv("ROOMCALL_ACCESS_KEY", "ONLY_AK")
+    monkeypatch.delenv("ROOMCALL_SECRET_KEY", raising=False)
+    assert main(["serve", "--port", "0", "--data-dir", str(tmp_path / "data")]) == 2
+    assert "set both access_key and secret_key" in capsys.readouterr().err
+
+
+def test_second_server_on_a_folder_refuses_while_token_works(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """While one server runs on a data folder a second one exits 1 naming the folder and the
+    first one's pid; ``roomcall token`` still reads the keys; after SIGTERM the folder is
+    free again."""
+    monkeypatch.delenv("ROOMCALL_ACCESS_KEY", raising=False)
+    monkeypatch.delenv("ROOMCALL_SECRET_KEY", raising=False)
+    data_dir = tmp_path / "data"
+    proc, lines = _start_serve(data_dir)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCALL_")}
+        second = subprocess.run(
+            [sys.executable, "-m", "roomcall", "serve", "--port", "0", "--data-dir",
+             str(data_dir)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert second.stderr.strip() == (f"roomcall serve: data folder {data_dir} is in use by "
+                                         f"another roomcall server (pid {proc.pid})")
+        app_id = _field(lines, "Default app id")
+        assert main(["token", "--app", app_id, "--room", "room_1", "--user", "alice",
+                     "--data-dir", str(data_dir)]) == 0
+        token = capsys.readouterr().out.strip()
+        keys = {_field(lines, "  Access key"): _field(lines, "  Secret key")}
+        assert verify_room_token(token, keys.get, now=time.time()).app_id == app_id
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    AppStore.open(data_dir).close()  # the lock went with the process

@@ -176,3 +176,24 @@ def test_nested_values_round_trip() -> None:
     relay = Relay(peer="bob", data={"sdp": "v=0\r\n", "nested": {"list": [1, 2.5, None]}})
     assert parse(serialize(relay)) == relay
     assert parse(serialize(UserJoined(member=member))) == UserJoined(member=member)
+
+
+@pytest.mark.parametrize("frame", [
+    '{"type":"heartbeat","req":NaN}',
+    '{"type":"relay","peer":"bob","data":{"sdp":Infinity}}',
+    '{"type":"relay","peer":"bob","data":{"x":-Infinity}}',
+    '{"type":"relay","peer":"bob","data":{"x":1e999}}',
+])
+def test_non_json_numbers_are_refused(frame: str) -> None:
+    """NaN, the infinities and numbers beyond a double (read as inf) are not JSON: such a frame
+    is refused, so it can never be relayed to another member."""
+    with pytest.raises(ProtocolError, match="not JSON"):
+        parse(frame)
+
+
+def test_nan_never_reaches_a_frame() -> None:
+    """A message holding NaN cannot be serialised (the old joined frame carried it as the
+    bare word NaN, which JSON parsers refuse)."""
+    msg = Relay(peer="bob", data={"x": float("nan")})
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        serialize(msg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -9,8 +10,10 @@ import pytest
 
 from roomcall.protocol.ice import IceServer
 from roomcall.server.config import (
+    RANGES,
     ConfigError,
     IceConfig,
+    Limits,
     ServerConfig,
     default_data_dir,
     load_config,
@@ -70,6 +73,97 @@ def test_missing_file_is_an_error(tmp_path: Path) -> None:
 def test_default_data_dir_follows_xdg(tmp_path: Path) -> None:
     """On Linux the data folder is $XDG_DATA_HOME/roomcall."""
     assert default_data_dir({"XDG_DATA_HOME": str(tmp_path)}) == tmp_path / "roomcall"
+
+
+def _numeric_settings() -> list[str]:
+    names = [f.name for f in dataclasses.fields(ServerConfig) if str(f.type) in ("int", "float")]
+    names += [f"limits.{f.name}" for f in dataclasses.fields(Limits)
+              if str(f.type) in ("int", "float")]
+    return names
+
+
+def _toml(setting: str, value: str) -> str:
+    table, _, key = setting.rpartition(".")
+    return f"[{table}]\n{key} = {value}\n" if table else f"{setting} = {value}\n"
+
+
+def test_every_numeric_setting_has_a_range() -> None:
+    """Each int / float field of ServerConfig and Limits has its own entry in RANGES, and the
+    defaults lie inside it."""
+    assert sorted(_numeric_settings()) == sorted(RANGES)
+    ServerConfig()  # the defaults pass every check
+
+
+@pytest.mark.parametrize("setting", _numeric_settings())
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1", "1e300"])
+def test_unusable_numbers_are_refused_naming_setting_and_file(
+        tmp_path: Path, setting: str, value: str) -> None:
+    """NaN, infinities, zero, negatives and absurdly large values are refused with the
+    setting's name, its range and the file it came from (port 0 is allowed: any free port)."""
+    if setting == "port" and value == "0":
+        return
+    file = tmp_path / "roomcall.toml"
+    file.write_text(_toml(setting, value))
+    with pytest.raises(ConfigError) as refused:
+        load_config(file, {})
+    message = str(refused.value)
+    assert message.startswith(f"{setting}") and f"{setting} from {file}" in message, message
+
+
+def test_nan_cannot_be_set_in_code_either() -> None:
+    """A ServerConfig made directly is checked too: NaN would keep a vanished member forever
+    and put NaN in the joined frame."""
+    with pytest.raises(ConfigError, match="silent_user_timeout = nan"):
+        ServerConfig(silent_user_timeout=float("nan"))
+    with pytest.raises(ConfigError, match=r"limits\.send_queue_size = 0"):
+        Limits(send_queue_size=0)  # asyncio.Queue(0) would be unbounded
+
+
+def test_heartbeat_faster_than_the_rate_limit_is_refused(tmp_path: Path) -> None:
+    """A heartbeat so fast that clients keeping it would hit the server's own rate limit is
+    refused, naming both settings and where they came from."""
+    file = tmp_path / "roomcall.toml"
+    file.write_text("heartbeat_interval = 0.01\n")
+    with pytest.raises(ConfigError) as refused:
+        load_config(file, {})
+    message = str(refused.value)
+    assert "limits.rate_per_second = 50" in message and "at least 0.08 s" in message
+    assert f"heartbeat_interval from {file}" in message
+    assert "limits.rate_per_second from the default" in message
+    file.write_text("heartbeat_interval = 0.01\n[limits]\nrate_per_second = 500\n")
+    assert load_config(file, {}).heartbeat_interval == 0.01
+
+
+def test_silence_timeout_shorter_than_two_heartbeats_is_refused() -> None:
+    """Members that keep the heartbeat must not be removed as silent between two beats."""
+    with pytest.raises(ConfigError, match="at least twice heartbeat_interval"):
+        ServerConfig(silent_user_timeout=6.0, heartbeat_interval=5.0)
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("port = 7880.5\n", "port: invalid value 7880.5"),
+    ("[limits]\nrate_burst = true\n", "limits.rate_burst: invalid value True"),
+])
+def test_whole_numbers_must_be_whole(tmp_path: Path, text: str, needle: str) -> None:
+    """An integer setting given a fraction or a boolean is refused, not truncated."""
+    file = tmp_path / "roomcall.toml"
+    file.write_text(text)
+    with pytest.raises(ConfigError, match=needle):
+        load_config(file, {})
+
+
+def test_unknown_table_names_the_file(tmp_path: Path) -> None:
+    """An unknown table is reported as coming from the file, not from the defaults."""
+    file = tmp_path / "roomcall.toml"
+    file.write_text("[nope]\nx = 1\n")
+    with pytest.raises(ConfigError, match=f"unknown setting 'nope' \\(nope from {file}\\)"):
+        load_config(file, {})
+
+
+def test_environment_source_is_named() -> None:
+    """A bad value from the environment names the variable."""
+    with pytest.raises(ConfigError, match="port from environment variable ROOMCALL_PORT"):
+        load_config(None, {"ROOMCALL_PORT": "70000"})
 
 
 def test_ice_from_file_and_secret_from_environment(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -34,6 +36,16 @@ class Reply:
     headers: Mapping[str, str]
 
 
+@dataclass(frozen=True)
+class Signed:
+    """A signed request, ready to send (and to send again, byte for byte)."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
 class Api:
     """Signs and sends management requests to one server."""
 
@@ -43,7 +55,7 @@ class Api:
         self.ak = ak
         self.sk = sk
 
-    async def call(
+    def sign(
         self,
         method: str,
         path: str,
@@ -55,9 +67,12 @@ class Api:
         sign: bool = True,
         secret: str | None = None,
         date: float | None = None,
-        tamper: bytes | None = None,
-    ) -> Reply:
-        """Send ``method path`` signed (unless told otherwise) and read the JSON answer."""
+        dated: bool = True,
+        nonce: bool = True,
+    ) -> Signed:
+        """``method path`` signed (unless told otherwise), dated now (or ``date``) unless
+        ``dated=False``, with a unique ``X-Qiniu-Nonce`` unless ``nonce=False`` (so that two
+        identical calls of a test are two requests, not a replay)."""
         body = b""
         if json_body is not None:
             body, content_type = json.dumps(json_body).encode(), "application/json"
@@ -68,8 +83,10 @@ class Api:
         headers: dict[str, str] = {}
         if content_type:
             headers["Content-Type"] = content_type
-        if date is not None:
-            headers[DATE_HEADER] = format_date(date)
+        if dated:
+            headers[DATE_HEADER] = format_date(time.time() if date is None else date)
+        if nonce:
+            headers["X-Qiniu-Nonce"] = secrets.token_hex(8)
         url = self.base + path
         parts = urlsplit(url)
         if sign:
@@ -77,11 +94,20 @@ class Api:
                 self.ak, secret or self.sk, method=method, path=parts.path,
                 raw_query=parts.query, host=parts.netloc, content_type=content_type,
                 headers=headers, body=body)
-        async with self.session.request(method, url, data=tamper or body or None,
-                                        headers=headers, skip_auto_headers=["Content-Type"]
-                                        ) as resp:
+        return Signed(method, url, headers, body)
+
+    async def send(self, request: Signed, *, tamper: bytes | None = None) -> Reply:
+        """Send a signed request (with ``tamper`` as its body instead, if given)."""
+        async with self.session.request(
+                request.method, request.url, data=tamper or request.body or None,
+                headers=request.headers, skip_auto_headers=["Content-Type"]) as resp:
             text = await resp.text()
             return Reply(resp.status, json.loads(text) if text else None, resp.headers)
+
+    async def call(self, method: str, path: str, *, tamper: bytes | None = None,
+                   **options: Any) -> Reply:
+        """Sign ``method path`` (see :meth:`sign`), send it and read the JSON answer."""
+        return await self.send(self.sign(method, path, **options), tamper=tamper)
 
 
 @pytest.fixture
@@ -423,3 +449,115 @@ async def test_close_room_closes_members(api: Api, server: RoomServer,
         assert (closed.reason, closed.code) == ("ROOM_CLOSED", ErrorCode.ROOM_CLOSED)
     users = await api.call("GET", f"/v3/apps/{app_id}/rooms/room2/users")
     assert users.status == 615
+
+
+# --- the body the signature does not cover -----------------------------------------------
+
+
+@pytest.mark.parametrize("content_type", [None, "application/octet-stream", "text/plain"])
+async def test_body_outside_the_signature_is_refused(api: Api, server: RoomServer,
+                                                     content_type: str | None) -> None:
+    """A body sent without a Content-Type that puts it under the signature (none, or
+    octet-stream: signed as if empty) or one the API does not read is refused with 400 and
+    never acted on: no app with injected settings, the default app untouched."""
+    assert server.default_app is not None
+    injected = b'{"title": "injected", "maxUsers": 1}'
+    for path in ("/v3/apps", f"/v3/apps/{server.default_app.app_id}"):
+        signed = api.sign("POST", path, raw=injected if content_type == "text/plain" else b"",
+                          content_type=content_type)
+        reply = await api.send(signed, tamper=injected)
+        assert reply.status == 400, (path, reply.body)
+        assert "Content-Type application/json or application/x-www-form-urlencoded" in (
+            reply.body["error"])
+        assert reply.headers["X-Reqid"]
+    assert server.store.list_apps() == [server.default_app]
+
+
+# --- replays -----------------------------------------------------------------------------
+
+
+async def test_twenty_replays_of_a_create_make_one_app(api: Api, server: RoomServer) -> None:
+    """The same signed create sent 20 times creates one app; the other 19 get 401."""
+    signed = api.sign("POST", "/v3/apps", json_body={"title": "once"}, nonce=False)
+    replies = await asyncio.gather(*(api.send(signed) for _ in range(20)))
+    assert sorted(r.status for r in replies) == [200] + [401] * 19
+    assert all("replayed request" in r.body["error"] for r in replies if r.status == 401)
+    assert [app.title for app in server.store.list_apps()] == ["default", "once"]
+
+
+async def test_replayed_update_is_refused(api: Api, server: RoomServer) -> None:
+    """Replaying an update after a later one would roll the app back: it is refused."""
+    app_id = await new_app(api)
+    first = api.sign("POST", f"/v3/apps/{app_id}", json_body={"maxUsers": 2})
+    assert (await api.send(first)).status == 200
+    assert (await api.call("POST", f"/v3/apps/{app_id}", json_body={"maxUsers": 5})
+            ).status == 200
+    replay = await api.send(first)
+    assert replay.status == 401 and "replayed" in replay.body["error"]
+    stored = server.store.get_app(app_id)
+    assert stored is not None and stored.max_users == 5
+
+
+async def test_replayed_kick_of_a_rejoined_member_is_refused(
+        api: Api, server: RoomServer, join_member: JoinMember) -> None:
+    """A replayed kick while the user is gone answers 615 like any repeat; once the user has
+    joined again the replay is refused (401) and the user stays."""
+    app_id = await new_app(api)
+    bob = await join_member(server, server.token("room1", "bob", app_id=app_id))
+    kick = api.sign("DELETE", f"/v3/apps/{app_id}/rooms/room1/users/bob", nonce=False)
+    assert (await api.send(kick)).status == 200
+    await bob.wait_for(Closed)
+    repeat = await api.send(kick)
+    assert (repeat.status, repeat.body) == (615, {"error": "user not found"})
+    await join_member(server, server.token("room1", "bob", app_id=app_id))
+    replay = await api.send(kick)
+    assert replay.status == 401 and "replayed" in replay.body["error"]
+    assert server.rooms.room_users(app_id, "room1") == ["bob"]
+
+
+async def test_identical_gets_are_not_replays(api: Api) -> None:
+    """GETs change nothing, so the same signed GET may be sent again (polling)."""
+    signed = api.sign("GET", "/v3/apps", nonce=False)
+    assert [(await api.send(signed)).status for _ in range(3)] == [200, 200, 200]
+
+
+async def test_undated_requests_only_for_gets(api: Api, server: RoomServer) -> None:
+    """Without X-Qiniu-Date a GET is served, but a POST or DELETE is refused (401 naming the
+    header): without a date nothing bounds how long it could be replayed."""
+    assert (await api.call("GET", "/v3/apps", dated=False)).status == 200
+    assert server.default_app is not None
+    for method, path in [("POST", "/v3/apps"),
+                         ("DELETE", f"/v3/apps/{server.default_app.app_id}")]:
+        reply = await api.call(method, path, dated=False)
+        assert reply.status == 401, path
+        assert "X-Qiniu-Date is required on POST and DELETE" in reply.body["error"]
+    assert server.store.list_apps() == [server.default_app]
+
+
+# --- error answers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path", "status", "error"), [
+    ("GET", "/v3/nothing", 404, "not found"),
+    ("GET", "/v2/apps", 404, "not found"),
+    ("PUT", "/v3/apps", 405, "method not allowed"),
+])
+async def test_unknown_routes_answer_qiniu_json(api: Api, method: str, path: str, status: int,
+                                                error: str) -> None:
+    """An unknown path or method gets the API's JSON error with X-Reqid, not plain text."""
+    reply = await api.call(method, path)
+    assert (reply.status, reply.body) == (status, {"error": error})
+    assert reply.headers["Content-Type"].startswith("application/json")
+    assert reply.headers["X-Reqid"]
+    if status == 405:
+        assert "POST" in reply.headers["Allow"]
+
+
+async def test_undecodable_text_gets_a_clean_400(api: Api, server: RoomServer) -> None:
+    """A title with a lone surrogate ("\\ud800") gets 400 naming the field, without Python's
+    codec message."""
+    reply = await api.call("POST", "/v3/apps", raw=b'{"title": "a\\ud800"}',
+                           content_type="application/json")
+    assert (reply.status, reply.body) == (
+        400, {"error": "title must be Unicode text (it has a lone surrogate)"})
+    assert server.store.list_apps() == [server.default_app]

@@ -99,6 +99,15 @@ async def test_sdk_without_date_header_is_accepted(server: RoomServer) -> None:
     assert info.status_code == 200 and ret["title"] == "default"
 
 
+async def test_sdk_without_date_header_cannot_change_state(server: RoomServer) -> None:
+    """Undated, a state-changing call is refused (401 naming X-Qiniu-Date) and changes
+    nothing: without a date nothing would bound how long it could be replayed."""
+    ret, info = await Sdk(server, dated=False)("create_app", {"title": "undated"})
+    assert ret is None and info.status_code == 401
+    assert "X-Qiniu-Date is required on POST and DELETE" in info.error
+    assert server.store.list_apps() == [server.default_app]
+
+
 async def test_sdk_list_user_and_kick_user(sdk: Sdk, server: RoomServer,
                                            join_member: JoinMember) -> None:
     """list_user shows the members; kick_user removes one, who gets KICKED_OUT (10006)."""

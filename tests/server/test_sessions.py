@@ -111,7 +111,7 @@ async def test_duplicate_user_refused_with_no_auto_kick(room_server: RoomServer,
 async def test_resume_inside_window(make_server: MakeServer,
                                     clients: list[SignalClient]) -> None:
     """A dropped member resumes its session: others see reconnecting then reconnected only."""
-    server = await make_server(silent_user_timeout=5.0)
+    server = await make_server(silent_user_timeout=5.0, heartbeat_interval=1.0)
     alice = await joined_client(server.url, server.token("room1", "alice"))
     bob = await joined_client(server.url, server.token("room1", "bob"))
     clients.extend([alice, bob])
@@ -144,7 +144,7 @@ async def test_resume_outside_window(make_server: MakeServer,
 async def test_silent_member_removed(make_server: MakeServer,
                                      clients: list[SignalClient]) -> None:
     """A connected member that stops sending is closed (ERROR 11013); others get user_left."""
-    server = await make_server(silent_user_timeout=0.6)
+    server = await make_server(silent_user_timeout=0.6, heartbeat_interval=0.1)
     alice = await joined_client(server.url, server.token("room1", "alice"))
     bob = await joined_client(server.url, server.token("room1", "bob"))
     clients.extend([alice, bob])

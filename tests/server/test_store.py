@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -213,3 +216,147 @@ def test_default_app_is_created_once(tmp_path: Path) -> None:
     again = store.ensure_default_app()
     assert again.app_id != default.app_id and again.title == "default"
     store.close()
+
+
+# --- one server per data folder ---------------------------------------------------------
+
+
+def test_second_open_of_a_folder_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    """While one store holds the folder, a second open fails naming the folder and our pid;
+    after close the folder can be opened again."""
+    first = AppStore.open(tmp_path / "data")
+    with pytest.raises(StoreError) as refused:
+        AppStore.open(tmp_path / "data")
+    assert str(refused.value) == (f"data folder {tmp_path / 'data'} is in use by another "
+                                  f"roomcall server (pid {os.getpid()})")
+    first.close()
+    AppStore.open(tmp_path / "data").close()
+
+
+def test_lock_is_held_against_another_process(tmp_path: Path) -> None:
+    """A store held by another process blocks this one; the kernel frees the lock when that
+    process dies (kill -9), so a crash never leaves the folder blocked."""
+    data_dir = tmp_path / "data"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, pathlib; from roomcall.server.store import "
+         "AppStore; AppStore.open(pathlib.Path(sys.argv[1])); print('held', flush=True); "
+         "sys.stdin.read()", str(data_dir)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError, match=f"in use by another roomcall server "
+                                             rf"\(pid {holder.pid}\)"):
+            AppStore.open(data_dir)
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    AppStore.open(data_dir).close()
+
+
+def test_read_only_open_needs_no_lock_and_writes_nothing(tmp_path: Path) -> None:
+    """A read-only open works while a server holds the folder, reads the same keys and apps,
+    and cannot write."""
+    holder = AppStore.open(tmp_path)
+    app = holder.create_app(title="shared")
+    reader = AppStore.open(tmp_path, read_only=True)
+    try:
+        assert reader.keys() == holder.keys()
+        assert reader.get_app(app.app_id) == app
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.create_app(title="nope")
+    finally:
+        reader.close()
+        holder.close()
+    files = sorted(tmp_path.iterdir())
+    again = AppStore.open(tmp_path, read_only=True)  # with the server gone too
+    assert [a.title for a in again.list_apps()] == ["shared"]
+    again.close()
+    assert sorted(tmp_path.iterdir()) == files  # it left no -wal / -shm of its own
+
+
+def test_read_only_open_of_a_folder_without_database_fails(tmp_path: Path) -> None:
+    """A read-only open creates nothing: no database there is a StoreError."""
+    with pytest.raises(StoreError, match="no roomcall database"):
+        AppStore.open(tmp_path / "none", read_only=True)
+    assert not (tmp_path / "none").exists()
+
+
+# --- keys are never silently replaced --------------------------------------------------
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_database_without_keys_is_refused(tmp_path: Path, read_only: bool) -> None:
+    """A database that lost its key rows is refused instead of getting new keys (which would
+    invalidate every token issued); the rows stay missing."""
+    AppStore.open(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / DB_FILENAME)
+    conn.execute("DELETE FROM meta WHERE key = 'secret_key'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="no access / secret key: refusing to make new ones"):
+        AppStore.open(tmp_path, read_only=read_only)
+    conn = sqlite3.connect(tmp_path / DB_FILENAME)
+    assert conn.execute("SELECT key FROM meta WHERE key LIKE '%_key'").fetchall() == [
+        ("access_key",)]
+    conn.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_open_folder_is_tightened(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A data folder found 0777 is made 0700 on open, and that is logged."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    data_dir.chmod(0o777)
+    with caplog.at_level(logging.WARNING, logger="roomcall.server.store"):
+        AppStore.open(data_dir).close()
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert "mode 0777" in caplog.text and "tightened to 0700" in caplog.text
+
+
+# --- bad text and a full disk ----------------------------------------------------------
+
+
+def test_lone_surrogate_title_is_a_clean_value_error(store: AppStore) -> None:
+    """Text SQLite cannot store (a lone surrogate, as JSON's "\\ud800" decodes) is refused
+    with a message about the field, not the codec."""
+    with pytest.raises(ValueError) as refused:
+        store.create_app(title="bad\ud800")
+    assert str(refused.value) == "title must be Unicode text (it has a lone surrogate)"
+    assert store.list_apps() == []
+
+
+_WRITER = """
+import sys, pathlib
+from roomcall.server.store import AppStore
+store = AppStore.open(pathlib.Path(sys.argv[1]))
+n = 0
+while True:
+    app = store.create_app(title="w" * 200, max_users=n % 50)
+    store.update_app(app.app_id, title="updated", max_users=(n + 1) % 50)
+    if n % 3 == 0:
+        store.delete_app(app.app_id)
+    n += 1
+    print(len(store.list_apps()), flush=True)
+"""
+
+
+def test_kill_9_during_writes_leaves_a_sound_database(tmp_path: Path) -> None:
+    """A server killed with SIGKILL in the middle of writing leaves a database that passes
+    SQLite's integrity check, keeps every commit it reported, and a folder that opens at once
+    (the lock died with the process)."""
+    data_dir = tmp_path / "data"
+    for _ in range(5):
+        writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(data_dir)],
+                                  stdout=subprocess.PIPE, text=True)
+        assert writer.stdout is not None
+        reported = [int(writer.stdout.readline()) for _ in range(30)]
+        writer.kill()
+        writer.wait(timeout=10)
+        store = AppStore.open(data_dir)
+        try:
+            conn = sqlite3.connect(data_dir / DB_FILENAME)
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            conn.close()
+            assert len(store.list_apps()) >= reported[-1]
+        finally:
+            store.close()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
+from roomcall.server.store import AppStore
 from roomcall.ui.invite import format_invite
 
 from .conftest import Windows, until
@@ -75,5 +77,23 @@ def test_not_a_link(windows: Windows) -> None:
         guest.form.join_button.click()
         await until(lambda: "roomcall://" in guest.form.error.text(), what="the explanation")
         assert guest.session is None
+
+    windows.run(scenario)
+
+
+def test_data_folder_in_use_is_reported(windows: Windows, tmp_path: Path) -> None:
+    """Hosting while another roomcall holds the embedded server's data folder says so on the
+    form, and hosting works once that one is gone."""
+
+    async def scenario() -> None:
+        host = windows.new("Alice")
+        other = AppStore.open(tmp_path / "data-0")  # the folder windows.new gave Alice
+        try:
+            assert not await host.host_room("Alice", "standup", False)
+            assert host.form.error.isVisibleTo(host)
+            assert "is in use by another roomcall server" in host.form.error.text()
+        finally:
+            other.close()
+        assert await host.host_room("Alice", "standup", False)
 
     windows.run(scenario)

@@ -12,8 +12,12 @@ The signed text is::
 and the signature is the URL-safe base64 of HMAC-SHA1 over it, keyed with the secret key.
 Qiniu's Python SDK also sends and signs ``X-Qiniu-Date: YYYYMMDDTHHMMSSZ`` (UTC); a request
 carrying a date more than :data:`MAX_DATE_SKEW` seconds off the server's clock is refused,
-which bounds how long a captured request can be replayed. Requests without the header (the
-Go, Java and PHP SDKs, or the Python SDK with timestamp signing disabled) are accepted.
+which bounds how long a captured request can be replayed. This module checks a date when one
+is sent; whether a request may come without one, and whether a request may be seen twice, is the
+server's policy (:mod:`roomcall.server.management`).
+
+The body is signed only with a Content-Type other than ``application/octet-stream``
+(:func:`body_signed`): a server must not act on the body of any other request.
 
 The verifier must be given the request exactly as received: the raw (still percent-encoded)
 path and query, the Host header, and the full Content-Type header (parameters included).
@@ -88,9 +92,15 @@ def signing_data(
     lines.extend(f"{key}: {qiniu[key]}" for key in sorted(qiniu))
     # surrogateescape gives back the raw bytes of headers a server decoded that way (aiohttp)
     data = ("\n".join(lines) + "\n\n").encode("utf-8", "surrogateescape")
-    if content_type and content_type != _OCTET_STREAM:
+    if body_signed(content_type):
         data += body
     return data
+
+
+def body_signed(content_type: str | None) -> bool:
+    """Whether the signature of a request with this Content-Type header covers its body
+    (Qiniu's rule: a Content-Type is sent and it is not ``application/octet-stream``)."""
+    return bool(content_type) and content_type != _OCTET_STREAM
 
 
 def sign_request(
@@ -152,12 +162,18 @@ def verify_request(
     expected = _signature(secret, data)
     if not signature.isascii() or not hmac.compare_digest(expected, signature):
         raise MacError("signature does not match the request")
-    date = _header(headers, DATE_HEADER)
-    if date is not None:
-        signed_at = parse_date(date)
-        if abs(signed_at - now) > max_skew:
-            raise MacError(f"{DATE_HEADER} {date} is more than {max_skew:g} s off the server time")
+    signed_at = signed_date(headers)
+    if signed_at is not None and abs(signed_at - now) > max_skew:
+        raise MacError(f"{DATE_HEADER} {format_date(signed_at)} is more than {max_skew:g} s off "
+                       "the server time")
     return access_key
+
+
+def signed_date(headers: Mapping[str, str]) -> int | None:
+    """The Unix time of the request's ``X-Qiniu-Date``, None without one, or :class:`MacError`
+    if it is malformed."""
+    date = _header(headers, DATE_HEADER)
+    return None if date is None else parse_date(date)
 
 
 def format_date(when: float) -> str:

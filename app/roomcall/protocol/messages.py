@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import operator
 import types
 import typing
@@ -349,7 +350,7 @@ def parse(text: str | bytes) -> AnyMessage:
     if len(text) > MAX_FRAME_BYTES:
         raise ProtocolError(f"frame larger than {MAX_FRAME_BYTES} bytes")
     try:
-        raw = json.loads(text)
+        raw = _DECODE(text)
     except (ValueError, RecursionError):
         raise ProtocolError("frame is not JSON") from None
     if not isinstance(raw, dict):
@@ -391,7 +392,26 @@ def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 
 # What ``json.dumps(body, separators=(",", ":"), ensure_ascii=False)`` does, without building
 # a new encoder for every frame (the server serialises one per frame it sends).
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_fields).encode
+# allow_nan=False: NaN and Infinity are not JSON (RFC 8259) and other parsers refuse them; a
+# value that cannot be sent raises ValueError here rather than reach a peer.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                           default=_fields).encode
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as inf
+        raise ValueError(f"number {text} is out of range")
+    return value
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# Python's json reads NaN, Infinity and numbers beyond a double's range, none of which JSON
+# has: refuse them, so that no frame relayed to others can carry one.
+_DECODE = json.JSONDecoder(parse_float=_finite, parse_constant=_not_json).decode
 
 
 _SPECS: dict[type, tuple[tuple[str, Any, bool], ...]] = {}

@@ -1,5 +1,10 @@
 """Room server settings: defaults < TOML file < ``ROOMCALL_*`` environment < explicit values.
 
+Every number is checked when a :class:`ServerConfig` or :class:`Limits` is made (finite, inside
+the field's range in :data:`RANGES`, and the heartbeat consistent with the rate limit and the
+silence timeout), so a bad value stops the server at start with a :class:`ConfigError` naming
+the setting and, through :func:`load_config`, where it was set.
+
 >>> load_config(None, {"ROOMCALL_PORT": "9000"}, host="0.0.0.0").port
 9000
 """
@@ -7,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import sys
 import tomllib
@@ -20,7 +26,67 @@ from roomcall.protocol.messages import MAX_FRAME_BYTES, MAX_MESSAGE_CONTENT_BYTE
 
 
 class ConfigError(ValueError):
-    """A configuration file or environment value that cannot be used."""
+    """A configuration file or environment value that cannot be used.
+
+    ``settings`` names the settings at fault (``"port"``, ``"limits.rate_burst"``), so that
+    :func:`load_config` can say where each was set.
+    """
+
+    def __init__(self, message: str, settings: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.settings = settings
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric setting may take (both ends included)."""
+
+    low: float
+    high: float
+    unit: str = ""
+
+    def describe(self, whole: bool) -> str:
+        """E.g. ``"a whole number from 1 to 1000"``, ``"a number of seconds from 0.01 to 60"``."""
+        kind = "a whole number" if whole else "a finite number"
+        unit = f" of {self.unit}" if self.unit else ""
+        return f"{kind}{unit} from {_number(self.low)} to {_number(self.high)}"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+_DAY = 24 * 3600.0
+
+RANGES: dict[str, Range] = {
+    "port": Range(0, 65535),
+    "empty_room_timeout": Range(0.01, _DAY, "seconds"),
+    "unjoined_room_timeout": Range(0.01, _DAY, "seconds"),
+    "silent_user_timeout": Range(0.05, 3600, "seconds"),
+    "heartbeat_interval": Range(0.01, 600, "seconds"),
+    "limits.max_frame_bytes": Range(1024, MAX_FRAME_BYTES, "bytes"),
+    "limits.max_message_bytes": Range(1, MAX_FRAME_BYTES, "bytes"),
+    "limits.max_relay_bytes": Range(1024, MAX_FRAME_BYTES, "bytes"),
+    "limits.max_user_data_bytes": Range(1, MAX_FRAME_BYTES, "bytes"),
+    "limits.max_tracks_per_member": Range(1, 1000),
+    "limits.rate_per_second": Range(1, 1e6, "frames a second"),
+    "limits.rate_burst": Range(1, 1_000_000, "frames"),
+    "limits.max_dropped_frames": Range(1, 1_000_000_000, "frames"),
+    "limits.max_bad_frames": Range(1, 1_000_000_000, "frames"),
+    "limits.send_queue_size": Range(1, 1_000_000, "frames"),
+    "limits.send_queue_bytes": Range(64 * 1024, 2**30, "characters"),
+    "limits.join_timeout": Range(0.01, 600, "seconds"),
+}
+"""The range of every numeric setting, by its TOML name. A numeric field missing here is held
+to the defaults below (and ``tests/server/test_config.py`` asks for an entry)."""
+
+DEFAULT_INT_RANGE = Range(1, 2**53)
+DEFAULT_FLOAT_RANGE = Range(0.001, 1e9)
+
+HEARTBEATS_PER_RATE = 4.0
+"""``heartbeat_interval * limits.rate_per_second`` must reach this: heartbeats may use at most
+a quarter of a connection's frame rate, or the server's own rate limit would close clients that
+do nothing but keep the heartbeat it asked for (10053)."""
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -70,6 +136,9 @@ class Limits:
     frames cannot hold much memory."""
     join_timeout: float = 10.0
     """Seconds a new connection has to send its ``join`` or ``resume``."""
+
+    def __post_init__(self) -> None:
+        _check_numbers(self, "limits.")
 
 
 @dataclass(frozen=True)
@@ -149,6 +218,23 @@ class ServerConfig:
     ice: IceConfig = field(default_factory=IceConfig)
     """STUN / TURN servers handed to members."""
 
+    def __post_init__(self) -> None:
+        _check_numbers(self, "")
+        rate = self.limits.rate_per_second
+        if self.heartbeat_interval * rate < HEARTBEATS_PER_RATE:
+            raise ConfigError(
+                f"heartbeat_interval = {self.heartbeat_interval:g} s asks every client for more "
+                f"heartbeats than a quarter of limits.rate_per_second = {rate:g}: the server's "
+                "rate limit would close clients (10053). Use a heartbeat_interval of at least "
+                f"{HEARTBEATS_PER_RATE / rate:g} s, or raise limits.rate_per_second",
+                ("heartbeat_interval", "limits.rate_per_second"))
+        if self.silent_user_timeout < 2 * self.heartbeat_interval:
+            raise ConfigError(
+                f"silent_user_timeout = {self.silent_user_timeout:g} s must be at least twice "
+                f"heartbeat_interval = {self.heartbeat_interval:g} s, or members that keep the "
+                "heartbeat are removed as silent between two heartbeats",
+                ("silent_user_timeout", "heartbeat_interval"))
+
 
 _ENV_FIELDS = {
     "ROOMCALL_HOST": "host",
@@ -168,21 +254,37 @@ def load_config(config_file: Path | None, env: Mapping[str, str], **overrides: A
 
     The TOML file holds :class:`ServerConfig` field names at the top level, an optional
     ``[limits]`` table of :class:`Limits` fields and an optional ``[ice]`` table of
-    :class:`IceConfig` fields. Raises :class:`ConfigError`.
+    :class:`IceConfig` fields. Raises :class:`ConfigError`, whose message says where each
+    setting at fault was set.
     """
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     if config_file is not None:
         values.update(_read_toml(Path(config_file)))
+        for key, value in values.items():
+            names = [f"{key}.{sub}" for sub in value] if isinstance(value, Mapping) else []
+            sources.update(dict.fromkeys([key, *names], str(config_file)))
     for name, key in _ENV_FIELDS.items():
         if env.get(name):
             values[key] = env[name]
+            sources[key] = f"environment variable {name}"
     if env.get(_ENV_TURN_SECRET):
         ice = values.get("ice", {})
         if not isinstance(ice, Mapping):
-            raise ConfigError("ice: expected a table")
+            raise ConfigError("ice: expected a table", ("ice",))
         values["ice"] = {**ice, "turn_secret": env[_ENV_TURN_SECRET]}
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return _build(values)
+        sources["ice.turn_secret"] = f"environment variable {_ENV_TURN_SECRET}"
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = value
+            sources[key] = "the command line"
+    try:
+        return _build(values)
+    except ConfigError as exc:
+        where = [f"{name} from {sources.get(name, 'the default')}" for name in exc.settings]
+        if not where:
+            raise
+        raise ConfigError(f"{exc} ({'; '.join(where)})", exc.settings) from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -200,15 +302,13 @@ def _build(values: dict[str, Any]) -> ServerConfig:
     kwargs: dict[str, Any] = {}
     for key, value in values.items():
         if key not in fields:
-            raise ConfigError(f"unknown setting {key!r}")
+            raise ConfigError(f"unknown setting {key!r}", (key,))
         if key == "limits":
             kwargs[key] = _build_table(Limits, key, value)
         elif key == "ice":
             kwargs[key] = _build_table(IceConfig, key, value)
         else:
             kwargs[key] = _coerce(key, fields[key].type, value)
-    if not 0 <= kwargs.get("port", 0) <= 65535:
-        raise ConfigError(f"port: {kwargs['port']} is not 0-65535")
     return ServerConfig(**kwargs)
 
 
@@ -220,33 +320,32 @@ def _build_table(cls: type[_Table], name: str, value: Any) -> _Table:
     if isinstance(value, cls):
         return value
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{name}: expected a table")
+        raise ConfigError(f"{name}: expected a table", (name,))
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
     for key, item in value.items():
         if key not in fields:
-            raise ConfigError(f"unknown setting {name}.{key}")
+            raise ConfigError(f"unknown setting {name}.{key}", (f"{name}.{key}",))
         kwargs[key] = _coerce(f"{name}.{key}", fields[key].type, item)
     return cls(**kwargs)
 
 
 def _coerce(name: str, hint: Any, value: Any) -> Any:
-    """``value`` (from TOML, the environment or a caller) as the field's type."""
+    """``value`` (from TOML, the environment or a caller) as the field's type; the range is
+    checked when the config is made."""
     hint = str(hint)
     try:
         if hint == "Path":
             return Path(value).expanduser()
         if hint == "int":
-            if isinstance(value, bool):
+            # 7880.5 or true is not a port: only integers, or their text
+            if isinstance(value, bool) or not isinstance(value, int | str):
                 raise ValueError
             return int(value)
         if hint == "float":
-            if isinstance(value, bool):
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise ValueError
-            number = float(value)
-            if number <= 0:
-                raise ValueError
-            return number
+            return float(value)
         if hint in ("str", "str | None"):
             if not isinstance(value, str):
                 raise ValueError
@@ -256,5 +355,22 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
                 raise ValueError
             return tuple(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name}: invalid value {value!r}") from None
+        raise ConfigError(f"{name}: invalid value {value!r}", (name,)) from None
     return value
+
+
+def _check_numbers(config: Any, prefix: str) -> None:
+    """ConfigError unless every int / float field of the dataclass ``config`` is a finite
+    number inside its range."""
+    for f in dataclasses.fields(config):
+        hint = str(f.type)
+        if hint not in ("int", "float"):
+            continue
+        name = prefix + f.name
+        value = getattr(config, f.name)
+        whole = hint == "int"
+        bounds = RANGES.get(name, DEFAULT_INT_RANGE if whole else DEFAULT_FLOAT_RANGE)
+        ok_type = isinstance(value, int) if whole else isinstance(value, int | float)
+        if (not ok_type or isinstance(value, bool) or not math.isfinite(value)
+                or not bounds.low <= value <= bounds.high):
+            raise ConfigError(f"{name} = {value!r}: must be {bounds.describe(whole)}", (name,))

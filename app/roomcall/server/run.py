@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
+MAX_TOKEN_TTL = 10 * 365 * 24 * 3600
+"""Longest ``--ttl`` (ten years): a longer one is almost surely a typo, and an ``expireAt``
+far in the future is one that other Qiniu implementations may not read."""
+
 
 def serve_command(args: argparse.Namespace) -> int:
     """Run the standalone room server until SIGINT / SIGTERM; the process exit status."""
@@ -46,7 +50,10 @@ async def _serve(config: ServerConfig) -> int:
     server = RoomServer(config)
     try:
         await server.start()
-    except (StoreError, ConfigError, OSError) as exc:
+    except ConfigError as exc:
+        print(f"roomcall serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (StoreError, OSError) as exc:
         print(f"roomcall serve: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     try:
@@ -87,8 +94,9 @@ def token_command(args: argparse.Namespace) -> int:
     if not USER_ID_RE.fullmatch(args.user):
         print("roomcall token: user ids are 3-50 of a-z A-Z 0-9 _ -", file=sys.stderr)
         return EXIT_USAGE
-    if args.ttl <= 0:
-        print("roomcall token: --ttl must be positive", file=sys.stderr)
+    if not 0 < args.ttl <= MAX_TOKEN_TTL:
+        print(f"roomcall token: --ttl must be 1-{MAX_TOKEN_TTL} seconds (up to ten years), "
+              f"not {args.ttl}", file=sys.stderr)
         return EXIT_USAGE
     try:
         config = load_config(_path(args.config), os.environ,
@@ -113,7 +121,8 @@ def _keys(config: ServerConfig, app_id: str) -> tuple[str, str]:
     if not (config.data_dir / DB_FILENAME).exists():
         raise StoreError(f"no keys in {config.data_dir}: run `roomcall serve` once, or set "
                          "ROOMCALL_ACCESS_KEY and ROOMCALL_SECRET_KEY")
-    store = AppStore.open(config.data_dir)
+    # read-only and without the folder lock: a server may be running on this folder
+    store = AppStore.open(config.data_dir, read_only=True)
     try:
         stored_ak, stored_sk = store.keys()
         if store.get_app(app_id) is None:

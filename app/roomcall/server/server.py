@@ -19,6 +19,7 @@ from aiohttp import web
 from roomcall.protocol.messages import SIGNAL_PATH
 from roomcall.protocol.token import RoomAccess, sign_room_token
 from roomcall.server.config import ConfigError, ServerConfig
+from roomcall.server.health import Health, add_health_route
 from roomcall.server.management import add_management_routes
 from roomcall.server.room import RoomSettings
 from roomcall.server.rooms import Rooms
@@ -39,6 +40,7 @@ class RoomServer:
         self._store: AppStore | None = None
         self._signalling: Signalling | None = None
         self._runner: web.AppRunner | None = None
+        self._health: Health | None = None
         self._keys: tuple[str, str] = ("", "")
         self._port = 0
         self.default_app: AppInfo | None = None
@@ -67,6 +69,7 @@ class RoomServer:
             app.router.add_get(SIGNAL_PATH, signalling.handle)
             add_management_routes(app, store=store, rooms=signalling,
                                   secret_for=self._secret_for, clock=self._clock)
+            self._health = add_health_route(app, apps=store, rooms=signalling)
             runner = web.AppRunner(app, handle_signals=False, access_log=None)
             await runner.setup()
         except BaseException:
@@ -88,6 +91,8 @@ class RoomServer:
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        if self._health is not None:
+            self._health.stopping = True
         if self._signalling is not None:
             await self._signalling.close_all()
         await runner.cleanup()

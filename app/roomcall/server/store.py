@@ -1,10 +1,14 @@
 """The app store: apps (Qiniu's appId and room settings) and the server's access / secret keys,
 kept in SQLite in the server's data folder so they survive a restart.
 
-The folder is created readable only by its owner (0700) and the database file likewise (0600):
-it holds the secret key. The schema carries its version in ``PRAGMA user_version`` and is
-migrated forward step by step on open; a database written by a newer roomcall is refused rather
-than guessed at.
+The folder is readable only by its owner (0700; a folder found wider open is tightened, and
+that is logged) and the database file likewise (0600): it holds the secret key. The server holds
+the folder's lock (:mod:`roomcall.server.folder_lock`) while the store is open, so a second
+server on the same folder refuses to start; ``read_only`` opens (``roomcall token``) take no
+lock and write nothing. Keys are generated only with a new database: a database that lost its
+key rows is refused, because new keys would invalidate every token already issued. The schema
+carries its version in ``PRAGMA user_version`` and is migrated forward step by step on open; a
+database written by a newer roomcall is refused rather than guessed at.
 
 Example::
 
@@ -17,9 +21,11 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import sqlite3
+import stat
 import string
 import threading
 import time
@@ -28,6 +34,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from roomcall.server.folder_lock import FolderInUse, FolderLock
+
+log = logging.getLogger(__name__)
 
 DB_FILENAME = "roomcall.db"
 """Name of the SQLite file inside the data folder."""
@@ -76,8 +86,14 @@ _UPDATABLE = frozenset({"hub", "title", "max_users", "no_auto_kick_user"})
 
 
 class StoreError(Exception):
-    """The data folder or database cannot be used (unwritable, corrupt, or from a newer
-    roomcall)."""
+    """The data folder or database cannot be used (unwritable, corrupt, from a newer roomcall,
+    without its keys, or in use by another server)."""
+
+
+class StorageFull(StoreError):
+    """A write failed because the database cannot grow (SQLite's SQLITE_FULL: the disk, or a
+    quota, is full). Nothing was changed; reads still work. The store logs the first one, and
+    again only after a write has succeeded in between."""
 
 
 @dataclass(frozen=True)
@@ -124,9 +140,12 @@ class AppStore:
     keys_created: bool
     """True if this open generated the access / secret keys (show them to the operator once)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], float]) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], float],
+                 lock: FolderLock | None = None) -> None:
         """Use :meth:`open`."""
         self._conn = conn
+        self._folder_lock = lock
+        self._full = False  # the last write failed with SQLITE_FULL (logged once)
         self._lock = threading.Lock()
         self._clock = clock
         self.path = path
@@ -137,33 +156,78 @@ class AppStore:
         self._apps: dict[str, AppInfo] = {}
 
     @classmethod
-    def open(cls, data_dir: Path, *, clock: Callable[[], float] = time.time) -> AppStore:
-        """Open (creating if needed) the store in ``data_dir``; generate keys on first use.
+    def open(cls, data_dir: Path, *, clock: Callable[[], float] = time.time,
+             read_only: bool = False) -> AppStore:
+        """Open (creating if needed) the store in ``data_dir`` and lock the folder; generate
+        keys when the database is new.
 
-        Raises :class:`StoreError` if the folder or database cannot be used.
+        ``read_only``: open an existing store without the lock, for reading keys and apps
+        while a server may be running; nothing is created or written (writes fail).
+        Raises :class:`StoreError` if the folder or database cannot be used, or if another
+        server holds the folder.
         """
         data_dir = Path(data_dir)
         path = data_dir / DB_FILENAME
+        if read_only:
+            return cls._open_read_only(data_dir, path, clock)
+        lock: FolderLock | None = None
         try:
             _make_private_dir(data_dir)
+            lock = FolderLock.acquire(data_dir)
             _make_private_file(path)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except FolderInUse as exc:
+            raise StoreError(str(exc)) from None
         except OSError as exc:
+            if lock is not None:
+                lock.release()
             raise StoreError(f"cannot use data folder {data_dir}: {exc}") from exc
-        store = cls(conn, path, clock)
+        store = cls(conn, path, clock, lock)
         try:
             store._prepare()
         except (sqlite3.Error, StoreError) as exc:
-            conn.close()
+            store.close()
             if isinstance(exc, StoreError):
                 raise
             raise StoreError(f"cannot use database {path}: {exc}") from exc
         return store
 
+    @classmethod
+    def _open_read_only(cls, data_dir: Path, path: Path, clock: Callable[[], float]) -> AppStore:
+        if not path.is_file():
+            raise StoreError(f"no roomcall database in {data_dir}")
+        # With a server running (or after a crash) the -wal and -shm files exist and must be
+        # read. Without them every commit is in the database file, and immutable=1 reads it
+        # without making them: a reader with other rights (root) must not leave files behind
+        # that the server's own user then cannot open.
+        live = any(path.with_name(path.name + end).exists() for end in ("-wal", "-shm"))
+        query = "mode=ro" if live else "mode=ro&immutable=1"
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True,
+                                   isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 5000")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            keys = conn.execute("SELECT COUNT(*) FROM meta WHERE key IN "
+                                "('access_key', 'secret_key')").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read database {path}: {exc}") from exc
+        store = cls(conn, path, clock)
+        if version != SCHEMA_VERSION:
+            store.close()
+            raise StoreError(f"{path} has schema version {version}; this roomcall reads "
+                             f"{SCHEMA_VERSION} (start `roomcall serve` on it once)")
+        if keys < 2:
+            store.close()
+            raise StoreError(_missing_keys(path))
+        return store
+
     def close(self) -> None:
-        """Close the database; the store cannot be used afterwards. Calling it twice is fine."""
+        """Close the database and release the folder; the store cannot be used afterwards.
+        Calling it twice is fine."""
         with self._lock:
             self._conn.close()
+            if self._folder_lock is not None:
+                self._folder_lock.release()
 
     # --- keys --------------------------------------------------------------------------
 
@@ -273,13 +337,28 @@ class AppStore:
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    if self._conn.in_transaction:  # SQLite may have rolled back already
+                        self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_FULL:
+                    raise
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                full = StorageFull(f"{self.path}: {exc} (no space left for the database)")
+                if not self._full:  # once per episode: until a write succeeds, all fail
+                    log.error("%s", full)
+                    self._full = True
+                raise full from exc
+            if self._full:
+                log.warning("%s: writes succeed again", self.path)
+                self._full = False
 
     def _prepare(self) -> None:
         conn = self._conn
@@ -303,7 +382,9 @@ class AppStore:
             have = conn.execute(
                 "SELECT COUNT(*) FROM meta WHERE key IN ('access_key', 'secret_key')"
             ).fetchone()[0]
-            if have < 2:
+            if have < 2 and version > 0:
+                raise StoreError(_missing_keys(self.path))
+            if have < 2:  # a new database
                 conn.executemany(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                     [("access_key", secrets.token_urlsafe(_KEY_BYTES)),
@@ -312,12 +393,23 @@ class AppStore:
                 self.keys_created = True
 
 
+def _missing_keys(path: Path) -> str:
+    return (f"{path} has no access / secret key: refusing to make new ones, which would "
+            "invalidate every token issued so far. Restore the database from a backup, or "
+            "move the data folder aside to start afresh with new keys")
+
+
 def _make_private_dir(path: Path) -> None:
     if not path.exists():
         path.mkdir(mode=0o700, parents=True)
         path.chmod(0o700)  # mkdir's mode is filtered through the umask
     elif not path.is_dir():
         raise StoreError(f"data folder {path} is not a folder")
+    elif os.name == "posix" and (mode := stat.S_IMODE(path.stat().st_mode)) & 0o077:
+        # others could read the database's neighbours, or replace the files in it
+        path.chmod(0o700)
+        log.warning("data folder %s was open to others (mode %04o): tightened to 0700",
+                    path, mode)
 
 
 def _make_private_file(path: Path) -> None:
@@ -345,6 +437,8 @@ def _validated(fields: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"{name} must be at most {MAX_TEXT_LENGTH} characters")
             if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
                 raise ValueError(f"{name} must not contain control characters")
+            if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):  # JSON's "\ud800" escapes
+                raise ValueError(f"{name} must be Unicode text (it has a lone surrogate)")
         elif name == "max_users":
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError("maxUsers must be an integer")

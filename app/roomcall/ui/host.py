@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 from pathlib import Path
@@ -70,15 +71,22 @@ class EmbeddedHost:
         fields: dict[str, Any] = dict(self._extra)
         if self._data_dir is not None:
             fields["data_dir"] = Path(self._data_dir)
+        from roomcall.server.store import StoreError
+
         server = RoomServer(ServerConfig(host=host, port=self._port, **fields))
         try:
-            await server.start()
-        except OSError as exc:
-            if self._port == 0:
-                raise
-            log.info("port %d is taken (%s): using a free one", self._port, exc)
-            server = RoomServer(ServerConfig(host=host, port=0, **fields))
-            await server.start()
+            try:
+                await server.start()
+            except OSError as exc:
+                if self._port == 0:
+                    raise
+                log.info("port %d is taken (%s): using a free one", self._port, exc)
+                server = RoomServer(ServerConfig(host=host, port=0, **fields))
+                await server.start()
+        except StoreError as exc:
+            # e.g. another roomcall (a second app, or `roomcall serve`) holds the data folder:
+            # the caller reports OSErrors to the person with their text
+            raise OSError(errno.EBUSY, str(exc)) from exc
         self._server, self._network = server, network
         return server
 
