@@ -93,6 +93,11 @@ class ServerConfig:
     """Seconds a member may stay silent before it is removed; also the reconnect window."""
     heartbeat_interval: float = 5.0
     """Seconds between heartbeats the server asks clients for."""
+    redeem_rate: float = 10 / 60
+    """Invite redemptions (and looks at a link) per second one source address may make on
+    average: ten a minute."""
+    redeem_burst: int = 10
+    """Invite redemptions one source address may make at once."""
     limits: Limits = field(default_factory=Limits)
     """Per-connection limits."""
 
