@@ -132,3 +132,25 @@ async def test_a_frozen_member_does_not_hold_the_stop_up(tmp_path: Path,
         await assert_room_closed(rec, "the server is shutting down")
     finally:
         await proxy.stop()
+
+
+async def test_hand_off_to_a_member_who_is_away(server: RoomServer, proxy: Proxy,
+                                                joined: Join) -> None:
+    """A member handed the host role while its network was down learns it on resuming
+    (``permission_changed`` for itself and the old host), and its kick then works."""
+    host, rec_h = await joined("host", admin=True)
+    heir, rec_heir = await joined("heir", url=proxy.url)
+    _, rec_g = await joined("guest")
+    proxy.refuse = True
+    proxy.cut()
+    await rec_h.wait("user_reconnecting", lambda u: u == "heir")
+    await host.transfer_host("heir")
+    await rec_g.wait("permission_changed", lambda u, p: (u, p) == ("heir", "admin"))
+    proxy.refuse = False
+    await rec_heir.wait_state("RECONNECTED")
+    await rec_heir.wait("permission_changed", lambda u, p: (u, p) == ("heir", "admin"))
+    await rec_heir.wait("permission_changed", lambda u, p: (u, p) == ("host", "user"))
+    assert heir.permission == "admin"
+    await heir.kick_user("guest")
+    _, info = await rec_g.wait_state("DISCONNECTED")
+    assert info.removed_by_host

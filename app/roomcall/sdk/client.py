@@ -531,10 +531,13 @@ class RTCClient:
             log.exception("reconnection failed")
             await self._cleanup(*self._end(DisconnectReason.ERROR, ErrorCode.FATAL, str(exc)))
             return
+        before = self.permission
         self._start_session(answer)
         after, changes = users.reconcile(self._users, answer.members)
         self._reconnect_task = None
         self._set_state(_S.RECONNECTED)
+        if answer.permission != before:  # e.g. handed the host role while away
+            self._events.emit("permission_changed", answer.user_id, answer.permission)
         if self._media is not None:
             for user_id in self._users.keys() & after.keys():
                 # Negotiation sent while away was dropped: check each peer again.
