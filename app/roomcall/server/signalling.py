@@ -76,7 +76,6 @@ class Signalling:
         self._connections: set[Connection] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
-        self._stopping: Closed | None = None
         self._handlers = 0
         self._idle = asyncio.Event()
 
@@ -111,7 +110,6 @@ class Signalling:
         left to find a dead socket), give the sockets ``grace`` seconds to flush and close,
         then drop whatever is left, and stop the timer. Without ``closed``, just drop."""
         if closed is not None:
-            self._stopping = closed
             self._apply(self.rooms.close_all(closed, self._clock()))
             for conn in list(self._connections):
                 if conn.session_id is None:  # not joined yet: nothing to tell
@@ -241,9 +239,6 @@ class Signalling:
             self._apply(host_request(self.rooms, sid, msg, now))
 
     def _join(self, conn: Connection, msg: Join, now: float) -> None:
-        if self._stopping is not None:
-            self._end(conn, Error(msg.req, ErrorCode.ROOM_CLOSED, self._stopping.message))
-            return
         if msg.version != PROTOCOL_VERSION:
             self._end(conn, Error(msg.req, ErrorCode.INVALID_PARAMETER,
                                   f"protocol version {msg.version} is not {PROTOCOL_VERSION}"))
