@@ -23,6 +23,7 @@ from roomcall.protocol.messages import (
     RemovedList,
     parse,
 )
+from roomcall.protocol.token import USER_ID_RE
 from roomcall.server.config import ServerConfig
 from roomcall.server.invites import CODE_BYTES, MAX_INVITES_PER_ROOM, Invites
 from roomcall.server.room import RoomError, RoomSettings
@@ -181,3 +182,18 @@ async def test_bad_redemptions_get_clear_answers(make_server: MakeServer,
                 assert (await answer.json())["code"] == ErrorCode.INVITE_NOT_FOUND
     await host.send(CreateInvite(req=3, ttl=-1))
     assert (await host.expect(Error, req=3)).code == ErrorCode.INVALID_PARAMETER
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=128))
+def test_any_typed_name_gives_a_valid_fresh_user_id(name: str) -> None:
+    """Whatever a redeemer types (any script, emoji, spaces), the room link gives a user id
+    Qiniu's rule accepts, distinct from the ids already in the room."""
+    rooms, _ = seated("host", "bob")
+    invite = rooms.invites.create(APP, ROOM, name="", personal=False, ttl=60, max_uses=0,
+                                  now=0.0)
+    _, first, typed = rooms.host.redeem_invite(invite.code, name, None, 1.0)
+    _, second, _ = rooms.host.redeem_invite(invite.code, name, None, 1.0)
+    assert USER_ID_RE.fullmatch(first) and USER_ID_RE.fullmatch(second)
+    assert len({first, second, "host", "bob"}) == 4
+    assert typed == name.strip()
