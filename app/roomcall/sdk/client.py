@@ -31,36 +31,25 @@ from typing import TYPE_CHECKING, Any
 from roomcall.aio import TaskSet
 from roomcall.protocol.errors import DisconnectReason, ErrorCode, error_message
 from roomcall.protocol.messages import (
-    DEFAULT_INVITE_TTL,
     MAX_MESSAGE_CONTENT_BYTES,
     Closed,
-    CreateInvite,
-    EndRoom,
     Error,
-    InviteCreated,
-    InviteList,
     Join,
     Joined,
     Kick,
     Leave,
-    ListInvites,
-    ListRemoved,
     Message,
     Permission,
     PermissionChanged,
-    Readmit,
     Relay,
-    RemovedList,
     Resume,
-    RevokeInvites,
     SendMessage,
     ServerMessage,
-    TransferHost,
 )
 from roomcall.sdk import events, users
 from roomcall.sdk.connection import OPEN_TIMEOUT, REQUEST_TIMEOUT, Connection
 from roomcall.sdk.events import EventEmitter, EventName, Handler
-from roomcall.sdk.invites import RoomInvite
+from roomcall.sdk.hosting import HostCalls
 from roomcall.sdk.media_session import MediaSession
 from roomcall.sdk.reconnection import Delays, resume_within
 from roomcall.sdk.state import TRANSITIONS, ConnectionInfo, ConnectionState, JoinError, RTCError
@@ -80,8 +69,11 @@ _S = ConnectionState
 _CLOSED_REASONS = {r.value: r for r in DisconnectReason}
 
 
-class RTCClient:
+class RTCClient(HostCalls):
     """A member of one room at a time, talking to the room server at ``server_url``.
+
+    The host's calls (invites, removed users, ``end_room``, ``transfer_host``) come from
+    :class:`~roomcall.sdk.hosting.HostCalls`.
 
     Args:
         server_url: the server's base URL, e.g. ``ws://127.0.0.1:7880``.
@@ -266,57 +258,6 @@ class RTCClient:
     async def kick_user(self, user_id: str) -> None:
         """Remove ``user_id`` from the room (admin tokens only: RTCError 10051 otherwise)."""
         await self._request(Kick(req=0, user_id=user_id))
-
-    # --- hosting (admin members only: RTCError 10051 otherwise) ------------------------------
-
-    async def create_invite(self, *, name: str = "", personal: bool = False,
-                            ttl: float = DEFAULT_INVITE_TTL, max_uses: int = 0) -> RoomInvite:
-        """A new invite link to this room; ``invite.link()`` is the text to hand out.
-
-        A room link (default) admits any number of people, each as a new user named as they
-        type; ``personal=True`` makes a link for one person called ``name`` (always the same
-        user id, which :meth:`kick_user` or a ``kickOut`` then removes). The link works for
-        ``ttl`` seconds (at most 7 days) and while the room is open; ``max_uses`` caps
-        redemptions (0: any number). RTCError 10053 for a bad value or over 100 live links.
-        """
-        answer = await self._request(CreateInvite(req=0, name=name, personal=personal,
-                                                  ttl=float(ttl), max_uses=max_uses))
-        assert isinstance(answer, InviteCreated)
-        return RoomInvite.from_info(answer.invite, self.server_url)
-
-    async def list_invites(self) -> list[RoomInvite]:
-        """The room's live invite links, oldest first."""
-        answer = await self._request(ListInvites(req=0))
-        assert isinstance(answer, InviteList)
-        return [RoomInvite.from_info(info, self.server_url) for info in answer.invites]
-
-    async def revoke_invites(self, codes: Iterable[str] | None = None) -> None:
-        """Revoke the invite links with these codes (``invite.code``), or all of the room's
-        links when ``codes`` is None. Who already joined through them stays."""
-        if isinstance(codes, str):
-            raise TypeError("codes must be a list of invite codes, not a single string")
-        await self._request(RevokeInvites(req=0, codes=tuple(codes or ())))
-
-    async def removed_users(self) -> list[str]:
-        """User ids the host removed from the room (refused until readmitted), oldest first."""
-        answer = await self._request(ListRemoved(req=0))
-        assert isinstance(answer, RemovedList)
-        return list(answer.user_ids)
-
-    async def readmit(self, user_id: str) -> None:
-        """Let a removed user id into the room again (RTCError 10021 if it was not removed)."""
-        await self._request(Readmit(req=0, user_id=user_id))
-
-    async def end_room(self) -> None:
-        """End the call for everyone: every member, this client included, ends DISCONNECTED
-        with ROOM_CLOSED (10005), ``info.ended_by_host`` true."""
-        await self._request(EndRoom(req=0))
-
-    async def transfer_host(self, user_id: str) -> None:
-        """Hand the host role to member ``user_id``: it becomes admin (it may kick, invite,
-        end the call), this client a user; everyone gets ``permission_changed`` for both.
-        RTCError 10021 if ``user_id`` is not in the room."""
-        await self._request(TransferHost(req=0, user_id=user_id))
 
     # --- media -----------------------------------------------------------------------------
 
