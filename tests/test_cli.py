@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from roomcall.cli import main
+from roomcall.protocol.messages import Closed
 from roomcall.protocol.token import verify_room_token
 from roomcall.server.store import AppStore
 from tests.server.signal_client import joined_client
@@ -190,3 +191,34 @@ def test_second_server_on_a_folder_refuses_while_token_works(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     AppStore.open(data_dir).close()  # the lock went with the process
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_serve_closes_rooms_on_sigterm_and_sighup(tmp_path: Path, sig: signal.Signals) -> None:
+    """SIGTERM and SIGHUP stop ``roomcall serve`` like Ctrl+C: members are told ROOM_CLOSED
+    "the server is shutting down" before it exits 0."""
+    proc, lines = _start_serve(tmp_path / "data")
+    try:
+        url = _field(lines, "Signalling")
+        ak, sk = _field(lines, "  Access key"), _field(lines, "  Secret key")  # first run
+
+        async def told() -> Closed:
+            from roomcall.protocol.token import RoomAccess, sign_room_token
+
+            token = sign_room_token(ak, sk, RoomAccess(_field(lines, "Default app id"), "room_1",
+                                                       "alice", int(time.time()) + 60, "user"))
+            client = await joined_client(url, token)
+            try:
+                proc.send_signal(sig)
+                return await client.expect(Closed)
+            finally:
+                await client.close()
+
+        closed = asyncio.run(told())
+        assert (closed.reason, closed.message, closed.cause) == (
+            "ROOM_CLOSED", "the server is shutting down", "shutdown")
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -210,20 +210,27 @@ async def test_leave_while_reconnecting_stops_retrying(server: RoomServer, proxy
 
 
 async def test_server_restart_ends_sessions_with_21003(tmp_path: Path) -> None:
-    """A restarted server forgot its rooms: resumes are refused (21003) and a new join works."""
+    """A server that went away without a word (a crash; a graceful stop tells members
+    ROOM_CLOSED) and came back has forgotten its rooms: resumes are refused (21003) and a new
+    join works."""
     server = RoomServer(fast_config(tmp_path))
     await server.start()
     port = server.port
-    clients = [RTCClient(server.url, media=False,
+    path = Proxy(port)  # the clients' network: it drops before the server's last words
+    await path.start()
+    clients = [RTCClient(path.url, media=False,
                          reconnect_delays=lambda: itertools.repeat(0.05)) for _ in range(3)]
     recs = [Recorder(c) for c in clients]
     for i, client in enumerate(clients):
         await client.join(server.token("room_1", f"user{i}"))
-    await server.stop()
+    path.refuse = True
+    path.cut()
     for rec in recs:
         await rec.wait_state("RECONNECTING")
+    await server.stop()
     restarted = RoomServer(fast_config(tmp_path, port=port))
     await restarted.start()
+    path.refuse = False
     try:
         for rec in recs:
             _, info = await rec.wait_state("DISCONNECTED", within=WINDOW * 4)
@@ -235,6 +242,7 @@ async def test_server_restart_ends_sessions_with_21003(tmp_path: Path) -> None:
     finally:
         await asyncio.gather(*(c.leave() for c in clients))
         await restarted.stop()
+        await path.stop()
 
 
 async def test_cancelled_leave_still_closes_the_connection(server: RoomServer, proxy: Proxy,

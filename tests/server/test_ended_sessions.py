@@ -7,7 +7,16 @@ import asyncio
 from qiniu import http as qiniu_http
 
 from roomcall.protocol.errors import ErrorCode
-from roomcall.protocol.messages import Closed, Error, Kick, UserJoined, UserLeft, UserReconnecting
+from roomcall.protocol.messages import (
+    CAUSE_REMOVED,
+    CAUSE_REPLACED,
+    Closed,
+    Error,
+    Kick,
+    UserJoined,
+    UserLeft,
+    UserReconnecting,
+)
 from roomcall.server.rooms import REPLACED_MESSAGE
 from roomcall.server.server import RoomServer
 from tests.qiniu_client import call, rtc_server
@@ -46,7 +55,7 @@ async def test_admin_kick_while_away(room_server: RoomServer,
     await host.send(Kick(req=7, user_id="bob"))
     assert await host.wait_for(UserLeft) == UserLeft("bob", "kicked")
     answer = await _resume(room_server, clients, bob, "bob")
-    assert answer == Closed("KICKED_OUT", ErrorCode.KICKED_OUT, "kicked out by host")
+    assert answer == Closed("KICKED_OUT", ErrorCode.KICKED_OUT, "kicked out by host", CAUSE_REMOVED)
 
 
 async def test_management_kick_while_away(room_server: RoomServer,
@@ -92,7 +101,7 @@ async def test_replaced_while_away(room_server: RoomServer,
     newer = await joined_client(room_server.url, room_server.token("room1", "bob"))
     clients.append(newer)
     answer = await _resume(room_server, clients, bob, "bob")
-    assert answer == Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE)
+    assert answer == Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE, CAUSE_REPLACED)
     assert room_server.rooms.room_users(room_server.default_app.app_id,  # type: ignore[union-attr]
                                         "room1") == ["alice", "bob"]
     newer.assert_quiet()

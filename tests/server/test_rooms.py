@@ -6,6 +6,8 @@ import pytest
 
 from roomcall.protocol.errors import ErrorCode
 from roomcall.protocol.messages import (
+    CAUSE_REMOVED,
+    CAUSE_REPLACED,
     Ack,
     Closed,
     Joined,
@@ -241,7 +243,7 @@ def test_same_user_newer_join_wins() -> None:
     joined, effects = w.join("bob", user_data="new")
     assert [m.user_id for m in joined.members] == ["alice"]
     assert [m for s, m in effects.sends if s == old] == [
-        Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE)]
+        Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE, CAUSE_REPLACED)]
     assert effects.closes == [old]
     to_alice = w.to(effects, "alice")
     assert to_alice[0] == UserLeft("bob", "replaced")
@@ -249,7 +251,8 @@ def test_same_user_newer_join_wins() -> None:
     assert w.rooms.room_users(APP, ROOM) == ["alice", "bob"]
     with pytest.raises(SessionEnded) as ended:
         w.rooms.resume(app_id=APP, room=ROOM, user_id="bob", session_id=old, now=w.now, req=1)
-    assert ended.value.closed == Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE)
+    assert ended.value.closed == Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE,
+                                        CAUSE_REPLACED)
 
 
 def test_same_user_refused_with_no_auto_kick() -> None:
@@ -297,7 +300,8 @@ def test_kick_while_away_is_told_on_resume_within_the_window() -> None:
     with pytest.raises(SessionEnded) as ended:
         w.rooms.resume(app_id=APP, room=ROOM, user_id="bob", session_id=w.sid["bob"],
                        now=w.now, req=1)
-    assert ended.value.closed == Closed("KICKED_OUT", ErrorCode.KICKED_OUT, "kicked out by host")
+    assert ended.value.closed == Closed("KICKED_OUT", ErrorCode.KICKED_OUT, "kicked out by host",
+                                        CAUSE_REMOVED)
     with pytest.raises(RoomError) as err:  # the note names its user and room
         w.rooms.resume(app_id=APP, room="other", user_id="bob", session_id=w.sid["bob"],
                        now=w.now, req=1)

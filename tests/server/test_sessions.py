@@ -23,7 +23,7 @@ from roomcall.protocol.messages import (
     UserReconnecting,
 )
 from roomcall.server.config import ServerConfig
-from roomcall.server.rooms import REPLACED_MESSAGE
+from roomcall.server.rooms import REMOVED_MESSAGE, REPLACED_MESSAGE
 from roomcall.server.server import RoomServer
 from tests.waiting import until
 
@@ -42,7 +42,8 @@ async def _refused(server: RoomServer, token: str, clients: list[SignalClient]) 
 
 async def test_admin_kick_and_non_admin_refused(room_server: RoomServer,
                                                 clients: list[SignalClient]) -> None:
-    """An admin member kicks (target KICKED_OUT, others user_left); a plain member gets 10051."""
+    """An admin member kicks (target KICKED_OUT, others user_left, the user id refused on
+    rejoining); a plain member gets 10051."""
     host = await joined_client(room_server.url, room_server.token("room1", "host", admin=True))
     bob = await joined_client(room_server.url, room_server.token("room1", "bob"))
     carol = await joined_client(room_server.url, room_server.token("room1", "carol"))
@@ -59,8 +60,9 @@ async def test_admin_kick_and_non_admin_refused(room_server: RoomServer,
                                           carol, clients)
     assert isinstance(answer, Closed) and answer.code == ErrorCode.KICKED_OUT  # never resumes
     await again.wait_closed()
-    rejoined = await joined_client(room_server.url, room_server.token("room1", "carol"))
-    clients.append(rejoined)  # no ban: a kicked user may join again
+    refused = await _refused(room_server, room_server.token("room1", "carol"), clients)
+    # the host's kick is a removal: the user id stays out (docs/protocol.md, "Removal")
+    assert (refused.code, refused.message) == (ErrorCode.KICKED_OUT, REMOVED_MESSAGE)
 
 
 async def test_room_full(room_server: RoomServer, clients: list[SignalClient]) -> None:

@@ -63,3 +63,18 @@ def test_claims_and_names() -> None:
     assert user_id_for("Ann Lee").startswith("ann-lee-")
     assert room_name_for("Team sync!") == "team-sync"
     assert room_name_for("会议").startswith("room-")
+
+
+def test_room_links_are_read_for_redemption() -> None:
+    """A ``roomcall://host:port/r/<code>`` room link gives the server and a code to redeem,
+    no token; the older token links keep working beside it."""
+    invite = parse_invite(" roomcall://192.168.1.5:7880/r/Ab3d-Ef_9 ")
+    assert (invite.server_url, invite.code, invite.token, invite.room) == (
+        "ws://192.168.1.5:7880", "Ab3d-Ef_9", "", "")
+    assert invite.needs_redemption
+    assert parse_invite("roomcall://[::1]:9/r/abc?tls=1").server_url == "wss://[::1]:9"
+    assert resolve_join("roomcall://h:1/r/abc").code == "abc"
+    assert not parse_invite(format_invite("h", 1, "standup", TOKEN)).needs_redemption
+    for text in ("roomcall://h/r/abc", "roomcall://h:1/r/", "roomcall://h:1/r/a%2Fb"):
+        with pytest.raises(InviteError):
+            parse_invite(text)

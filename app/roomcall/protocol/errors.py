@@ -33,6 +33,14 @@ class ErrorCode(enum.IntEnum):
     MICROPHONE_OPEN_FAILED = 23006
     MICROPHONE_ERROR = 23007
     SPEAKER_ERROR = 23008
+    # roomcall's own codes (30000-30999): features Qiniu has no code for. Qiniu uses none here.
+    INVITE_NOT_FOUND = 30001
+    """The invite link is unknown, was revoked, or its room has closed."""
+    INVITE_EXPIRED = 30002
+    INVITE_USED_UP = 30003
+    """The invite link has been redeemed as often as its host allowed."""
+    RATE_LIMITED = 30010
+    """Too many invite redemptions from one address; try again later."""
 
 
 class DisconnectReason(enum.Enum):
@@ -65,6 +73,10 @@ ERROR_MESSAGES: dict[int, str] = {
     ErrorCode.INVALID_STATE: "invalid state for this call",
     ErrorCode.RECONNECT_FAILED: "reconnect failed",
     ErrorCode.FATAL: "fatal error",
+    ErrorCode.INVITE_NOT_FOUND: "invite link not valid",
+    ErrorCode.INVITE_EXPIRED: "invite link expired",
+    ErrorCode.INVITE_USED_UP: "invite link used up",
+    ErrorCode.RATE_LIMITED: "too many attempts",
 }
 
 

@@ -44,6 +44,26 @@ MAX_RELAY_BYTES = 48 * 1024
 Permission = Literal["admin", "user"]
 Kind = Literal["audio", "video"]
 
+# Why the server ended a session (``Closed.cause``): finer than Qiniu's reason and code, so an
+# app can tell its user the truth. Plain text on the wire: clients treat an unknown cause as "".
+CAUSE_REMOVED = "removed"
+"""Removed by the host (or by the management API with ``ban``); may not rejoin the room."""
+CAUSE_KICKED = "kicked"
+"""Kicked through the management API without a ban; may join again."""
+CAUSE_REPLACED = "replaced"
+"""The same user id joined again elsewhere (another window or device)."""
+CAUSE_ENDED = "ended"
+"""The host ended the call for everyone."""
+CAUSE_SHUTDOWN = "shutdown"
+"""The room server is shutting down."""
+CAUSE_CLOSED = "closed"
+"""The room was closed through the management API, or its app deleted."""
+
+DEFAULT_INVITE_TTL = 24 * 3600.0
+"""Seconds an invite link works unless its host chooses otherwise (and while its room lives)."""
+MAX_INVITE_TTL = 7 * 24 * 3600.0
+"""Longest lifetime an invite link may be given."""
+
 
 class ProtocolError(Exception):
     """A frame that cannot be understood. ``code`` is the Qiniu error code to answer with."""
@@ -91,6 +111,25 @@ class MemberInfo:
     tracks: tuple[TrackInfo, ...] = ()
     reconnecting: bool = False
     """True while the member's connection is lost and the server keeps its seat."""
+
+
+@dataclass(frozen=True)
+class InviteInfo:
+    """An invite link of a room, as its host sees it."""
+
+    code: str
+    """The secret part of the link (at least 128 random bits)."""
+    room: str
+    expires_at: int
+    """Milliseconds since the Unix epoch; the link also ends with its room."""
+    user_id: str = ""
+    """A personal invite's user id; empty for a room link (each redeemer gets a fresh id)."""
+    name: str = ""
+    """A personal invite's display name (what the guest's name field is pre-filled with)."""
+    max_uses: int = 0
+    """Redemptions allowed (0: any number)."""
+    uses: int = 0
+    """Redemptions so far (a redeemer coming back as the same person is not counted again)."""
 
 
 # --- client -> server --------------------------------------------------------------------
@@ -147,6 +186,75 @@ class Kick:
     """Remove a member (admin tokens only; 10051 otherwise)."""
 
     type: ClassVar[str] = "kick"
+    req: int
+    user_id: str
+
+
+@dataclass(frozen=True)
+class CreateInvite:
+    """Host only: a new invite link for the room; answered with :class:`InviteCreated`.
+
+    ``personal`` makes a link for one named person (``name`` required, one user id for every
+    redemption); otherwise a room link any number of people can use, each as a new user.
+    """
+
+    type: ClassVar[str] = "create_invite"
+    req: int
+    name: str = ""
+    personal: bool = False
+    ttl: float = DEFAULT_INVITE_TTL
+    """Seconds the link works (at most ``MAX_INVITE_TTL``)."""
+    max_uses: int = 0
+    """Redemptions allowed; 0 means any number."""
+
+
+@dataclass(frozen=True)
+class RevokeInvites:
+    """Host only: revoke the listed invite codes of the room, or all of them if none listed."""
+
+    type: ClassVar[str] = "revoke_invites"
+    req: int
+    codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListInvites:
+    """Host only: the room's live invite links; answered with :class:`InviteList`."""
+
+    type: ClassVar[str] = "list_invites"
+    req: int
+
+
+@dataclass(frozen=True)
+class Readmit:
+    """Host only: let a removed user id into the room again."""
+
+    type: ClassVar[str] = "readmit"
+    req: int
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ListRemoved:
+    """Host only: the user ids removed from the room; answered with :class:`RemovedList`."""
+
+    type: ClassVar[str] = "list_removed"
+    req: int
+
+
+@dataclass(frozen=True)
+class EndRoom:
+    """Host only: close the room for everyone (``closed`` ROOM_CLOSED, cause ``ended``)."""
+
+    type: ClassVar[str] = "end_room"
+    req: int
+
+
+@dataclass(frozen=True)
+class TransferHost:
+    """Host only: make ``user_id`` the host (admin); the sender becomes a user."""
+
+    type: ClassVar[str] = "transfer_host"
     req: int
     user_id: str
 
@@ -288,6 +396,42 @@ class Published:
 
 
 @dataclass(frozen=True)
+class InviteCreated:
+    """Answer to :class:`CreateInvite`."""
+
+    type: ClassVar[str] = "invite_created"
+    req: int
+    invite: InviteInfo
+
+
+@dataclass(frozen=True)
+class InviteList:
+    """Answer to :class:`ListInvites`: live links, oldest first."""
+
+    type: ClassVar[str] = "invite_list"
+    req: int
+    invites: tuple[InviteInfo, ...]
+
+
+@dataclass(frozen=True)
+class RemovedList:
+    """Answer to :class:`ListRemoved`: removed user ids, in the order they were removed."""
+
+    type: ClassVar[str] = "removed_list"
+    req: int
+    user_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PermissionChanged:
+    """A member's permission changed (host hand-off); sent to every member, itself included."""
+
+    type: ClassVar[str] = "permission_changed"
+    user_id: str
+    permission: Permission
+
+
+@dataclass(frozen=True)
 class Ack:
     """Success answer to a request with no other result."""
 
@@ -314,13 +458,17 @@ class Closed:
     reason: Literal["KICKED_OUT", "ROOM_CLOSED", "ROOM_FULL", "ERROR"]
     code: int
     message: str
+    cause: str = ""
+    """Why, finer than ``reason``: one of the ``CAUSE_*`` values, or "" (unknown: treat so)."""
 
 
 ClientMessage = (Join | Resume | Leave | Heartbeat | SendMessage | Kick | Publish | Unpublish
-                 | Mute | Relay)
+                 | Mute | Relay | CreateInvite | RevokeInvites | ListInvites | Readmit
+                 | ListRemoved | EndRoom | TransferHost)
 ServerMessage = (Joined | UserJoined | UserLeft | UserReconnecting | UserReconnected
                  | UserPublished | UserUnpublished | TrackMuted | Message | Published | Ack
-                 | Error | Closed | Relay)
+                 | Error | Closed | Relay | InviteCreated | InviteList | RemovedList
+                 | PermissionChanged)
 AnyMessage = ClientMessage | ServerMessage
 
 CLIENT_MESSAGES: tuple[type, ...] = typing.get_args(ClientMessage)

@@ -23,6 +23,8 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -35,9 +37,22 @@ ROOM_NAME_RE = re.compile(r"[a-zA-Z0-9_-]{3,64}")
 USER_ID_RE = re.compile(r"[a-zA-Z0-9_-]{3,50}")
 """What a user id may be (Qiniu: ``^[a-zA-Z0-9_-]{3,50}$``); use ``fullmatch``."""
 
+_USER_ID_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]+")
 _B64URL_RE = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 _MAX_EXPIRE_AT = 2**63 - 1  # Qiniu's Go SDK carries expireAt as int64
 _MAX_TOKEN_CHARS = 8192  # a real token is ~250 characters; refuse to hash megabytes
+
+
+def user_id_for(name: str) -> str:
+    """A fresh user id (``USER_ID_RE``) that resembles a display ``name``: its ASCII letters
+    and digits, then a random suffix (24 bits: callers that need uniqueness check for it).
+
+    >>> user_id_for("Ann Lee")[:8]
+    'ann-lee-'
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = _USER_ID_UNSAFE.sub("-", ascii_name.lower()).strip("-")[:32] or "user"
+    return f"{slug}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 messages, publish and receive media. No Qt.
 
 >>> from roomcall.sdk import RTCClient, ConnectionState, PeerState   # doctest: +SKIP
+>>> server_url, token = await redeem_invite(link, "Bob")            # doctest: +SKIP
 
 Events and their arguments are listed in :mod:`roomcall.sdk.events`; states and errors in
 :mod:`roomcall.sdk.state`; reconnection behaviour in :mod:`roomcall.sdk.client`.
@@ -11,6 +12,14 @@ from roomcall.protocol.messages import TrackInfo
 from roomcall.sdk.backoff import exponential_backoff
 from roomcall.sdk.client import RTCClient
 from roomcall.sdk.events import EventName, Message
+from roomcall.sdk.invites import (
+    InviteDetails,
+    InviteLinkError,
+    RoomInvite,
+    peek_invite,
+    redeem_invite,
+    room_link,
+)
 from roomcall.sdk.state import (
     ConnectionInfo,
     ConnectionState,
@@ -27,6 +36,8 @@ __all__ = [
     "ConnectionState",
     "DisconnectReason",
     "EventName",
+    "InviteDetails",
+    "InviteLinkError",
     "JoinError",
     "LocalPublication",
     "Message",
@@ -35,6 +46,10 @@ __all__ = [
     "RTCError",
     "RemoteTrack",
     "RemoteUser",
+    "RoomInvite",
     "TrackInfo",
     "exponential_backoff",
+    "peek_invite",
+    "redeem_invite",
+    "room_link",
 ]

@@ -40,6 +40,7 @@ from roomcall.protocol.messages import (
     Leave,
     Message,
     Permission,
+    PermissionChanged,
     Relay,
     Resume,
     SendMessage,
@@ -48,6 +49,7 @@ from roomcall.protocol.messages import (
 from roomcall.sdk import events, users
 from roomcall.sdk.connection import OPEN_TIMEOUT, REQUEST_TIMEOUT, Connection
 from roomcall.sdk.events import EventEmitter, EventName, Handler
+from roomcall.sdk.hosting import HostCalls
 from roomcall.sdk.media_session import MediaSession
 from roomcall.sdk.reconnection import Delays, resume_within
 from roomcall.sdk.state import TRANSITIONS, ConnectionInfo, ConnectionState, JoinError, RTCError
@@ -67,8 +69,11 @@ _S = ConnectionState
 _CLOSED_REASONS = {r.value: r for r in DisconnectReason}
 
 
-class RTCClient:
+class RTCClient(HostCalls):
     """A member of one room at a time, talking to the room server at ``server_url``.
+
+    The host's calls (invites, removed users, ``end_room``, ``transfer_host``) come from
+    :class:`~roomcall.sdk.hosting.HostCalls`.
 
     Args:
         server_url: the server's base URL, e.g. ``ws://127.0.0.1:7880``.
@@ -114,7 +119,8 @@ class RTCClient:
         self.user_id: str | None = None
         """The local user's id, from the token."""
         self.permission: Permission | None = None
-        """``"admin"`` or ``"user"``, from the token."""
+        """``"admin"`` or ``"user"``: the token's, then as the server changes it (host
+        hand-off, event ``permission_changed``)."""
         self._reconnect_window = 30.0
         self._heartbeat_interval = 5.0
 
@@ -294,7 +300,7 @@ class RTCClient:
                  f" ({info.reason.name} {info.error_code})" if info else "")
         self._events.emit("connection_state_changed", new, info if new is _S.DISCONNECTED else None)
 
-    def _end(self, reason: DisconnectReason, code: int, message: str
+    def _end(self, reason: DisconnectReason, code: int, message: str, cause: str = ""
              ) -> tuple[Connection | None, MediaSession | None]:
         """End the session now: DISCONNECTED with ``reason`` / ``code``. Returns what
         :meth:`_cleanup` must still close (nothing if the session had already ended)."""
@@ -307,7 +313,8 @@ class RTCClient:
         self._held = None
         self._users = {}
         self.session_id = None
-        info = ConnectionInfo(reason, code, message or (error_message(code) if code else ""))
+        info = ConnectionInfo(reason, code, message or (error_message(code) if code else ""),
+                              cause)
         self._set_state(_S.DISCONNECTED, info)
         if task is not None and task is not asyncio.current_task():
             task.cancel()
@@ -391,6 +398,11 @@ class RTCClient:
             self._handle_push(msg)
 
     def _handle_push(self, msg: ServerMessage) -> None:
+        if isinstance(msg, PermissionChanged) and msg.user_id == self.user_id:
+            if msg.permission != self.permission:
+                self.permission = msg.permission
+                self._events.emit("permission_changed", msg.user_id, msg.permission)
+            return
         after = dict(self._users)
         changes = users.apply_push(after, msg)
         if changes is not None:
@@ -403,7 +415,7 @@ class RTCClient:
                 self._media.relay(msg.peer, msg.data)
         elif isinstance(msg, Closed):
             reason = _CLOSED_REASONS.get(msg.reason, DisconnectReason.ERROR)
-            self._spawn(self._cleanup(*self._end(reason, msg.code, msg.message)))
+            self._spawn(self._cleanup(*self._end(reason, msg.code, msg.message, msg.cause)))
         elif isinstance(msg, Error):
             log.warning("server reported error %d: %s", msg.code, msg.message)
         else:
@@ -463,10 +475,13 @@ class RTCClient:
             log.exception("reconnection failed")
             await self._cleanup(*self._end(DisconnectReason.ERROR, ErrorCode.FATAL, str(exc)))
             return
+        before = self.permission
         self._start_session(answer)
         after, changes = users.reconcile(self._users, answer.members)
         self._reconnect_task = None
         self._set_state(_S.RECONNECTED)
+        if answer.permission != before:  # e.g. handed the host role while away
+            self._events.emit("permission_changed", answer.user_id, answer.permission)
         if self._media is not None:
             for user_id in self._users.keys() & after.keys():
                 # Negotiation sent while away was dropped: check each peer again.

@@ -27,9 +27,12 @@ from roomcall.protocol.messages import (
     ClientMessage,
     Error,
     Heartbeat,
+    InviteCreated,
+    InviteList,
     Joined,
     ProtocolError,
     Published,
+    RemovedList,
     ServerMessage,
     parse,
     serialize,
@@ -38,8 +41,9 @@ from roomcall.sdk.state import RTCError
 
 log = logging.getLogger(__name__)
 
-Answer = Joined | Published | Ack
+Answer = Joined | Published | Ack | InviteCreated | InviteList | RemovedList
 """What a successful request gets back."""
+_ANSWERS = (Joined, Published, Ack, InviteCreated, InviteList, RemovedList)
 
 OPEN_TIMEOUT = 5.0
 """Seconds to open the socket before the server counts as unreachable (21001)."""
@@ -142,7 +146,7 @@ class Connection:
             self._pending.pop(req, None)
         if isinstance(answer, Error):
             raise RTCError(answer.code, answer.message)
-        if not isinstance(answer, Joined | Published | Ack):
+        if not isinstance(answer, _ANSWERS):
             raise RTCError(ErrorCode.FATAL, f"unexpected answer {answer.type} to {msg.type}")
         return answer
 
@@ -199,7 +203,7 @@ class Connection:
 
     def _dispatch(self, msg: Any) -> None:
         req = getattr(msg, "req", 0)
-        if isinstance(msg, Joined | Published | Ack | Error) and req:
+        if isinstance(msg, (*_ANSWERS, Error)) and req:
             future = self._pending.get(req)
             if future is not None and not future.done():
                 future.set_result(msg)

@@ -27,6 +27,9 @@ event                         handler arguments
                               member, CONNECTING until media can flow, then CONNECTED,
                               RECOVERING while it is being restarted, FAILED when it cannot
                               connect (e.g. both behind NATs with no relay).
+``permission_changed``        ``(user_id: str, permission: str)``: a member (this client
+                              included: then ``client.permission`` changed) became ``"admin"``
+                              or ``"user"``, e.g. when the host handed the role over.
 ============================= ==================================================================
 
 After RECONNECTED, what changed while the client was away is announced with these same
@@ -65,6 +68,7 @@ EventName = Literal[
     "message_received",
     "mute_state_changed",
     "peer_state_changed",
+    "permission_changed",
 ]
 """Every event an RTCClient emits (the module docstring lists their arguments)."""
 

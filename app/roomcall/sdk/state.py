@@ -21,6 +21,7 @@ import enum
 from dataclasses import dataclass
 
 from roomcall.protocol.errors import DisconnectReason, error_message
+from roomcall.protocol.messages import CAUSE_ENDED, CAUSE_REMOVED, CAUSE_REPLACED, CAUSE_SHUTDOWN
 
 __all__ = [
     "TRANSITIONS",
@@ -81,6 +82,32 @@ class ConnectionInfo:
     error_code: int = 0
     """A Qiniu error code (``roomcall.protocol.errors.ErrorCode``); 0 for a local ``leave()``."""
     error_message: str = ""
+    cause: str = ""
+    """Why the server ended the session, finer than ``reason`` (``Closed.cause``, one of the
+    ``roomcall.protocol.messages.CAUSE_*`` values): ``"removed"`` by the host, ``"kicked"``
+    by the server, ``"replaced"`` by a join elsewhere, ``"ended"`` by the host, ``"shutdown"``
+    of the server, ``"closed"`` by the management API; "" otherwise."""
+
+    @property
+    def replaced(self) -> bool:
+        """True when the same user joined the room again from another window or device: the
+        reason is KICKED_OUT (10006, as Qiniu), but nobody removed this user."""
+        return self.cause == CAUSE_REPLACED
+
+    @property
+    def removed_by_host(self) -> bool:
+        """True when the host removed this user (it may not rejoin until readmitted)."""
+        return self.cause == CAUSE_REMOVED
+
+    @property
+    def ended_by_host(self) -> bool:
+        """True when the host ended the call for everyone."""
+        return self.cause == CAUSE_ENDED
+
+    @property
+    def server_stopped(self) -> bool:
+        """True when the room server shut down."""
+        return self.cause == CAUSE_SHUTDOWN
 
 
 class RTCError(Exception):

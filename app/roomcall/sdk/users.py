@@ -15,6 +15,8 @@ from typing import Any
 
 from roomcall.protocol.messages import (
     MemberInfo,
+    Permission,
+    PermissionChanged,
     ServerMessage,
     TrackInfo,
     TrackMuted,
@@ -91,6 +93,14 @@ def muted(user: RemoteUser, track_id: str, value: bool) -> tuple[RemoteUser, lis
     return user, [("mute_state_changed", (user.user_id, track, value))]
 
 
+def permission(user: RemoteUser, value: Permission) -> tuple[RemoteUser, list[Change]]:
+    """``user`` with permission ``value``; ``permission_changed`` only on a real change."""
+    if user.permission == value:
+        return user, []
+    user = dataclasses.replace(user, permission=value)
+    return user, [("permission_changed", (user.user_id, value))]
+
+
 def reconnecting(user: RemoteUser, value: bool) -> tuple[RemoteUser, list[Change]]:
     """``user`` cut off (True) or back (False); an event only on a real change."""
     if user.reconnecting == value:
@@ -112,12 +122,14 @@ def apply_push(users: dict[str, RemoteUser], msg: ServerMessage) -> list[Change]
     if isinstance(msg, UserLeft):
         return [("user_left", (msg.user_id,))] if users.pop(msg.user_id, None) else []
     if not isinstance(msg, UserPublished | UserUnpublished | TrackMuted | UserReconnecting
-                      | UserReconnected):
+                      | UserReconnected | PermissionChanged):
         return None
     user = users.get(msg.user_id)
     if user is None:
         return []
-    if isinstance(msg, UserPublished):
+    if isinstance(msg, PermissionChanged):
+        user, changes = permission(user, msg.permission)
+    elif isinstance(msg, UserPublished):
         user, changes = published(user, msg.tracks)
     elif isinstance(msg, UserUnpublished):
         user, changes = unpublished(user, msg.track_ids)
@@ -155,9 +167,9 @@ def reconcile(
 
 
 def _update(before: RemoteUser, after: RemoteUser) -> tuple[RemoteUser, list[Change]]:
-    changes: list[Change] = []
     after_ids = {t.track_id for t in after.tracks}
-    user = dataclasses.replace(before, user_data=after.user_data, permission=after.permission)
+    user = dataclasses.replace(before, user_data=after.user_data)
+    user, changes = permission(user, after.permission)
     gone = [t.track_id for t in before.tracks if t.track_id not in after_ids]
     user, more = unpublished(user, gone)
     changes += more

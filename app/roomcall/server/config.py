@@ -64,6 +64,8 @@ RANGES: dict[str, Range] = {
     "unjoined_room_timeout": Range(0.01, _DAY, "seconds"),
     "silent_user_timeout": Range(0.05, 3600, "seconds"),
     "heartbeat_interval": Range(0.01, 600, "seconds"),
+    "redeem_rate": Range(0.001, 1000, "redemptions a second"),
+    "redeem_burst": Range(1, 10_000, "redemptions"),
     "limits.max_frame_bytes": Range(1024, MAX_FRAME_BYTES, "bytes"),
     "limits.max_message_bytes": Range(1, MAX_FRAME_BYTES, "bytes"),
     "limits.max_relay_bytes": Range(1024, MAX_FRAME_BYTES, "bytes"),
@@ -213,6 +215,11 @@ class ServerConfig:
     """Seconds a member may stay silent before it is removed; also the reconnect window."""
     heartbeat_interval: float = 5.0
     """Seconds between heartbeats the server asks clients for."""
+    redeem_rate: float = 10 / 60
+    """Invite redemptions (and looks at a link) per second one source address may make on
+    average: ten a minute."""
+    redeem_burst: int = 10
+    """Invite redemptions one source address may make at once."""
     limits: Limits = field(default_factory=Limits)
     """Per-connection limits."""
     ice: IceConfig = field(default_factory=IceConfig)

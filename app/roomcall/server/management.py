@@ -79,9 +79,9 @@ class RoomDirectory(Protocol):
     def room_users(self, app_id: str, room: str) -> list[str] | None:
         """User ids of the room's members in join order; None if the room is not active."""
 
-    def kick_user(self, app_id: str, room: str, user_id: str) -> bool | None:
+    def kick_user(self, app_id: str, room: str, user_id: str, ban: bool = False) -> bool | None:
         """Remove the member (it gets KICKED_OUT): True; False if no such member; None if the
-        room is not active."""
+        room is not active. ``ban``: its user id is refused until readmitted or the room ends."""
 
     def active_rooms(self, app_id: str) -> list[str]:
         """Names of the app's active rooms, sorted."""
@@ -295,9 +295,13 @@ class _ManagementApi:
         user_id = request.match_info["user_id"]
         if not USER_ID_RE.fullmatch(user_id):
             raise ApiError(400, f"bad user id: must match {USER_ID_RE.pattern}")
-        if user_id in (self._rooms.room_users(app_id, room) or ()):
+        # Qiniu's kick has no ban; ``?ban=true`` (roomcall's) keeps the user out of the room.
+        ban = request.rel_url.query.get("ban", "false").lower()
+        if ban not in _TRUE | _FALSE:
+            raise ApiError(400, "bad ban: must be true or false")
+        if ban in _TRUE or user_id in (self._rooms.room_users(app_id, room) or ()):
             _before_change(request)
-        kicked = self._rooms.kick_user(app_id, room, user_id)
+        kicked = self._rooms.kick_user(app_id, room, user_id, ban in _TRUE)
         if kicked is None:
             raise ApiError(STATUS_NOT_ACTIVE, "room not active")
         if not kicked:

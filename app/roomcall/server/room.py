@@ -61,6 +61,8 @@ class Room:
     """When the room closes if nobody (re)joins: set while it is empty, else None."""
     members: dict[str, Member] = field(default_factory=dict)
     """Members by user id; one seat per user id."""
+    removed: dict[str, None] = field(default_factory=dict)
+    """User ids the host removed, in removal order: refused until readmitted or the room ends."""
     _track_serial: int = 0
 
     @property

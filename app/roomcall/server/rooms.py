@@ -20,6 +20,10 @@ from typing import Literal
 
 from roomcall.protocol.errors import ErrorCode
 from roomcall.protocol.messages import (
+    CAUSE_CLOSED,
+    CAUSE_KICKED,
+    CAUSE_REMOVED,
+    CAUSE_REPLACED,
     Ack,
     Closed,
     Joined,
@@ -38,11 +42,15 @@ from roomcall.protocol.messages import (
     UserUnpublished,
 )
 from roomcall.server.config import ServerConfig
+from roomcall.server.hosting import REMOVED_MESSAGE, Hosting
+from roomcall.server.invites import Invites
 from roomcall.server.room import Effects, Member, Room, RoomError, RoomSettings
 
 LeaveReason = Literal["leave", "timeout", "kicked", "replaced", "closed"]
 
-REPLACED_MESSAGE = "replaced by a newer join of the same user"
+REPLACED_MESSAGE = "you joined this room from another window"
+KICK_OUT = "kickOut"
+"""Qiniu's agreed message content by which a host asks members to leave (see ``send_message``)."""
 
 MAX_ENDED_SESSIONS = 10_000
 """Most ended sessions remembered at once (see :class:`Rooms`); the oldest go first."""
@@ -79,6 +87,10 @@ class Rooms:
         self._deadlines: list[tuple[float, int, str, str, str]] = []
         self._due: dict[str, float] = {}
         self._serial = 0
+        self.invites = Invites()
+        """Invite links of the open rooms (they end with their room)."""
+        self.host = Hosting(self)
+        """The requests only a room's host may make, and invite redemption."""
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -99,6 +111,8 @@ class Rooms:
         target = self._rooms.get((app_id, room))
         old = None if target is None else target.members.get(user_id)
         if target is not None:
+            if user_id in target.removed:
+                raise RoomError(ErrorCode.KICKED_OUT, REMOVED_MESSAGE)
             if old is not None and target.settings.no_auto_kick_user:
                 raise RoomError(ErrorCode.USER_ALREADY_EXIST, "user already in room")
             max_users = target.settings.max_users
@@ -109,7 +123,7 @@ class Rooms:
             self._rooms[target.key] = target
         effects = Effects()
         if old is not None:
-            closed = Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE)
+            closed = Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE, CAUSE_REPLACED)
             self._remove(target, old, "replaced", closed, effects, now)
         member = Member(session_id=secrets.token_urlsafe(16), user_id=user_id,
                         user_data=user_data, permission=permission, last_seen=now)
@@ -201,17 +215,18 @@ class Rooms:
     # --- requests of a seated member ------------------------------------------------------
 
     def kick(self, session_id: str, user_id: str, now: float, req: int) -> Effects:
-        """An admin member removes ``user_id`` (10051 for non-admins, 10021 if absent)."""
-        target, member = self._entry(session_id)
-        if member.permission != "admin":
-            raise RoomError(ErrorCode.NO_PERMISSION, "only admin members may kick")
+        """An admin member removes ``user_id`` (10051 for non-admins, 10021 if absent): the
+        user id is refused until readmitted or the room ends, its personal invites revoked."""
+        target, member = self.host_seat(session_id, "kick")
         if user_id == member.user_id:
             raise RoomError(ErrorCode.INVALID_PARAMETER, "a member cannot kick itself; leave")
         victim = target.members.get(user_id)
         if victim is None:
             raise RoomError(ErrorCode.USER_NOT_EXIST, f"no member {user_id!r}")
         effects = Effects()
-        closed = Closed("KICKED_OUT", ErrorCode.KICKED_OUT, f"kicked out by {member.user_id}")
+        self._ban(target, user_id)
+        closed = Closed("KICKED_OUT", ErrorCode.KICKED_OUT, f"kicked out by {member.user_id}",
+                        CAUSE_REMOVED)
         self._remove(target, victim, "kicked", closed, effects, now)
         effects.send(session_id, Ack(req, _ms(now)))
         return effects
@@ -270,6 +285,12 @@ class Rooms:
         most = self._config.limits.max_message_bytes
         if len(content.encode("utf-8", "surrogatepass")) > most:
             raise RoomError(ErrorCode.INVALID_PARAMETER, f"content larger than {most} bytes")
+        if content == KICK_OUT and user_ids and member.permission == "admin":
+            # The host's Kick (Qiniu's cooperative kickOut) is a removal: record it before the
+            # target hears of it, so leaving by itself and joining again cannot outrun it.
+            for user_id in user_ids:
+                if user_id in target.members and user_id != member.user_id:
+                    self._ban(target, user_id)
         message = Message(message_id=message_id or secrets.token_hex(8),
                           user_id=member.user_id, content=content, timestamp=_ms(now))
         if user_ids:
@@ -305,9 +326,11 @@ class Rooms:
         """Names of the app's open rooms, sorted."""
         return sorted(name for (app, name) in self._rooms if app == app_id)
 
-    def kick_user(self, app_id: str, room: str, user_id: str,
-                  now: float) -> tuple[bool | None, Effects]:
-        """The server removes a member: None if the room is not open, False if no such user."""
+    def kick_user(self, app_id: str, room: str, user_id: str, now: float,
+                  ban: bool = False) -> tuple[bool | None, Effects]:
+        """The server removes a member: None if the room is not open, False if no such user.
+        With ``ban`` the user id is also refused until readmitted or the room ends (Qiniu's
+        kick has no ban: without it, the user may join again)."""
         effects = Effects()
         target = self._rooms.get((app_id, room))
         if target is None:
@@ -315,7 +338,10 @@ class Rooms:
         victim = target.members.get(user_id)
         if victim is None:
             return False, effects
-        closed = Closed("KICKED_OUT", ErrorCode.KICKED_OUT, "kicked out by the server")
+        if ban:
+            self._ban(target, user_id)
+        closed = Closed("KICKED_OUT", ErrorCode.KICKED_OUT, "kicked out by the server",
+                        CAUSE_REMOVED if ban else CAUSE_KICKED)
         self._remove(target, victim, "kicked", closed, effects, now)
         return True, effects
 
@@ -336,16 +362,42 @@ class Rooms:
             return None
         effects = Effects()
         self._close(target, Closed("ROOM_CLOSED", ErrorCode.ROOM_CLOSED,
-                                   "room closed by admin"), effects, now)
+                                   "room closed by admin", CAUSE_CLOSED), effects, now)
         return effects
 
     def close_app(self, app_id: str, now: float) -> Effects:
         """Close every room of a deleted app."""
         effects = Effects()
-        closed = Closed("ROOM_CLOSED", ErrorCode.ROOM_CLOSED, "the room's app was deleted")
+        closed = Closed("ROOM_CLOSED", ErrorCode.ROOM_CLOSED, "the room's app was deleted",
+                        CAUSE_CLOSED)
         for target in [r for r in self._rooms.values() if r.app_id == app_id]:
             self._close(target, closed, effects, now)
         return effects
+
+    def close_all(self, closed: Closed, now: float) -> Effects:
+        """Close every room with ``closed`` (the server is stopping)."""
+        effects = Effects()
+        for target in list(self._rooms.values()):
+            self._close(target, closed, effects, now)
+        return effects
+
+    # --- for the host's requests (roomcall.server.hosting) -------------------------------
+
+    def host_seat(self, session_id: str, what: str) -> tuple[Room, Member]:
+        """The room and member of a host's session: 21002 if not seated, 10051 (naming
+        ``what`` it may not do) if the member is not an admin now."""
+        entry = self._entry(session_id)
+        if entry[1].permission != "admin":
+            raise RoomError(ErrorCode.NO_PERMISSION, f"only the host may {what}")
+        return entry
+
+    def open_room(self, app_id: str, room: str) -> Room | None:
+        """The open room (app id, name), or None."""
+        return self._rooms.get((app_id, room))
+
+    def end(self, target: Room, closed: Closed, effects: Effects, now: float) -> None:
+        """Close ``target`` now: every member gets ``closed`` (added to ``effects``)."""
+        self._close(target, closed, effects, now)
 
     # --- time -----------------------------------------------------------------------------
 
@@ -374,6 +426,7 @@ class Rooms:
                 target = self._rooms.get((key_a, key_b))
                 if target is not None and target.close_at == when and not target.members:
                     del self._rooms[target.key]
+                    self.invites.drop_room(*target.key)
         return effects
 
     def _member_due(self, session_id: str, when: float, now: float, effects: Effects) -> None:
@@ -393,6 +446,10 @@ class Rooms:
         self._remove(target, member, "timeout", closed, effects, now)
 
     # --- internals ------------------------------------------------------------------------
+
+    def _ban(self, target: Room, user_id: str) -> None:
+        target.removed[user_id] = None
+        self.invites.revoke_user(target.app_id, target.name, user_id)
 
     def _entry(self, session_id: str) -> tuple[Room, Member]:
         entry = self._sessions.get(session_id)
@@ -435,6 +492,7 @@ class Rooms:
                 effects.closes.append(member.session_id)
         target.members.clear()
         self._rooms.pop(target.key, None)
+        self.invites.drop_room(*target.key)
 
     def _remember(self, target: Room, member: Member, closed: Closed, now: float) -> None:
         """Keep why ``member``'s session ended for one reconnect window, so that an owner who

@@ -31,7 +31,8 @@ far in the future is one that other Qiniu implementations may not read."""
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    """Run the standalone room server until SIGINT / SIGTERM; the process exit status."""
+    """Run the standalone room server until SIGINT / SIGTERM / SIGHUP, then stop it gracefully
+    (every room is closed first: members see ROOM_CLOSED at once); the process exit status."""
     try:
         config = load_config(_path(args.config), os.environ, host=args.host, port=args.port,
                              data_dir=_path(args.serve_data_dir))
@@ -59,7 +60,11 @@ async def _serve(config: ServerConfig) -> int:
     try:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        # SIGTERM (logout, shutdown, kill) and SIGHUP (the terminal closed) stop like Ctrl+C.
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is None:  # Windows has no SIGHUP
+                continue
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
         _print_banner(server, config)  # after the handlers: a stop right after it is clean

@@ -16,10 +16,12 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from roomcall.protocol.messages import SIGNAL_PATH
+from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.messages import CAUSE_ENDED, CAUSE_SHUTDOWN, SIGNAL_PATH, Closed
 from roomcall.protocol.token import RoomAccess, sign_room_token
 from roomcall.server.config import ConfigError, ServerConfig
 from roomcall.server.health import Health, add_health_route
+from roomcall.server.invite_api import AddressLimiter, add_invite_routes
 from roomcall.server.management import add_management_routes
 from roomcall.server.room import RoomSettings
 from roomcall.server.rooms import Rooms
@@ -27,6 +29,12 @@ from roomcall.server.signalling import Signalling
 from roomcall.server.store import AppInfo, AppStore
 
 _log = logging.getLogger(__name__)
+
+STOP_MESSAGES = {
+    CAUSE_SHUTDOWN: "the server is shutting down",
+    CAUSE_ENDED: "the host ended the call",
+}
+"""What members are told when :meth:`RoomServer.stop` closes their rooms, by ``cause``."""
 
 
 class RoomServer:
@@ -70,6 +78,10 @@ class RoomServer:
             add_management_routes(app, store=store, rooms=signalling,
                                   secret_for=self._secret_for, clock=self._clock)
             self._health = add_health_route(app, apps=store, rooms=signalling)
+            add_invite_routes(app, rooms=lambda: signalling.rooms, mint=self._mint_user,
+                              secret_for=self._secret_for, clock=self._clock,
+                              limiter=AddressLimiter(self.config.redeem_rate,
+                                                     self.config.redeem_burst))
             runner = web.AppRunner(app, handle_signals=False, access_log=None)
             await runner.setup()
         except BaseException:
@@ -86,15 +98,20 @@ class RoomServer:
         self._port = int(addresses[0][1]) if addresses else self.config.port
         _log.info("room server listening on %s", self.url)
 
-    async def stop(self) -> None:
-        """Drop every connection, stop listening and close the store. Safe to call twice."""
+    async def stop(self, *, cause: str = CAUSE_SHUTDOWN, grace: float = 1.0) -> None:
+        """Close every room (members get ``closed`` ROOM_CLOSED with ``cause``: ``"shutdown"``,
+        "the server is shutting down", or ``"ended"``, "the host ended the call", for a server
+        embedded in the host's app), give sockets ``grace`` seconds to flush, drop the rest,
+        stop listening and close the store. Safe to call twice."""
         runner, self._runner = self._runner, None
         if runner is None:
             return
         if self._health is not None:
             self._health.stopping = True
         if self._signalling is not None:
-            await self._signalling.close_all()
+            message = STOP_MESSAGES.get(cause, STOP_MESSAGES[CAUSE_SHUTDOWN])
+            closed = Closed("ROOM_CLOSED", ErrorCode.ROOM_CLOSED, message, cause)
+            await self._signalling.close_all(closed, grace)
         await runner.cleanup()
         if self._store is not None:
             self._store.close()
@@ -162,6 +179,10 @@ class RoomServer:
         if host == "::":
             return "[::1]"
         return f"[{host}]" if ":" in host else host
+
+    def _mint_user(self, app_id: str, room: str, user_id: str, expire_at: int) -> str:
+        access = RoomAccess(app_id=app_id, room_name=room, user_id=user_id, expire_at=expire_at)
+        return sign_room_token(self._keys[0], self._keys[1], access)
 
     def _secret_for(self, access_key: str) -> str | None:
         return self._keys[1] if access_key == self._keys[0] else None

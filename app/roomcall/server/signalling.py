@@ -9,6 +9,7 @@ rooms (the ``RoomDirectory`` methods), since it owns the connections those calls
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -22,18 +23,25 @@ from roomcall.protocol.messages import (
     PROTOCOL_VERSION,
     Ack,
     Closed,
+    CreateInvite,
+    EndRoom,
     Error,
     Heartbeat,
     Join,
     Kick,
     Leave,
+    ListInvites,
+    ListRemoved,
     Mute,
     ProtocolError,
     Publish,
+    Readmit,
     Relay,
     Resume,
+    RevokeInvites,
     SendMessage,
     ServerMessage,
+    TransferHost,
     Unpublish,
     parse,
     serialize,
@@ -68,6 +76,8 @@ class Signalling:
         self._connections: set[Connection] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
+        self._handlers = 0
+        self._idle = asyncio.Event()
 
     # --- the WebSocket endpoint -----------------------------------------------------------
 
@@ -80,16 +90,33 @@ class Signalling:
         _read_size(request)
         conn = Connection(ws, request, self._limits, self._clock())
         self._connections.add(conn)
+        self._handlers += 1
+        self._idle.clear()
         try:
             await self._read(conn)
         finally:
             self._connections.discard(conn)
             self._lost(conn)
-            await conn.finish()
+            try:
+                await conn.finish()
+            finally:
+                self._handlers -= 1
+                if not self._handlers:
+                    self._idle.set()
         return ws
 
-    async def close_all(self) -> None:
-        """Drop every connection (server shutdown) and stop the timer."""
+    async def close_all(self, closed: Closed | None = None, grace: float = 1.0) -> None:
+        """Server shutdown: close every room with ``closed`` (members are told at once, not
+        left to find a dead socket), give the sockets ``grace`` seconds to flush and close,
+        then drop whatever is left, and stop the timer. Without ``closed``, just drop."""
+        if closed is not None:
+            self._apply(self.rooms.close_all(closed, self._clock()))
+            for conn in list(self._connections):
+                if conn.session_id is None:  # not joined yet: nothing to tell
+                    conn.close_after_sends()
+            if self._handlers:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._idle.wait(), grace)
         if self._timer is not None:
             self._timer.cancel()
             self._timer, self._timer_at = None, None
@@ -208,6 +235,8 @@ class Signalling:
             self._apply(self.rooms.unpublish(sid, msg.track_ids, msg.req))
         elif isinstance(msg, Mute):
             self._apply(self.rooms.mute(sid, msg.track_id, msg.muted, msg.req))
+        else:
+            self._apply(host_request(self.rooms, sid, msg, now))
 
     def _join(self, conn: Connection, msg: Join, now: float) -> None:
         if msg.version != PROTOCOL_VERSION:
@@ -347,9 +376,11 @@ class Signalling:
         """User ids of the room's members, or None if the room is not active."""
         return self.rooms.room_users(app_id, room)
 
-    def kick_user(self, app_id: str, room: str, user_id: str) -> bool | None:
-        """Remove a member (KICKED_OUT); None: room not active, False: no such user."""
-        result, effects = self.rooms.kick_user(app_id, room, user_id, self._clock())
+    def kick_user(self, app_id: str, room: str, user_id: str,
+                  ban: bool = False) -> bool | None:
+        """Remove a member (KICKED_OUT), with ``ban`` refusing its user id until readmitted
+        or the room ends; None: room not active, False: no such user."""
+        result, effects = self.rooms.kick_user(app_id, room, user_id, self._clock(), ban)
         self._apply(effects)
         self._reschedule()
         return result
@@ -380,6 +411,26 @@ class Signalling:
         """Close every room of a deleted app."""
         self._apply(self.rooms.close_app(app_id, self._clock()))
         self._reschedule()
+
+
+def host_request(rooms: Rooms, sid: str, msg: object, now: float) -> Effects:
+    """Apply one of the requests only a room's host (an admin member) may make."""
+    if isinstance(msg, CreateInvite):
+        return rooms.host.create_invite(sid, name=msg.name, personal=msg.personal, ttl=msg.ttl,
+                                   max_uses=msg.max_uses, now=now, req=msg.req)
+    if isinstance(msg, RevokeInvites):
+        return rooms.host.revoke_invites(sid, msg.codes, now, msg.req)
+    if isinstance(msg, ListInvites):
+        return rooms.host.list_invites(sid, now, msg.req)
+    if isinstance(msg, ListRemoved):
+        return rooms.host.list_removed(sid, msg.req)
+    if isinstance(msg, Readmit):
+        return rooms.host.readmit(sid, msg.user_id, now, msg.req)
+    if isinstance(msg, EndRoom):
+        return rooms.host.end_room(sid, now, msg.req)
+    if isinstance(msg, TransferHost):
+        return rooms.host.transfer_host(sid, msg.user_id, now, msg.req)
+    raise RoomError(ErrorCode.INVALID_PARAMETER, f"{type(msg).__name__} is not a request")
 
 
 # A heartbeat as serialize() writes it (and as clients send it): a JSON integer req (no leading

@@ -40,6 +40,7 @@ class ClientBridge(QObject):
         message_received(message): with ``message_id``, ``user_id``, ``content``, ``timestamp``.
         mute_state_changed(user_id, track, muted)
         peer_state_changed(user_id, state): ``PeerState`` of the media path to that member.
+        permission_changed(user_id, permission): ``"admin"`` or ``"user"`` (host hand-off).
     """
 
     connection_state_changed = Signal(object, object)
@@ -54,6 +55,7 @@ class ClientBridge(QObject):
     message_received = Signal(object)
     mute_state_changed = Signal(str, object, bool)
     peer_state_changed = Signal(str, object)
+    permission_changed = Signal(str, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

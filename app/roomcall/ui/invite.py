@@ -1,14 +1,22 @@
-"""Invite links: ``roomcall://host:port/room?token=...``, and what a join form was given.
+"""Invite links, and what a join form was given. Qt-free.
 
-An invite link carries everything a guest needs: the room server's address and a RoomToken
-(the room name in the path is for people to read; the token names the room the server admits
-to). Qt-free.
+Two forms are read:
+
+- a *room link* ``roomcall://host:port/r/<code>`` (``?tls=1`` for ``wss``), made by the host
+  with ``RTCClient.create_invite``: it holds no token; the guest redeems it with
+  ``roomcall.sdk.invites.redeem_invite(link, name)`` for a personal RoomToken
+  (:attr:`Invite.code` is set and :attr:`Invite.token` empty);
+- the older token link ``roomcall://host:port/room?token=...``, which carries the server's
+  address and a RoomToken (the room name in the path is for people to read; the token names
+  the room the server admits to).
 
 >>> link = format_invite("192.168.1.5", 7880, "standup", "AK:sig:eyJ9")
 >>> link
 'roomcall://192.168.1.5:7880/standup?token=AK%3Asig%3AeyJ9'
 >>> parse_invite(link)
-Invite(server_url='ws://192.168.1.5:7880', room='standup', token='AK:sig:eyJ9')
+Invite(server_url='ws://192.168.1.5:7880', room='standup', token='AK:sig:eyJ9', code='')
+>>> parse_invite("roomcall://192.168.1.5:7880/r/Ab3dEf").code
+'Ab3dEf'
 """
 
 from __future__ import annotations
@@ -19,7 +27,11 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlsplit
 
-from roomcall.protocol.token import RoomAccess, TokenError, read_room_token
+from roomcall.protocol.token import RoomAccess, TokenError, read_room_token, user_id_for
+from roomcall.sdk.invites import LINK_PATH, InviteLinkError, link_server, parse_room_link
+
+__all__ = ["SCHEME", "Invite", "InviteError", "format_invite", "parse_invite", "read_claims",
+           "resolve_join", "room_name_for", "user_id_for"]
 
 SCHEME = "roomcall"
 _USER_ID_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]+")
@@ -36,8 +48,18 @@ class Invite:
     server_url: str
     """The room server's base URL for the SDK (``ws://host:port`` or ``wss://...``)."""
     room: str
-    """The room name as the token states it (or as the link states it, if unreadable)."""
+    """The room name as the token states it (or as the link states it, if unreadable); ""
+    for a room link (the redeemed token names it)."""
     token: str
+    """The RoomToken to join with; "" for a room link until it is redeemed."""
+    code: str = ""
+    """A room link's code (redeem it with ``roomcall.sdk.invites.redeem_invite``); "" for a
+    token link."""
+
+    @property
+    def needs_redemption(self) -> bool:
+        """True for a room link: redeem it for a token before joining."""
+        return bool(self.code) and not self.token
 
 
 def format_invite(host: str, port: int, room: str, token: str, *, secure: bool = False) -> str:
@@ -55,23 +77,17 @@ def parse_invite(text: str) -> Invite:
 
     Raises :class:`InviteError` when the text is not a complete ``roomcall://`` link.
     """
-    text = text.strip().strip("\"'<>")
-    parts = urlsplit(text)
-    if parts.scheme.lower() != SCHEME:
-        raise InviteError("not a roomcall:// invite link")
     try:
-        port = parts.port
-    except ValueError as exc:
-        raise InviteError("the invite link has a bad port") from exc
-    if not parts.hostname or port is None:
-        raise InviteError("the invite link has no server address")
+        parts, server_url = link_server(text)
+        if parts.path.startswith(LINK_PATH):
+            room_server, code = parse_room_link(text)
+            return Invite(room_server, "", "", code)
+    except InviteLinkError as exc:
+        raise InviteError(str(exc)) from None
     tokens = parse_qs(parts.query).get("token")
     if not tokens or not tokens[0]:
         raise InviteError("the invite link has no token")
     token = tokens[0]
-    secure = parse_qs(parts.query).get("tls", ["0"])[0] == "1"
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    server_url = f"{'wss' if secure else 'ws'}://{host}:{port}"
     claims = read_claims(token)
     room = claims.room_name if claims else parts.path.strip("/")
     return Invite(server_url, room, token)
@@ -86,7 +102,7 @@ def resolve_join(address: str, token: str = "") -> Invite:
     address = address.strip()
     if address.lower().startswith(f"{SCHEME}://"):
         invite = parse_invite(address)
-        return Invite(invite.server_url, invite.room, token.strip() or invite.token)
+        return Invite(invite.server_url, invite.room, token.strip() or invite.token, invite.code)
     if not address:
         raise InviteError("no invite link or server address given")
     if not token.strip():
@@ -110,17 +126,6 @@ def read_claims(token: str) -> RoomAccess | None:
         return read_room_token(token)
     except TokenError:
         return None
-
-
-def user_id_for(name: str) -> str:
-    """A fresh user id (Qiniu: ``[a-zA-Z0-9_-]{3,50}``) that resembles a display ``name``.
-
-    >>> user_id_for("Ann Lee")[:8]
-    'ann-lee-'
-    """
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = _USER_ID_UNSAFE.sub("-", ascii_name.lower()).strip("-")[:32] or "user"
-    return f"{slug}-{secrets.token_hex(3)}"
 
 
 def room_name_for(text: str) -> str:
