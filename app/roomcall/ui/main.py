@@ -15,6 +15,9 @@ EXECUTOR_THREADS = 32
 """aiortc encodes and decodes on the default executor; qasync's own has 10 threads, which a
 few peers exhaust (media-facts)."""
 
+SIGNAL_WAKE_MS = 200
+"""How often the event loop hands control to Python, so Ctrl+C is handled at once."""
+
 if TYPE_CHECKING:
     from roomcall.ui.options import AppOptions
     from roomcall.ui.window import MainWindow
@@ -31,7 +34,15 @@ def run_app(args: argparse.Namespace) -> int:
         print("roomcall: no display found (set DISPLAY, or QT_QPA_PLATFORM=offscreen)",
               file=sys.stderr)
         return 2
+    from roomcall.ui.platform_plugin import EXIT_MISSING_LIBRARIES, check_display_plugin
+
+    problem = check_display_plugin()
+    if problem is not None:
+        # Qt would abort (exit 134) with a hint naming the wrong library.
+        print(problem.message(), file=sys.stderr)
+        return EXIT_MISSING_LIBRARIES
     import qasync
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -60,6 +71,11 @@ def run_app(args: argparse.Namespace) -> int:
     window = MainWindow(options)
     # Ctrl+C in the terminal leaves the room like closing the window does.
     signal.signal(signal.SIGINT, lambda *_: window.close())
+    # Python runs a signal handler only when it gets control back, and an idle Qt loop stays
+    # in C: without a periodic wake-up Ctrl+C waits for the next mouse move.
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(SIGNAL_WAKE_MS)
     status = 0
     try:
         status = int(loop.run_until_complete(_run(window, options)))
