@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from roomcall.cli import main
 from roomcall.protocol.token import verify_room_token
 from roomcall.server.store import AppStore
 from tests.server.signal_client import joined_client
+from tests.waiting import WAIT
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,20 +72,33 @@ def test_token_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert needle in capsys.readouterr().err
 
 
-def _start_serve(data_dir: Path) -> tuple[subprocess.Popen[str], list[str]]:
-    """Run ``python -m app serve`` on port 0; the process and its banner lines."""
+@contextlib.contextmanager
+def _serving(data_dir: Path, stop: signal.Signals = signal.SIGINT
+             ) -> Iterator[list[str]]:
+    """Run ``python -m roomcall serve`` on port 0; yield its banner lines; then stop it with
+    ``stop`` and check that it exits 0 (its pipes closed, whatever happened)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCALL_")}
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "roomcall", "serve", "--port", "0", "--data-dir", str(data_dir)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:  # the banner ends with the Ctrl+C hint
-        lines.append(line.rstrip())
-        if line.startswith("Press Ctrl+C"):
-            break
-    assert lines and lines[-1].startswith("Press Ctrl+C"), (lines, proc.poll())
-    return proc, lines
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as proc:
+        try:
+            lines: list[str] = []
+            assert proc.stdout is not None
+            for line in proc.stdout:  # the banner ends with the Ctrl+C hint
+                lines.append(line.rstrip())
+                if line.startswith("Press Ctrl+C"):
+                    break
+            assert lines and lines[-1].startswith("Press Ctrl+C"), (lines, proc.poll())
+            yield lines
+        finally:
+            proc.send_signal(stop)
+            try:
+                status = proc.wait(timeout=WAIT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+        assert status == 0, proc.stderr.read() if proc.stderr else status
 
 
 def _field(lines: list[str], name: str) -> str:
@@ -91,10 +107,9 @@ def _field(lines: list[str], name: str) -> str:
 
 def test_serve_first_run_then_second_run(tmp_path: Path) -> None:
     """The first run creates keys and shows them once; both runs print URLs, serve joins, and
-    stop cleanly on SIGINT."""
+    stop cleanly on SIGINT (and on SIGTERM)."""
     data_dir = tmp_path / "data"
-    proc, lines = _start_serve(data_dir)
-    try:
+    with _serving(data_dir) as lines:
         assert any("Secret key" in line for line in lines)
         url = _field(lines, "Signalling")
         assert url.startswith("ws://127.0.0.1:")
@@ -114,13 +129,6 @@ def test_serve_first_run_then_second_run(tmp_path: Path) -> None:
             return client.joined.room if client.joined else ""
 
         assert asyncio.run(join()) == "room_1"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
-    proc, lines = _start_serve(data_dir)
-    try:
+    with _serving(data_dir, signal.SIGTERM) as lines:
         assert not any("Secret key" in line for line in lines)
         assert _field(lines, "Default app id") == app_id
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0

@@ -23,6 +23,7 @@ import pytest
 
 from roomcall import __version__
 from roomcall.selftest import CHECKS
+from tests.waiting import scaled
 
 pytestmark = pytest.mark.packaging
 
@@ -51,7 +52,7 @@ def bundle() -> Path:
         # Build with this interpreter's environment (the one the tests run in).
         env = {**os.environ, "ROOMCALL_PYTHON": sys.executable}
         build = subprocess.run(["bash", str(ROOT / "packaging" / "build.sh")], cwd=ROOT,
-                               env=env, capture_output=True, text=True, timeout=1800)
+                               env=env, capture_output=True, text=True, timeout=scaled(1800))
         assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
         assert f"roomcall {__version__}" in build.stdout
     assert EXE.exists()
@@ -66,14 +67,14 @@ def _run(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
 
 def test_frozen_version(bundle: Path) -> None:
     """`roomcall --version` from the bundle prints the package version."""
-    result = _run("--version", timeout=60)
+    result = _run("--version", timeout=scaled(60))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"roomcall {__version__}"
 
 
 def test_frozen_self_test(bundle: Path) -> None:
     """`roomcall --self-test` from the bundle passes every check and exits 0."""
-    result = _run("--self-test", timeout=90)
+    result = _run("--self-test", timeout=scaled(90))
     lines = result.stdout.splitlines()
     for name in CHECKS:
         assert any(line.startswith(f"PASS {name}: ") for line in lines), (
@@ -88,7 +89,7 @@ def test_frozen_gui_smoke(bundle: Path, tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ROOMCALL_UI_SMOKE": "1",
            "ROOMCALL_UI_PORT": "0", "ROOMCALL_SYNTHETIC_MEDIA": "1"}
     result = subprocess.run([str(EXE), "--data-dir", str(tmp_path / "data")],
-                            capture_output=True, text=True, env=env, timeout=90)
+                            capture_output=True, text=True, env=env, timeout=scaled(90))
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert re.search(r"^roomcall: hosting smoke-test at ws://127\.0\.0\.1:\d+", result.stdout,
                      re.M), result.stdout
@@ -115,7 +116,7 @@ def served(bundle: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str]
     try:
         while not url:
             try:
-                line = output.get(timeout=30)
+                line = output.get(timeout=scaled(30))
             except queue.Empty:
                 pytest.fail(f"serve printed no ws:// URL within 30 s: {seen}")
             seen.append(line)
@@ -125,7 +126,7 @@ def served(bundle: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str]
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(timeout=10)
+            proc.wait(timeout=scaled(10))
 
 
 def test_frozen_serve(served: tuple[subprocess.Popen[str], str]) -> None:
@@ -133,7 +134,7 @@ def test_frozen_serve(served: tuple[subprocess.Popen[str], str]) -> None:
     proc, url = served
     http_url = url.replace("ws://", "http://")
     try:
-        with urllib.request.urlopen(f"{http_url}/", timeout=10) as response:
+        with urllib.request.urlopen(f"{http_url}/", timeout=scaled(10)) as response:
             status = response.status
     except urllib.error.HTTPError as error:  # a 401/404 is still the server answering
         status = error.code
@@ -142,7 +143,7 @@ def test_frozen_serve(served: tuple[subprocess.Popen[str], str]) -> None:
         proc.terminate()
     else:
         proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=15) is not None
+    assert proc.wait(timeout=scaled(15)) is not None
 
 
 def test_bundle_size_within_budget(bundle: Path) -> None:
@@ -175,7 +176,7 @@ def test_bundle_libraries_resolve(bundle: Path) -> None:
     missing: dict[str, set[str]] = {}
     for path in elves:
         result = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env,
-                                timeout=30)
+                                timeout=scaled(30))
         for name in re.findall(r"^\s*(\S+) => not found", result.stdout, re.M):
             missing.setdefault(name, set()).add(path.relative_to(bundle).as_posix())
     ours = {

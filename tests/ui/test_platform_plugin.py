@@ -20,6 +20,7 @@ from roomcall.ui.platform_plugin import (
     platforms_to_try,
     plugin_dirs,
 )
+from tests.waiting import scaled
 
 REPO = Path(__file__).resolve().parents[2]
 RENAMED = {b"libxcb-icccm.so.4": b"libxcb-iccXm.so.4",
@@ -95,7 +96,7 @@ def test_app_says_what_is_missing_instead_of_aborting(tmp_path: Path) -> None:
            "QT_PLUGIN_PATH": str(plugins)}
     result = subprocess.run([sys.executable, "-m", "roomcall", "--data-dir",
                              str(tmp_path / "data")], env=env, capture_output=True, text=True,
-                            timeout=60, cwd=REPO)
+                            timeout=scaled(60), cwd=REPO)
     assert result.returncode == EXIT_MISSING_LIBRARIES, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
