@@ -42,11 +42,11 @@ def run_app(args: argparse.Namespace) -> int:
         print(problem.message(), file=sys.stderr)
         return EXIT_MISSING_LIBRARIES
     import qasync
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from roomcall.ui import i18n
+    from roomcall.ui import i18n, ice_servers
     from roomcall.ui.options import AppOptions
     from roomcall.ui.window import MainWindow
 
@@ -62,13 +62,15 @@ def run_app(args: argparse.Namespace) -> int:
         app.setWindowIcon(QIcon(str(icon)))
     i18n.install_language(args.lang)
     options = AppOptions.from_args(args)
+    settings = QSettings()
+    options.ice_servers = ice_servers.load(settings)
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     executor = concurrent.futures.ThreadPoolExecutor(EXECUTOR_THREADS,
                                                      thread_name_prefix="roomcall")
     loop.set_default_executor(executor)
-    window = MainWindow(options)
+    window = MainWindow(options, settings=settings)
     # Ctrl+C in the terminal leaves the room like closing the window does.
     signal.signal(signal.SIGINT, lambda *_: window.close())
     # Python runs a signal handler only when it gets control back, and an idle Qt loop stays
