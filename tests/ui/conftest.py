@@ -61,11 +61,14 @@ class Windows:
         self._tmp_path = tmp_path
         self.windows: list[MainWindow] = []
 
-    def new(self, name: str = "Ann", **fields: Any) -> MainWindow:
-        """A shown window whose person is called ``name``."""
+    def new(self, name: str = "Ann", server: dict[str, Any] | None = None,
+            **fields: Any) -> MainWindow:
+        """A shown window whose person is called ``name``; ``server`` overrides fields of
+        its embedded server's config."""
+        config = {**FAST_SERVER, **(server or {})}
         options = AppOptions(synthetic_media=True, kick_grace=0.5, embedded_port=0,
-                             name=name, server_config=dict(FAST_SERVER), **fields)
-        host = EmbeddedHost(self._tmp_path / f"data-{len(self.windows)}", 0, **FAST_SERVER)
+                             name=name, server_config=dict(config), **fields)
+        host = EmbeddedHost(self._tmp_path / f"data-{len(self.windows)}", 0, **config)
         window = MainWindow(options, host)
         window.resize(1000, 640)
         window.show()

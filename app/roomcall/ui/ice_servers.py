@@ -37,14 +37,16 @@ class IceServer:
 
     def problem(self) -> str | None:
         """What is wrong with this entry, in words for the person; None if it can be used."""
-        tr = QCoreApplication.translate
+        # Literal QCoreApplication.translate calls: pyside6-lupdate only finds those.
+        tr = QCoreApplication
         url = self.url.strip()
         if not url.lower().startswith(SCHEMES) or len(url.split(":", 1)[1]) == 0:
-            return tr("IceServer", "\"{url}\" is not a STUN or TURN address: it starts with "
-                      "stun:, stuns:, turn: or turns:, then the host.").format(url=url)
+            return tr.translate("IceServer", "\"{url}\" is not a STUN or TURN address: it "
+                                "starts with stun:, stuns:, turn: or turns:, then the "
+                                "host.").format(url=url)
         if self.is_turn and not (self.username and self.credential):
-            return tr("IceServer", "The TURN server {url} needs a username and a "
-                      "credential.").format(url=url)
+            return tr.translate("IceServer", "The TURN server {url} needs a username and "
+                                "a credential.").format(url=url)
         return None
 
     def to_rtc(self) -> RTCIceServer:
