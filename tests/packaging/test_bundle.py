@@ -84,13 +84,16 @@ def test_frozen_self_test(bundle: Path) -> None:
 
 
 def test_frozen_gui_smoke(bundle: Path, tmp_path: Path) -> None:
-    """The frozen desktop app starts headless, hosts a room on its embedded server with
+    """The frozen desktop app starts headless in Chinese, finds its translation and icon
+    at roomcall/resources inside the bundle, hosts a room on its embedded server with
     synthetic media, and exits 0 (the UI's ROOMCALL_UI_SMOKE mode)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ROOMCALL_UI_SMOKE": "1",
            "ROOMCALL_UI_PORT": "0", "ROOMCALL_SYNTHETIC_MEDIA": "1"}
-    result = subprocess.run([str(EXE), "--data-dir", str(tmp_path / "data")],
+    result = subprocess.run([str(EXE), "--lang", "zh_CN", "--data-dir", str(tmp_path / "data")],
                             capture_output=True, text=True, env=env, timeout=scaled(90))
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    icon = bundle / "_internal" / "roomcall" / "resources" / "icons" / "roomcall.png"
+    assert f"roomcall: language zh_CN, icon {icon}" in result.stdout, result.stdout
     assert re.search(r"^roomcall: hosting smoke-test at ws://127\.0\.0\.1:\d+", result.stdout,
                      re.M), result.stdout
     assert "Traceback" not in result.stderr

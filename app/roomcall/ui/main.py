@@ -60,8 +60,12 @@ def run_app(args: argparse.Namespace) -> int:
     icon = i18n.resources_dir() / "icons" / "roomcall.png"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
-    i18n.install_language(args.lang)
+    language = i18n.install_language(args.lang)
     options = AppOptions.from_args(args)
+    if options.smoke:
+        # Package data found where it is installed (a wheel, a bundle): worth one line.
+        shown = icon if not app.windowIcon().isNull() else "missing"
+        print(f"roomcall: language {language}, icon {shown}", flush=True)
     settings = QSettings()
     options.ice_servers = ice_servers.load(settings)
 
