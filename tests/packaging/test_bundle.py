@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,6 +98,23 @@ def test_frozen_gui_smoke(bundle: Path, tmp_path: Path) -> None:
     assert re.search(r"^roomcall: hosting smoke-test at ws://127\.0\.0\.1:\d+", result.stdout,
                      re.M), result.stdout
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("xvfb-run") is None,
+                    reason="needs Linux and xvfb-run (Debian: xvfb)")
+def test_frozen_app_opens_on_a_real_x_server(bundle: Path, tmp_path: Path) -> None:
+    """On an X server (Xvfb) the frozen app's display check passes with the libraries the
+    bundle carries, Qt loads the bundled xcb plugin, and the smoke run exits 0."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "QT_PLUGIN_PATH")}
+    env.update(ROOMCALL_UI_SMOKE="1", ROOMCALL_UI_PORT="0", ROOMCALL_SYNTHETIC_MEDIA="1")
+    result = subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", str(EXE), "--data-dir",
+         str(tmp_path / "data")],
+        env=env, capture_output=True, text=True, timeout=scaled(90))
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "roomcall: hosting smoke-test at ws://127.0.0.1:" in result.stdout
+    assert "qt.qpa.plugin" not in result.stderr
 
 
 def _lines(stream: object, into: queue.Queue[str]) -> None:

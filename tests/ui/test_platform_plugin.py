@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -102,6 +103,22 @@ def test_app_says_what_is_missing_instead_of_aborting(tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith('roomcall: the Qt "xcb" display plugin cannot load: missing ')
     assert "libxcb-iccXm.so.4" in lines[0] and "libxcb-keyXyms.so.1" in lines[0]
+    assert "qt.qpa.plugin" not in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run (Debian: xvfb)")
+def test_app_opens_on_a_real_x_server(tmp_path: Path) -> None:
+    """On an X server (Xvfb) the app passes its own check, Qt loads the real xcb plugin, and
+    the headless smoke run hosts a room and exits 0."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "QT_PLUGIN_PATH")}
+    env.update(ROOMCALL_UI_SMOKE="1", ROOMCALL_UI_PORT="0", ROOMCALL_SYNTHETIC_MEDIA="1")
+    result = subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", sys.executable, "-m", "roomcall",
+         "--data-dir", str(tmp_path / "data")],
+        env=env, capture_output=True, text=True, timeout=scaled(90), cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "roomcall: hosting smoke-test at ws://127.0.0.1:" in result.stdout
     assert "qt.qpa.plugin" not in result.stderr
 
 

@@ -119,8 +119,15 @@ def missing_libraries(library: Path) -> tuple[str, ...]:
     """
     ldd = shutil.which("ldd")
     if ldd is not None:
+        env = dict(os.environ)
+        bundle = getattr(sys, "_MEIPASS", None)
+        if bundle is not None:
+            # A PyInstaller bundle carries system libraries of its build host in its own
+            # folder, where the running app finds them; ldd must look there too.
+            env["LD_LIBRARY_PATH"] = os.pathsep.join(
+                p for p in (str(bundle), env.get("LD_LIBRARY_PATH", "")) if p)
         result = subprocess.run([ldd, str(library)], capture_output=True, text=True,
-                                check=False, timeout=30)
+                                check=False, timeout=30, env=env)
         names = dict.fromkeys(_NOT_FOUND.findall(result.stdout))
         return tuple(names)
     try:
