@@ -88,6 +88,7 @@ def test_app_rejoins_after_the_reconnect_window(windows: Windows) -> None:
                         what="the server letting the seat go")
             assert guest.grid.tile(host.session.client.user_id) is None  # type: ignore[union-attr]
             assert guest.session is session  # still in the call screen, not the form
+            assert guest.panel.leave_button.isEnabled()  # leaving stays possible
             proxy.refuse = False
             await until(lambda: any("rejoined the room" in n for n in guest.panel.chat.notices),
                         scaled(15), "the rejoined notice")

@@ -165,11 +165,16 @@ class CallSession(QObject):
     # --- events -------------------------------------------------------------------------------
 
     def _on_state(self, state: ConnectionState, info: ConnectionInfo | None) -> None:
+        if self._rejoining and state is ConnectionState.DISCONNECTED:
+            # A failed attempt between retries: still on the way back (Leave stays usable).
+            self.panel.show_state(ConnectionState.CONNECTING)
+            return
         self.panel.show_state(state)
         if state is not ConnectionState.DISCONNECTED or self._closing or self._rejoining:
             return
         if rejoin.should_rejoin(info, self._token, time.time()):
             self._rejoining = True
+            self.panel.show_state(ConnectionState.CONNECTING)
             self._spawn(self._rejoin())
             return
         reason = info.reason if info is not None else None
@@ -196,6 +201,8 @@ class CallSession(QObject):
                     await self.client.join(self._token, self.user_data)
                     break
                 except JoinError as exc:
+                    if self._closing:
+                        return  # the person left meanwhile
                     if not rejoin.retry_join(exc.code, self._token, time.time()):
                         log.info("rejoin failed for good: %s", exc)
                         self._spawn(self._finish(ENDED_ERROR, describe_error(exc.code)))
