@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aiortc import RTCIceServer
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QLocale, QSettings
+from PySide6.QtWidgets import QStyledItemDelegate
 from pytestqt.qtbot import QtBot
 
 from roomcall.sdk import RTCClient
@@ -61,6 +62,9 @@ def test_dialog_refuses_unusable_entries(qtbot: QtBot) -> None:
     dialog.add_row(IceServer(""))
     dialog.accept()
     assert dialog.result() == 1 and dialog.servers == [STUN, TURN]
+    secret = dialog.table.itemDelegateForColumn(2)
+    assert isinstance(secret, QStyledItemDelegate)
+    assert secret.displayText("s3cret", QLocale()) == "••••••"  # never shown in clear
 
 
 def test_window_keeps_settings_and_passes_them_to_the_next_call(

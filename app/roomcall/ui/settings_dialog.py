@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtCore import QLocale, QModelIndex, QPersistentModelIndex
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -11,7 +12,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -19,6 +23,21 @@ from PySide6.QtWidgets import (
 )
 
 from roomcall.ui.ice_servers import IceServer
+
+
+class _SecretDelegate(QStyledItemDelegate):
+    """Shows a credential as dots and edits it in a password field."""
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
+                     index: QModelIndex | QPersistentModelIndex) -> QWidget:
+        """A line edit that echoes dots."""
+        editor = QLineEdit(parent)
+        editor.setEchoMode(QLineEdit.EchoMode.Password)
+        return editor
+
+    def displayText(self, value: object, locale: QLocale | QLocale.Language) -> str:
+        """One dot per character."""
+        return "•" * len(str(value or ""))
 
 
 class SettingsDialog(QDialog):
@@ -45,6 +64,8 @@ class SettingsDialog(QDialog):
             [self.tr("URL"), self.tr("Username"), self.tr("Credential")])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._secret = _SecretDelegate(self.table)
+        self.table.setItemDelegateForColumn(2, self._secret)
         for server in servers:
             self.add_row(server)
         self.add_button = QPushButton(self.tr("Add server"), self)
