@@ -131,7 +131,8 @@ def served(bundle: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str]
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     output: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_lines, args=(proc.stdout, output), daemon=True).start()
+    reader = threading.Thread(target=_lines, args=(proc.stdout, output), daemon=True)
+    reader.start()
     seen: list[str] = []
     url = ""
     try:
@@ -147,7 +148,10 @@ def served(bundle: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str]
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(timeout=scaled(10))
+        proc.wait(timeout=scaled(10))
+        reader.join(timeout=scaled(10))  # it ends at the pipe's end of file
+        assert proc.stdout is not None
+        proc.stdout.close()
 
 
 def test_frozen_serve(served: tuple[subprocess.Popen[str], str]) -> None:
