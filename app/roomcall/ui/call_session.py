@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -28,6 +28,7 @@ from roomcall.sdk import (
 from roomcall.sdk.events import Message
 from roomcall.ui import rejoin
 from roomcall.ui.bridge import ClientBridge
+from roomcall.ui.call_sound import CallSound
 from roomcall.ui.chat import decode_chat, encode_chat
 from roomcall.ui.errors import describe_error, removed_by_host_text
 from roomcall.ui.frame_renderer import RenderedFrame, TrackRenderer
@@ -71,7 +72,7 @@ class CallSession(QObject):
         self.media = media
         self.user_data = user_data
         self.kicker = HostKicker(client, kick_grace)
-        self._playout = playout
+        self._sound = CallSound(playout)
         self.devices = devices
         self._renderers: dict[str, TrackRenderer] = {}
         self._tasks = TaskSet(log, "call")
@@ -134,15 +135,7 @@ class CallSession(QObject):
         self._report_media_problems()
         await self.media.publish(self.client)
         self._show_local_media()
-        if self._playout is not None:
-            try:
-                await self._playout.start()
-            except Exception:
-                # No sound must never cost the person the call.
-                log.exception("audio playout failed to start")
-            else:
-                if self._playout.error is not None:
-                    log.info("no audio output: %s", self._playout.error)
+        await self._sound.start()
 
     async def leave(self) -> None:
         """Leave the room and tear everything down; ``ended("left", "")`` follows."""
@@ -225,7 +218,7 @@ class CallSession(QObject):
             self._spawn(self._renderers.pop(key).stop())
         for tile in self.grid.tiles():
             if tile.user_id != local:
-                self._remove_sound(tile.user_id)
+                self._sound.remove_track(tile.user_id)
                 self.grid.remove_tile(tile.user_id)
         self.panel.refresh_members(self.client)
 
@@ -239,7 +232,7 @@ class CallSession(QObject):
         self.kicker.on_user_left(user_id)
         for key in [k for k in self._renderers if k.startswith(f"{user_id}/")]:
             self._spawn(self._renderers.pop(key).stop())
-        self._remove_sound(user_id)
+        self._sound.remove_track(user_id)
         tile = self.grid.tile(user_id)
         name = tile.name if tile is not None else user_id
         self.grid.remove_tile(user_id)
@@ -267,9 +260,7 @@ class CallSession(QObject):
         if self._closing:
             return
         if track.kind == "audio":
-            playout = self._playout
-            if playout is not None:
-                self._call_playout(lambda: playout.add_track(user_id, track), "add_track")
+            self._sound.add_track(user_id, track)
             return
         tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
         key = f"{user_id}/{track.track_id}"
@@ -338,9 +329,7 @@ class CallSession(QObject):
         self._report_media_problems()
 
     def _choose_speaker(self, device_id: str) -> None:
-        playout, device = self._playout, self._device(device_id)
-        if playout is not None:
-            self._call_playout(lambda: playout.set_output_device(device), "set_output_device")
+        self._sound.set_output_device(self._device(device_id))
 
     def _device(self, device_id: str) -> DeviceInfo | None:
         return self.devices.find(device_id) if self.devices is not None and device_id else None
@@ -415,23 +404,8 @@ class CallSession(QObject):
         renderers, self._renderers = list(self._renderers.values()), {}
         for renderer in renderers:
             await renderer.stop()
-        if self._playout is not None:
-            try:
-                await self._playout.stop()
-            except Exception:
-                log.exception("stopping audio playout failed")
+        await self._sound.stop()
         await self.media.close()
-
-    def _remove_sound(self, user_id: str) -> None:
-        playout = self._playout
-        if playout is not None:
-            self._call_playout(lambda: playout.remove_track(user_id), "remove_track")
-
-    def _call_playout(self, call: Callable[[], object], what: str) -> None:
-        try:
-            call()
-        except Exception:
-            log.exception("audio playout: %s failed", what)
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         self._tasks.spawn(coro)
