@@ -12,15 +12,7 @@ import logging
 import pytest
 
 from roomcall.aio import TaskSet, cancel_and_wait
-
-WAIT = 5.0
-"""Longest wait for a task to end, in seconds."""
-
-
-async def ended_within(task: asyncio.Task[object], seconds: float = WAIT) -> bool:
-    """Whether ``task`` ended within ``seconds`` (asyncio.wait: never waits past the limit)."""
-    done, _ = await asyncio.wait({task}, timeout=seconds)
-    return task in done
+from tests.waiting import WAIT, ended_within
 
 
 async def _forever() -> None:

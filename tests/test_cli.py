@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from roomcall.protocol.messages import Closed
 from roomcall.protocol.token import verify_room_token
 from roomcall.server.store import AppStore
 from tests.server.signal_client import joined_client
+from tests.waiting import WAIT
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,20 +76,34 @@ def test_token_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert needle in capsys.readouterr().err
 
 
-def _start_serve(data_dir: Path) -> tuple[subprocess.Popen[str], list[str]]:
-    """Run ``python -m app serve`` on port 0; the process and its banner lines."""
+@contextlib.contextmanager
+def _serving(data_dir: Path, stop: signal.Signals = signal.SIGINT
+             ) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """Run ``python -m roomcall serve`` on port 0; yield the process and its banner lines; then
+    stop it with ``stop`` (unless it ended already) and check that it exits 0 (its pipes
+    closed, whatever happened)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCALL_")}
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "roomcall", "serve", "--port", "0", "--data-dir", str(data_dir)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:  # the banner ends with the Ctrl+C hint
-        lines.append(line.rstrip())
-        if line.startswith("Press Ctrl+C"):
-            break
-    assert lines and lines[-1].startswith("Press Ctrl+C"), (lines, proc.poll())
-    return proc, lines
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as proc:
+        try:
+            lines: list[str] = []
+            assert proc.stdout is not None
+            for line in proc.stdout:  # the banner ends with the Ctrl+C hint
+                lines.append(line.rstrip())
+                if line.startswith("Press Ctrl+C"):
+                    break
+            assert lines and lines[-1].startswith("Press Ctrl+C"), (lines, proc.poll())
+            yield proc, lines
+        finally:
+            proc.send_signal(stop)  # a no-op once the process has ended
+            try:
+                status = proc.wait(timeout=WAIT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+        assert status == 0, proc.stderr.read() if proc.stderr else status
 
 
 def _field(lines: list[str], name: str) -> str:
@@ -95,10 +112,9 @@ def _field(lines: list[str], name: str) -> str:
 
 def test_serve_first_run_then_second_run(tmp_path: Path) -> None:
     """The first run creates keys and shows them once; both runs print URLs, serve joins, and
-    stop cleanly on SIGINT."""
+    stop cleanly on SIGINT (and on SIGTERM)."""
     data_dir = tmp_path / "data"
-    proc, lines = _start_serve(data_dir)
-    try:
+    with _serving(data_dir) as (_, lines):
         assert any("Secret key" in line for line in lines)
         url = _field(lines, "Signalling")
         assert url.startswith("ws://127.0.0.1:")
@@ -118,16 +134,9 @@ def test_serve_first_run_then_second_run(tmp_path: Path) -> None:
             return client.joined.room if client.joined else ""
 
         assert asyncio.run(join()) == "room_1"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
-    proc, lines = _start_serve(data_dir)
-    try:
+    with _serving(data_dir, signal.SIGTERM) as (_, lines):
         assert not any("Secret key" in line for line in lines)
         assert _field(lines, "Default app id") == app_id
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
 
 
 def test_token_ttl_that_is_not_a_whole_number_exits_2(
@@ -172,8 +181,7 @@ def test_second_server_on_a_folder_refuses_while_token_works(
     monkeypatch.delenv("ROOMCALL_ACCESS_KEY", raising=False)
     monkeypatch.delenv("ROOMCALL_SECRET_KEY", raising=False)
     data_dir = tmp_path / "data"
-    proc, lines = _start_serve(data_dir)
-    try:
+    with _serving(data_dir, signal.SIGTERM) as (proc, lines):
         env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMCALL_")}
         second = subprocess.run(
             [sys.executable, "-m", "roomcall", "serve", "--port", "0", "--data-dir",
@@ -187,9 +195,6 @@ def test_second_server_on_a_folder_refuses_while_token_works(
         token = capsys.readouterr().out.strip()
         keys = {_field(lines, "  Access key"): _field(lines, "  Secret key")}
         assert verify_room_token(token, keys.get, now=time.time()).app_id == app_id
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
     AppStore.open(data_dir).close()  # the lock went with the process
 
 
@@ -197,8 +202,7 @@ def test_second_server_on_a_folder_refuses_while_token_works(
 def test_serve_closes_rooms_on_sigterm_and_sighup(tmp_path: Path, sig: signal.Signals) -> None:
     """SIGTERM and SIGHUP stop ``roomcall serve`` like Ctrl+C: members are told ROOM_CLOSED
     "the server is shutting down" before it exits 0."""
-    proc, lines = _start_serve(tmp_path / "data")
-    try:
+    with _serving(tmp_path / "data", sig) as (proc, lines):
         url = _field(lines, "Signalling")
         ak, sk = _field(lines, "  Access key"), _field(lines, "  Secret key")  # first run
 
@@ -217,8 +221,4 @@ def test_serve_closes_rooms_on_sigterm_and_sighup(tmp_path: Path, sig: signal.Si
         closed = asyncio.run(told())
         assert (closed.reason, closed.message, closed.cause) == (
             "ROOM_CLOSED", "the server is shutting down", "shutdown")
-        assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        assert proc.wait(timeout=WAIT) == 0

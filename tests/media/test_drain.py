@@ -13,6 +13,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from roomcall.media.drain import Frame, TrackDrain
 from roomcall.media.synthetic import SyntheticVideoTrack, decode_pattern
+from tests.waiting import WAIT
 
 
 class FastTrack(MediaStreamTrack):
@@ -55,7 +56,7 @@ class BlockedTrack(MediaStreamTrack):
 
 async def wait_for(condition: asyncio.Event) -> None:
     """Wait for ``condition``, at most 5 s."""
-    await asyncio.wait_for(condition.wait(), 5.0)
+    await asyncio.wait_for(condition.wait(), WAIT)
 
 
 def live_video_frames() -> int:
@@ -75,7 +76,7 @@ async def test_newest_frame_wins_when_nobody_reads() -> None:
 
     drain = TrackDrain(track, on_frame=observe)
     drain.start()
-    await asyncio.wait_for(drain.wait_ended(), 5.0)
+    await asyncio.wait_for(drain.wait_ended(), WAIT)
     first = await drain.recv()
     with pytest.raises(MediaStreamError):
         await drain.recv()
@@ -105,7 +106,7 @@ async def test_slow_consumer_gets_increasing_newest_frames() -> None:
     seen: list[int] = []
     while True:
         try:
-            frame = await asyncio.wait_for(drain.recv(), 5.0)
+            frame = await asyncio.wait_for(drain.recv(), WAIT)
         except MediaStreamError:
             break
         seen.append(frame.pts)
@@ -116,7 +117,7 @@ async def test_slow_consumer_gets_increasing_newest_frames() -> None:
             asyncio.ensure_future(progressed.wait()),
             asyncio.ensure_future(drain.wait_ended()),
         ]
-        _, unfinished = await asyncio.wait(waits, timeout=5.0, return_when="FIRST_COMPLETED")
+        _, unfinished = await asyncio.wait(waits, timeout=WAIT, return_when="FIRST_COMPLETED")
         assert len(unfinished) == 1
         unfinished.pop().cancel()
     assert seen == sorted(seen) and len(set(seen)) == len(seen)
@@ -150,7 +151,7 @@ async def test_end_of_track_wakes_a_waiting_reader() -> None:
     assert not waiting.done()
     track.release.set()
     with pytest.raises(MediaStreamError):
-        await asyncio.wait_for(waiting, 5.0)
+        await asyncio.wait_for(waiting, WAIT)
     assert drain.ended and drain.latest() is None
 
 
@@ -159,7 +160,7 @@ async def test_stop_ends_reading_but_not_the_track() -> None:
     track = SyntheticVideoTrack("gina", width=64, height=48, fps=100)
     drain = TrackDrain(track)
     drain.start()
-    frame = await asyncio.wait_for(drain.recv(), 5.0)
+    frame = await asyncio.wait_for(drain.recv(), WAIT)
     info = decode_pattern(frame)
     assert info is not None and info.counter == 0
     await drain.stop()
@@ -182,7 +183,7 @@ async def test_failing_callback_is_logged_and_reading_goes_on(
         drain.start()
         with pytest.raises(MediaStreamError):
             while True:
-                await asyncio.wait_for(drain.recv(), 5.0)
+                await asyncio.wait_for(drain.recv(), WAIT)
     assert drain.frames_received == 5
     assert "on_frame callback failed" in caplog.text
 
@@ -214,7 +215,7 @@ async def test_any_source_with_recv_is_drained_and_named_by_its_track_id() -> No
     drain = TrackDrain(NamedSource())
     drain.start()
     assert drain._task is not None and drain._task.get_name() == "drain-video-t3"
-    await asyncio.wait_for(drain.wait_ended(), 5.0)
+    await asyncio.wait_for(drain.wait_ended(), WAIT)
     assert drain.frames_received == 3
 
 

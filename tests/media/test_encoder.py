@@ -22,8 +22,9 @@ from roomcall.media.synthetic import (
     dominant_frequency,
     identity_code,
 )
+from tests.waiting import scaled
 
-TIMEOUT = 10.0
+TIMEOUT = scaled(10.0)
 
 
 class QuickVideo(MediaStreamTrack):

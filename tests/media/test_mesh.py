@@ -25,10 +25,10 @@ from roomcall.media.synthetic import (
 )
 from roomcall.sdk.mesh import MAX_INACTIVE_MLINES, Mesh
 from roomcall.sdk.mesh_peer import close_connection, new_connection
-from tests.waiting import until
+from tests.waiting import WAIT, scaled, until
 
 WIDTH, HEIGHT = 320, 240  # small frames keep three members cheap on a shared machine
-TIMEOUT = 15.0
+TIMEOUT = scaled(15.0)
 TONES = {"alice": 440.0, "bob": 660.0, "carol": 880.0}
 
 
@@ -344,7 +344,7 @@ async def test_close_ends_every_task_and_connection(room: Room) -> None:
         return {t for t in asyncio.all_tasks() - before if t is not asyncio.current_task()}
 
     # aiortc's own tasks finish a few loop turns after close: give them a moment to, no more.
-    _, pending = await asyncio.wait(leftovers(), timeout=5) if leftovers() else (set(), set())
+    _, pending = await asyncio.wait(leftovers(), timeout=WAIT) if leftovers() else (set(), set())
     assert not pending
     assert not leftovers()
 

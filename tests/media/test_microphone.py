@@ -12,6 +12,7 @@ import pytest
 from aiortc.mediastreams import MediaStreamError
 
 from roomcall.media.microphone import MicrophoneTrack
+from tests.waiting import WAIT
 
 
 def ramp(start: int, frames: int, channels: int) -> np.ndarray[Any, np.dtype[np.int16]]:
@@ -96,7 +97,7 @@ async def test_a_block_from_another_thread_wakes_a_waiting_reader() -> None:
     assert not reader.done()
     capture = threading.Thread(target=track.on_block, args=(ramp(0, 960, 1), 960, None, None))
     capture.start()
-    frame = await asyncio.wait_for(reader, 5.0)
+    frame = await asyncio.wait_for(reader, WAIT)
     capture.join(5.0)
     assert frame.pts == 0 and frame.samples == 960
     track.stop()
@@ -111,7 +112,7 @@ async def test_stop_ends_a_waiting_reader_and_closes_the_device() -> None:
     await asyncio.sleep(0)
     track.stop()
     with pytest.raises(MediaStreamError):
-        await asyncio.wait_for(reader, 5.0)
+        await asyncio.wait_for(reader, WAIT)
     assert stream.closed and track.readyState == "ended"
 
 
@@ -122,7 +123,7 @@ async def test_a_stream_that_finishes_ends_the_track_after_its_last_frames() -> 
     track.on_finished()
     assert (await track.recv()).pts == 0
     with pytest.raises(MediaStreamError):
-        await asyncio.wait_for(track.recv(), 5.0)
+        await asyncio.wait_for(track.recv(), WAIT)
     assert track.readyState == "ended"
 
 

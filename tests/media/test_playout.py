@@ -30,6 +30,7 @@ from roomcall.media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack, d
 from roomcall.protocol.messages import TrackInfo
 from roomcall.sdk.tracks import RemoteTrack
 from tests.media.conftest import peak_frequencies
+from tests.waiting import scaled
 
 
 class MixCollector:
@@ -50,7 +51,7 @@ class MixCollector:
 
     async def wait(self) -> Samples:
         """The collected audio, once there is enough (at most 10 s)."""
-        await asyncio.wait_for(self.enough.wait(), 10.0)
+        await asyncio.wait_for(self.enough.wait(), scaled(10.0))
         return np.concatenate(self.chunks[-self.wanted :])
 
 
@@ -122,7 +123,7 @@ async def test_ended_track_and_failing_listener_do_not_stop_playout(
     playout.on_mixed = broken
     with caplog.at_level(logging.ERROR, logger="roomcall.media.playout"):
         await playout.start()
-        await asyncio.wait_for(failed.wait(), 10.0)
+        await asyncio.wait_for(failed.wait(), scaled(10.0))
     assert "on_mixed callback failed" in caplog.text
     bob.stop()
     # Listen once bob's last buffered audio has played out.
@@ -175,7 +176,7 @@ async def drain_for(
             done.set()
 
     playout.on_mixed = mixed
-    await asyncio.wait_for(done.wait(), 10.0)
+    await asyncio.wait_for(done.wait(), scaled(10.0))
 
 
 async def test_without_portaudio_the_error_says_so_and_draining_goes_on(
@@ -262,7 +263,7 @@ def pulse_null_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         while not socket.exists() and server.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)  # the server makes its socket when ready; nothing to wait on
         if not socket.exists():
@@ -272,7 +273,7 @@ def pulse_null_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
     finally:
         server.terminate()
-        server.wait(10)
+        server.wait(scaled(10))
         shutil.rmtree(home, ignore_errors=True)
         rescan_audio_devices()
 
@@ -291,7 +292,7 @@ async def test_a_tone_plays_out_and_is_captured_back(pulse_null_sink: None) -> N
     assert playout.audible and playout.error is None
     track = open_microphone(microphone)
     heard: list[float] = []
-    async with asyncio.timeout(10.0):
+    async with asyncio.timeout(scaled(10.0)):
         while len(heard) < 10:
             frame = await track.recv()
             assert frame.samples == track.frame_samples

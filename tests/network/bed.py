@@ -153,9 +153,10 @@ class Home:
                 "--label", label, "--ice", ice]
         if not compat:
             argv.append("--no-compat")
-        process = await asyncio.create_subprocess_exec(
-            *argv, cwd=PROJECT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=(self.bed.workdir / f"peer-{label}.log").open("ab"))
+        with (self.bed.workdir / f"peer-{label}.log").open("ab") as log:  # the child keeps it
+            process = await asyncio.create_subprocess_exec(
+                *argv, cwd=PROJECT, stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, stderr=log)
         peer = Peer(label, process, started=time.time())
         self.bed.peers.append(peer)
         peer.start_reading()

@@ -152,17 +152,19 @@ class Impairment:
               *, log: Path, queue: int = 1) -> Impairment:
         """Start the program in ``namespace``, wait until it is bound, then queue every
         forwarded packet to it."""
-        process = subprocess.Popen(
-            ["ip", "netns", "exec", namespace, sys.executable, "-m",
-             "tests.network.impairment", "--queue", str(queue), "--delay", str(delay_ms),
-             "--jitter", str(jitter_ms), "--loss", str(loss)],
-            cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
-            stderr=log.open("ab"))
+        with log.open("ab") as errors:  # the child keeps its own copy
+            process = subprocess.Popen(
+                ["ip", "netns", "exec", namespace, sys.executable, "-m",
+                 "tests.network.impairment", "--queue", str(queue), "--delay", str(delay_ms),
+                 "--jitter", str(jitter_ms), "--loss", str(loss)],
+                cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+                stderr=errors)
         assert process.stdout is not None
         ready, _, _ = select.select([process.stdout], [], [], READY_TIMEOUT)
         if not ready or process.stdout.readline().strip() != b"ready":
             process.kill()
             process.wait()
+            process.stdout.close()
             raise RuntimeError(f"the impairment program did not start (see {log})")
         rule = ("FORWARD", "-j", "NFQUEUE", "--queue-num", str(queue), "--queue-bypass")
         subprocess.run(["ip", "netns", "exec", namespace, "iptables", "-t", "mangle", "-A",
@@ -179,6 +181,8 @@ class Impairment:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def probe(server: tuple[str, int], count: int, timeout: float = 1.0) -> list[float | None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import pytest
 
 from roomcall import __version__
 from roomcall.selftest import CHECKS
+from tests.waiting import scaled
 
 pytestmark = pytest.mark.packaging
 
@@ -51,7 +53,7 @@ def bundle() -> Path:
         # Build with this interpreter's environment (the one the tests run in).
         env = {**os.environ, "ROOMCALL_PYTHON": sys.executable}
         build = subprocess.run(["bash", str(ROOT / "packaging" / "build.sh")], cwd=ROOT,
-                               env=env, capture_output=True, text=True, timeout=1800)
+                               env=env, capture_output=True, text=True, timeout=scaled(1800))
         assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
         assert f"roomcall {__version__}" in build.stdout
     assert EXE.exists()
@@ -66,14 +68,14 @@ def _run(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
 
 def test_frozen_version(bundle: Path) -> None:
     """`roomcall --version` from the bundle prints the package version."""
-    result = _run("--version", timeout=60)
+    result = _run("--version", timeout=scaled(60))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"roomcall {__version__}"
 
 
 def test_frozen_self_test(bundle: Path) -> None:
     """`roomcall --self-test` from the bundle passes every check and exits 0."""
-    result = _run("--self-test", timeout=90)
+    result = _run("--self-test", timeout=scaled(90))
     lines = result.stdout.splitlines()
     for name in CHECKS:
         assert any(line.startswith(f"PASS {name}: ") for line in lines), (
@@ -83,16 +85,36 @@ def test_frozen_self_test(bundle: Path) -> None:
 
 
 def test_frozen_gui_smoke(bundle: Path, tmp_path: Path) -> None:
-    """The frozen desktop app starts headless, hosts a room on its embedded server with
+    """The frozen desktop app starts headless in Chinese, finds its translation and icon
+    at roomcall/resources inside the bundle, hosts a room on its embedded server with
     synthetic media, and exits 0 (the UI's ROOMCALL_UI_SMOKE mode)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ROOMCALL_UI_SMOKE": "1",
            "ROOMCALL_UI_PORT": "0", "ROOMCALL_SYNTHETIC_MEDIA": "1"}
-    result = subprocess.run([str(EXE), "--data-dir", str(tmp_path / "data")],
-                            capture_output=True, text=True, env=env, timeout=90)
+    result = subprocess.run([str(EXE), "--lang", "zh_CN", "--data-dir", str(tmp_path / "data")],
+                            capture_output=True, text=True, env=env, timeout=scaled(90))
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    icon = bundle / "_internal" / "roomcall" / "resources" / "icons" / "roomcall.png"
+    assert f"roomcall: language zh_CN, icon {icon}" in result.stdout, result.stdout
     assert re.search(r"^roomcall: hosting smoke-test at ws://127\.0\.0\.1:\d+", result.stdout,
                      re.M), result.stdout
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("xvfb-run") is None,
+                    reason="needs Linux and xvfb-run (Debian: xvfb)")
+def test_frozen_app_opens_on_a_real_x_server(bundle: Path, tmp_path: Path) -> None:
+    """On an X server (Xvfb) the frozen app's display check passes with the libraries the
+    bundle carries, Qt loads the bundled xcb plugin, and the smoke run exits 0."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "QT_PLUGIN_PATH")}
+    env.update(ROOMCALL_UI_SMOKE="1", ROOMCALL_UI_PORT="0", ROOMCALL_SYNTHETIC_MEDIA="1")
+    result = subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", str(EXE), "--data-dir",
+         str(tmp_path / "data")],
+        env=env, capture_output=True, text=True, timeout=scaled(90))
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "roomcall: hosting smoke-test at ws://127.0.0.1:" in result.stdout
+    assert "qt.qpa.plugin" not in result.stderr
 
 
 def _lines(stream: object, into: queue.Queue[str]) -> None:
@@ -109,13 +131,14 @@ def served(bundle: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str]
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     output: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_lines, args=(proc.stdout, output), daemon=True).start()
+    reader = threading.Thread(target=_lines, args=(proc.stdout, output), daemon=True)
+    reader.start()
     seen: list[str] = []
     url = ""
     try:
         while not url:
             try:
-                line = output.get(timeout=30)
+                line = output.get(timeout=scaled(30))
             except queue.Empty:
                 pytest.fail(f"serve printed no ws:// URL within 30 s: {seen}")
             seen.append(line)
@@ -125,7 +148,10 @@ def served(bundle: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str]
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(timeout=10)
+        proc.wait(timeout=scaled(10))
+        reader.join(timeout=scaled(10))  # it ends at the pipe's end of file
+        assert proc.stdout is not None
+        proc.stdout.close()
 
 
 def test_frozen_serve(served: tuple[subprocess.Popen[str], str]) -> None:
@@ -133,7 +159,7 @@ def test_frozen_serve(served: tuple[subprocess.Popen[str], str]) -> None:
     proc, url = served
     http_url = url.replace("ws://", "http://")
     try:
-        with urllib.request.urlopen(f"{http_url}/", timeout=10) as response:
+        with urllib.request.urlopen(f"{http_url}/", timeout=scaled(10)) as response:
             status = response.status
     except urllib.error.HTTPError as error:  # a 401/404 is still the server answering
         status = error.code
@@ -142,7 +168,7 @@ def test_frozen_serve(served: tuple[subprocess.Popen[str], str]) -> None:
         proc.terminate()
     else:
         proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=15) is not None
+    assert proc.wait(timeout=scaled(15)) is not None
 
 
 def test_bundle_size_within_budget(bundle: Path) -> None:
@@ -175,7 +201,7 @@ def test_bundle_libraries_resolve(bundle: Path) -> None:
     missing: dict[str, set[str]] = {}
     for path in elves:
         result = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env,
-                                timeout=30)
+                                timeout=scaled(30))
         for name in re.findall(r"^\s*(\S+) => not found", result.stdout, re.M):
             missing.setdefault(name, set()).add(path.relative_to(bundle).as_posix())
     ours = {

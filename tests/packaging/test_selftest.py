@@ -14,6 +14,7 @@ import pytest
 
 from roomcall import selftest
 from roomcall.selftest import CHECKS, run_self_test
+from tests.waiting import scaled
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +23,7 @@ def test_self_test_passes_from_source() -> None:
     """`python -m app --self-test` exits 0 with a PASS line for every check."""
     result = subprocess.run(
         [sys.executable, "-m", "roomcall", "--self-test"],
-        cwd=ROOT, capture_output=True, text=True, timeout=90,
+        cwd=ROOT, capture_output=True, text=True, timeout=scaled(90),
     )
     lines = result.stdout.splitlines()
     for name in CHECKS:

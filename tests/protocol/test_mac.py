@@ -29,6 +29,7 @@ from roomcall.protocol.mac import (
     signing_data,
     verify_request,
 )
+from tests.waiting import scaled
 
 AK = "mac-access-key"
 SK = "mac-secret-key"
@@ -316,7 +317,7 @@ async def test_rtc_server_calls_verify_over_http(
         lambda: server.delete_app("app1"),
     ]
     for call in calls:
-        ret, info = await asyncio.wait_for(asyncio.to_thread(call), timeout=10)
+        ret, info = await asyncio.wait_for(asyncio.to_thread(call), timeout=scaled(10))
         assert info.status_code == 200, info
         assert ret == {"accessKey": AK}
     assert [s["ok"] for s in seen] == [True] * len(calls)
@@ -331,7 +332,7 @@ async def test_mis_signed_call_over_http_refused(
     url, seen = verifying_server
     server = RtcServer(QiniuMacAuth(AK, "wrong-secret"))
     server.host = url
-    _, info = await asyncio.wait_for(asyncio.to_thread(server.get_app), timeout=10)
+    _, info = await asyncio.wait_for(asyncio.to_thread(server.get_app), timeout=scaled(10))
     assert info.status_code == 401
     assert seen == [{"path": "/v3/apps", "ok": False}]
 
@@ -344,8 +345,8 @@ async def test_json_post_over_http_verifies(
 
     def post() -> requests.Response:
         return requests.post(f"{url}/v3/apps?x=1", json={"maxUsers": 3, "title": "会议"},
-                             auth=QiniuMacRequestsAuth(QiniuMacAuth(AK, SK)), timeout=10)
+                             auth=QiniuMacRequestsAuth(QiniuMacAuth(AK, SK)), timeout=scaled(10))
 
-    response = await asyncio.wait_for(asyncio.to_thread(post), timeout=10)
+    response = await asyncio.wait_for(asyncio.to_thread(post), timeout=scaled(10))
     assert response.status_code == 200
     assert json.loads(seen[0]["body"]) == {"maxUsers": 3, "title": "会议"}

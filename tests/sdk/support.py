@@ -16,13 +16,12 @@ from roomcall.sdk import ConnectionState, RTCClient
 from roomcall.sdk.events import EVENT_NAMES
 from roomcall.server import RoomServer, ServerConfig
 from tests.qiniu_client import call, rtc_server
+from tests.waiting import WAIT
 
 HEARTBEAT = 0.1
 """Heartbeat interval in tests: a frozen link is noticed after three of them."""
 WINDOW = 1.5
 """Reconnect window (silent_user_timeout) in tests."""
-WAIT = 5.0
-"""Longest wait for any expected event."""
 
 
 def fast_config(data_dir: Path, **overrides: Any) -> ServerConfig:

@@ -7,7 +7,7 @@ import random
 
 from roomcall.sdk import ConnectionState, RTCClient
 from roomcall.server import RoomServer
-from tests.waiting import until
+from tests.waiting import scaled, until
 
 from .support import Recorder
 
@@ -49,7 +49,7 @@ async def test_churn_leaves_no_member_room_or_task(server: RoomServer) -> None:
     results = await asyncio.wait_for(
         asyncio.gather(*(_churn(server, c, i, random.Random(rng.random()))
                          for i, c in enumerate(clients))),
-        timeout=60,
+        timeout=scaled(60),
     )
     assert sum(results) > 0
     app_id = server.store.ensure_default_app().app_id

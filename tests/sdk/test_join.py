@@ -11,6 +11,7 @@ import pytest
 from roomcall.protocol.errors import DisconnectReason, ErrorCode
 from roomcall.sdk import ConnectionState, JoinError, RTCClient
 from roomcall.server import RoomServer
+from tests.waiting import WAIT
 
 from .support import ClientFactory, Recorder, api_users, server_users
 
@@ -92,7 +93,7 @@ async def test_join_while_connecting_is_refused_with_21002(server: RoomServer,
     with pytest.raises(JoinError) as caught:
         await client.join(server.token("room_1", "alice"))
     assert caught.value.code == ErrorCode.INVALID_STATE
-    await asyncio.wait_for(first, 5.0)
+    await asyncio.wait_for(first, WAIT)
     assert client.connection_state is ConnectionState.CONNECTED
     assert rec.states() == ["CONNECTING", "CONNECTED"]
     assert server_users(server) == {"alice"}

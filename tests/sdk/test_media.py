@@ -25,12 +25,12 @@ from roomcall.media.synthetic import (
 )
 from roomcall.sdk import RemoteTrack, RTCClient
 from roomcall.server import RoomServer
-from tests.waiting import until
+from tests.waiting import ended_within, scaled, until
 
-from .support import WAIT, WINDOW, Proxy, Recorder
+from .support import WINDOW, Proxy, Recorder
 
 TONES = {"alice": 440.0, "bob": 660.0, "carol": 880.0}
-FRAME_WAIT = 10.0
+FRAME_WAIT = scaled(10.0)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -187,7 +187,7 @@ async def _closed_within_a_second_of_user_left(client: RTCClient, rec: Recorder,
                                                pc: Any, within: float = FRAME_WAIT) -> None:
     await rec.wait("user_left", lambda u: u == user, within=within)
     left_at = time.monotonic()
-    await until(lambda: pc.connectionState == "closed", within=1.0)
+    await until(lambda: pc.connectionState == "closed", within=scaled(1.0))
     assert time.monotonic() - left_at < 1.0
     assert client.peer_connection(user) is None
 
@@ -342,11 +342,6 @@ async def test_members_present_then_both_publish(members: Callable[..., Any]) ->
             source.stop()
 
 
-async def ended_within(task: asyncio.Task[Any], seconds: float = WAIT) -> bool:
-    """Whether ``task`` ended within ``seconds``; uses asyncio.wait, which (unlike wait_for)
-    does not wait for a cancelled task that refuses to end."""
-    done, _ = await asyncio.wait({task}, timeout=seconds)
-    return task in done
 
 
 async def kicked_with_media(members: Callable[..., Any]) -> RTCClient:

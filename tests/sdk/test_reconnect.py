@@ -14,7 +14,7 @@ from roomcall.protocol.errors import DisconnectReason, ErrorCode
 from roomcall.sdk import ConnectionState, JoinError, RTCClient
 from roomcall.sdk.reconnection import GAVE_UP_MESSAGE
 from roomcall.server import RoomServer
-from tests.waiting import until
+from tests.waiting import WAIT, until
 
 from .support import (
     HEARTBEAT,
@@ -255,7 +255,7 @@ async def test_cancelled_leave_still_closes_the_connection(server: RoomServer, p
     await rec_b.wait_state("DISCONNECTED")
     leaving.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(leaving, timeout=5)
+        await asyncio.wait_for(leaving, timeout=WAIT)
     session_tasks = {"signal-reader", "signal-heartbeat", "reconnect"}
     assert not [t for t in asyncio.all_tasks() if t.get_name() in session_tasks and not t.done()]
     assert bob.connection_state is ConnectionState.DISCONNECTED

@@ -18,9 +18,10 @@ from roomcall.protocol.messages import (
     parse,
     serialize,
 )
+from tests.waiting import WAIT
 
 T = TypeVar("T")
-TIMEOUT = 5.0
+TIMEOUT = WAIT
 
 
 class SignalClient:

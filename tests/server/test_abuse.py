@@ -31,6 +31,7 @@ from roomcall.protocol.messages import (
     UserReconnecting,
 )
 from roomcall.server.server import RoomServer
+from tests.waiting import WAIT, scaled
 
 from .conftest import MakeServer
 from .signal_client import SignalClient, joined_client
@@ -45,7 +46,7 @@ class Pair:
         self.alice, self.bob = alice, bob
         self._n = 0
 
-    async def check(self, within: float = 1.0) -> float:
+    async def check(self, within: float = scaled(1.0)) -> float:
         """alice's message reaches bob within ``within`` seconds; the delay."""
         self._n += 1
         started = time.monotonic()
@@ -99,7 +100,7 @@ async def _answers_until_probe(client: SignalClient) -> list[object]:
     while True:
         get = asyncio.ensure_future(client.recv())
         closed = asyncio.ensure_future(client.closed.wait())
-        done, _ = await asyncio.wait({get, closed}, timeout=5.0,
+        done, _ = await asyncio.wait({get, closed}, timeout=WAIT,
                                      return_when=asyncio.FIRST_COMPLETED)
         assert done, "the server did not answer"
         if get in done:
@@ -203,7 +204,7 @@ async def test_flood_is_cut_off_and_room_unaffected(room_server: RoomServer, pai
             if flooder.ws.closed:
                 break
             await flooder.send_raw(frame)
-        delay = await pair.check(within=1.0)
+        delay = await pair.check(within=scaled(1.0))
         closed = await flooder.wait_for(Closed)
         assert (closed.reason, closed.code) == ("ERROR", ErrorCode.INVALID_PARAMETER)
         await flooder.wait_closed()
@@ -251,7 +252,7 @@ async def test_stalled_reader_is_dropped(make_server: MakeServer) -> None:
             sent += 1
             await alice.send(SendMessage(req=sent, content=content))
             await alice.wait_for(Ack, req=sent)
-        await asyncio.wait_for(_count_messages(bob, sent), 10.0)
+        await asyncio.wait_for(_count_messages(bob, sent), scaled(10.0))
         await stalled.close()
     finally:
         await session.close()

@@ -25,7 +25,7 @@ from roomcall.protocol.messages import (
 from roomcall.server.config import ServerConfig
 from roomcall.server.rooms import REMOVED_MESSAGE, REPLACED_MESSAGE
 from roomcall.server.server import RoomServer
-from tests.waiting import until
+from tests.waiting import WAIT, until
 
 from .conftest import MakeServer
 from .signal_client import SignalClient, joined_client, resuming_client
@@ -220,7 +220,7 @@ async def test_stop_with_members_connected(make_server: MakeServer,
     members = [await joined_client(server.url, server.token("room1", user))
                for user in ("alice", "bob")]
     clients.extend(members)
-    await asyncio.wait_for(server.stop(), 5.0)
+    await asyncio.wait_for(server.stop(), WAIT)
     for member in members:
         await member.wait_closed()
         assert member.ws.closed

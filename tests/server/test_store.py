@@ -237,19 +237,18 @@ def test_lock_is_held_against_another_process(tmp_path: Path) -> None:
     """A store held by another process blocks this one; the kernel frees the lock when that
     process dies (kill -9), so a crash never leaves the folder blocked."""
     data_dir = tmp_path / "data"
-    holder = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", "import sys, pathlib; from roomcall.server.store import "
          "AppStore; AppStore.open(pathlib.Path(sys.argv[1])); print('held', flush=True); "
          "sys.stdin.read()", str(data_dir)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(StoreError, match=f"in use by another roomcall server "
-                                             rf"\(pid {holder.pid}\)"):
-            AppStore.open(data_dir)
-    finally:
-        holder.kill()
-        holder.wait(timeout=10)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            with pytest.raises(StoreError, match=f"in use by another roomcall server "
+                                                 rf"\(pid {holder.pid}\)"):
+                AppStore.open(data_dir)
+        finally:
+            holder.kill()  # leaving the with block waits for it and closes its pipes
     AppStore.open(data_dir).close()
 
 
@@ -346,12 +345,11 @@ def test_kill_9_during_writes_leaves_a_sound_database(tmp_path: Path) -> None:
     (the lock died with the process)."""
     data_dir = tmp_path / "data"
     for _ in range(5):
-        writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(data_dir)],
-                                  stdout=subprocess.PIPE, text=True)
-        assert writer.stdout is not None
-        reported = [int(writer.stdout.readline()) for _ in range(30)]
-        writer.kill()
-        writer.wait(timeout=10)
+        with subprocess.Popen([sys.executable, "-c", _WRITER, str(data_dir)],
+                              stdout=subprocess.PIPE, text=True) as writer:
+            assert writer.stdout is not None
+            reported = [int(writer.stdout.readline()) for _ in range(30)]
+            writer.kill()
         store = AppStore.open(data_dir)
         try:
             conn = sqlite3.connect(data_dir / DB_FILENAME)

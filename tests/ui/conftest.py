@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QApplication
 from roomcall.ui.host import EmbeddedHost
 from roomcall.ui.options import AppOptions
 from roomcall.ui.window import MainWindow
+from tests import waiting
+from tests.waiting import scaled
 
 FAST_SERVER = {"empty_room_timeout": 1.0, "unjoined_room_timeout": 2.0,
                "silent_user_timeout": 5.0, "heartbeat_interval": 1.0}
@@ -36,14 +38,13 @@ def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     event_loop.close()
 
 
-async def until(predicate: Callable[[], Any], within: float = 10.0, what: str = "") -> None:
-    """Wait until ``predicate()`` is true (checked as the loop runs), or fail after
-    ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what or predicate}")
-        await asyncio.sleep(0.02)
+UI_WAIT = scaled(10.0)
+"""Longest wait for a window to show what a test expects (calls take a while to start)."""
+
+
+async def until(predicate: Callable[[], Any], within: float = UI_WAIT, what: str = "") -> None:
+    """:func:`tests.waiting.until` with the desktop tests' longer default."""
+    await waiting.until(predicate, within, what)
 
 
 class Windows:
@@ -60,11 +61,14 @@ class Windows:
         self._tmp_path = tmp_path
         self.windows: list[MainWindow] = []
 
-    def new(self, name: str = "Ann", **fields: Any) -> MainWindow:
-        """A shown window whose person is called ``name``."""
+    def new(self, name: str = "Ann", server: dict[str, Any] | None = None,
+            **fields: Any) -> MainWindow:
+        """A shown window whose person is called ``name``; ``server`` overrides fields of
+        its embedded server's config."""
+        config = {**FAST_SERVER, **(server or {})}
         options = AppOptions(synthetic_media=True, kick_grace=0.5, embedded_port=0,
-                             name=name, server_config=dict(FAST_SERVER), **fields)
-        host = EmbeddedHost(self._tmp_path / f"data-{len(self.windows)}", 0, **FAST_SERVER)
+                             name=name, server_config=dict(config), **fields)
+        host = EmbeddedHost(self._tmp_path / f"data-{len(self.windows)}", 0, **config)
         window = MainWindow(options, host)
         window.resize(1000, 640)
         window.show()
@@ -77,7 +81,7 @@ class Windows:
 
     async def _run(self, scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
         try:
-            await asyncio.wait_for(scenario(), 60)
+            await asyncio.wait_for(scenario(), scaled(60))
         finally:
             await self.close_all()
 
@@ -86,8 +90,9 @@ class Windows:
         for window in reversed(self.windows):  # guests first, the hosts' servers last
             started = time.monotonic()
             window.close()
-            await asyncio.wait_for(window.wait_closed(), 20)
-            assert time.monotonic() - started < 5, "closing a window took over 5 s"
+            await asyncio.wait_for(window.wait_closed(), scaled(20))
+            took = time.monotonic() - started
+            assert took < scaled(5), f"closing a window took {took:.1f} s"
 
 
 @pytest.fixture

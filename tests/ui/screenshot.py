@@ -15,7 +15,6 @@ import asyncio
 import concurrent.futures
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import qasync
@@ -24,14 +23,7 @@ from PySide6.QtWidgets import QApplication
 from roomcall.ui.host import EmbeddedHost
 from roomcall.ui.options import AppOptions
 from roomcall.ui.window import MainWindow
-
-
-async def _until(predicate: object, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError("the call did not get going")
-        await asyncio.sleep(0.05)
+from tests.waiting import scaled, until
 
 
 async def _capture(app: QApplication, target: Path, data: Path) -> None:
@@ -49,13 +41,14 @@ async def _capture(app: QApplication, target: Path, data: Path) -> None:
         assert await guest.join_room("Bob", host.host.invite("design-review", "Bob"), "")
         assert host.session is not None and guest.session is not None
         guest_id = guest.session.client.user_id
-        await _until(lambda: (t := host.grid.tile(guest_id)) is not None and t.frames_shown > 30)
+        await until(lambda: (t := host.grid.tile(guest_id)) is not None and t.frames_shown > 30,
+                    scaled(20), "the guest's video")
         host.panel.chat.input.setText("Morning Bob! Ready for the review?")
         host.panel.chat.input.returnPressed.emit()
         await asyncio.sleep(0.3)  # let the chat line travel before the reply (cosmetic only)
         guest.panel.chat.input.setText("Ready when you are.")
         guest.panel.chat.input.returnPressed.emit()
-        await _until(lambda: len(host.panel.chat.lines) >= 2)
+        await until(lambda: len(host.panel.chat.lines) >= 2, scaled(20), "two chat lines")
         host.raise_()
         host.activateWindow()
         await asyncio.sleep(0.5)  # a few more frames, so the moving bars are mid-screen

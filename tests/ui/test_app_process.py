@@ -10,6 +10,7 @@ from pathlib import Path
 
 from roomcall.server import RoomServer, ServerConfig
 from roomcall.ui.invite import format_invite
+from tests.waiting import scaled
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,7 +22,7 @@ def test_app_hosts_a_room_and_exits_zero(tmp_path: Path) -> None:
            "ROOMCALL_UI_PORT": "0", "ROOMCALL_SYNTHETIC_MEDIA": "1", "ROOMCALL_NAME": "Smoke"}
     result = subprocess.run(
         [sys.executable, "-m", "roomcall", "--data-dir", str(tmp_path / "data"), "--lang", "en"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env, capture_output=True, text=True, timeout=scaled(60),
         cwd=REPO)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "roomcall: hosting smoke-test at ws://127.0.0.1:" in result.stdout
@@ -41,7 +42,7 @@ async def test_join_link_from_the_command_line(tmp_path: Path) -> None:
             sys.executable, "-m", "roomcall", "--join", link, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             cwd=REPO)
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        out, err = await asyncio.wait_for(proc.communicate(), scaled(60))
     finally:
         await server.stop()
     assert proc.returncode == 0, err.decode()[-2000:]

@@ -29,6 +29,7 @@ from roomcall.ui.join_form import JoinForm
 from roomcall.ui.room_panel import RoomPanel
 from roomcall.ui.video_grid import VideoGrid, best_columns
 from roomcall.ui.video_tile import VideoTile
+from tests.waiting import scaled_ms
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,10 @@ def test_bridge_forwards_every_event_until_detached(qtbot: QtBot) -> None:
     emitter = Emitter()
     bridge.attach(emitter)
     assert set(emitter.handlers) == set(EVENTS)
-    with qtbot.waitSignal(bridge.user_joined, timeout=1000) as joined:
+    with qtbot.waitSignal(bridge.user_joined, timeout=scaled_ms(1)) as joined:
         emitter.handlers["user_joined"]("bob", "Bob")
     assert joined.args == ["bob", "Bob"]
-    with qtbot.waitSignal(bridge.mute_state_changed, timeout=1000) as muted:
+    with qtbot.waitSignal(bridge.mute_state_changed, timeout=scaled_ms(1)) as muted:
         emitter.handlers["mute_state_changed"]("bob", "t1", True)
     assert muted.args == ["bob", "t1", True]
     bridge.detach()
@@ -102,7 +103,7 @@ def test_panel_lists_members_and_only_host_can_kick(qtbot: QtBot) -> None:
     assert bob.kick_button.isEnabled() and not cohost.kick_button.isEnabled()
     assert not me.kick_button.isVisibleTo(panel)
     assert panel.invite_button.isVisibleTo(panel)
-    with qtbot.waitSignal(panel.kick_requested, timeout=1000) as kick:
+    with qtbot.waitSignal(panel.kick_requested, timeout=scaled_ms(1)) as kick:
         bob.kick_button.click()
     assert kick.args == ["bob"]
 
@@ -141,7 +142,7 @@ def test_grid_layout_follows_members(qtbot: QtBot) -> None:
     assert [t.user_id for t in grid.tiles()] == ["me", "bob", "cat"]
     assert grid.columns == 3
     grid.resize(500, 900)
-    qtbot.waitUntil(lambda: grid.columns == 1, timeout=2000)
+    qtbot.waitUntil(lambda: grid.columns == 1, timeout=scaled_ms(2))
     grid.remove_tile("bob")
     assert [t.user_id for t in grid.tiles()] == ["me", "cat"]
     grid.clear()
@@ -175,7 +176,8 @@ def test_tile_shows_frames_and_placeholder(qtbot: QtBot) -> None:
     tile.set_muted(video=False)
     tile.show_frame(convert_for_display(yuv_frame((30, 200, 30)), *tile.box_size()))
     assert tile.has_video
-    qtbot.waitUntil(lambda: not tile.has_video, timeout=4000)  # frames stopped: no frozen frame
+    # frames stopped: no frozen frame
+    qtbot.waitUntil(lambda: not tile.has_video, timeout=scaled_ms(4))
 
 
 class PaintRects(QObject):
@@ -202,10 +204,10 @@ def test_frame_only_repaint_keeps_label_and_bars(qtbot: QtBot) -> None:
     paints = PaintRects()
     tile.installEventFilter(paints)
     tile.show_frame(convert_for_display(yuv_frame((200, 30, 30)), *tile.box_size()))
-    qtbot.waitUntil(lambda: bool(paints.rects), timeout=2000)
+    qtbot.waitUntil(lambda: bool(paints.rects), timeout=scaled_ms(2))
     paints.rects.clear()
     tile.show_frame(convert_for_display(yuv_frame((30, 200, 30)), *tile.box_size()))
-    qtbot.waitUntil(lambda: bool(paints.rects), timeout=2000)
+    qtbot.waitUntil(lambda: bool(paints.rects), timeout=scaled_ms(2))
     assert paints.rects[-1] == QRect(0, 50, 400, 300)  # the picture only
     screen = tile.backingStore().paintDevice()
     assert isinstance(screen, QImage)
@@ -226,9 +228,9 @@ def test_placeholder_after_frames_stop_even_with_partial_repaints(qtbot: QtBot) 
     for colour in ((200, 30, 30), (30, 30, 200)):
         tile.show_frame(convert_for_display(yuv_frame(colour), *tile.box_size()))
     assert tile.frames_shown == 2 and tile.has_video
-    qtbot.waitUntil(lambda: not tile.has_video, timeout=4000)
+    qtbot.waitUntil(lambda: not tile.has_video, timeout=scaled_ms(4))
     qtbot.waitUntil(lambda: tile.backingStore().paintDevice().pixelColor(  # type: ignore
-        160, 60).blue() < 120, timeout=2000)  # the placeholder, not the blue frame
+        160, 60).blue() < 120, timeout=scaled_ms(2))  # the placeholder, not the blue frame
     tile.show_frame(convert_for_display(yuv_frame((30, 30, 200)), *tile.box_size()))
     assert tile.has_video and tile.frames_shown == 3
 
@@ -289,11 +291,11 @@ def test_join_form_emits_requests(qtbot: QtBot) -> None:
     form.name_edit.setText("Ann")
     form.room_edit.setText("Team sync")
     form.network_check.setChecked(True)
-    with qtbot.waitSignal(form.host_requested, timeout=1000) as host:
+    with qtbot.waitSignal(form.host_requested, timeout=scaled_ms(1)) as host:
         form.host_button.click()
     assert host.args == ["Ann", "Team sync", True]
     form.prefill("roomcall://10.0.0.2:7880/x?token=a", "")
-    with qtbot.waitSignal(form.join_requested, timeout=1000) as join:
+    with qtbot.waitSignal(form.join_requested, timeout=scaled_ms(1)) as join:
         form.join_button.click()
     assert join.args == ["Ann", "roomcall://10.0.0.2:7880/x?token=a", ""]
     form.show_error("bad")
@@ -336,11 +338,11 @@ def test_language_switches_at_runtime(qtbot: QtBot) -> None:
     qtbot.addWidget(form)
     try:
         assert i18n.install_language("zh_CN") == "zh_CN"
-        qtbot.waitUntil(lambda: form.join_button.text() == "加入", timeout=2000)
+        qtbot.waitUntil(lambda: form.join_button.text() == "加入", timeout=scaled_ms(2))
         assert describe_error(ErrorCode.ROOM_FULL) == "房间已满，请在有人离开后再试。"
     finally:
         assert i18n.install_language("en") == "en"
-    qtbot.waitUntil(lambda: form.join_button.text() == "Join", timeout=2000)
+    qtbot.waitUntil(lambda: form.join_button.text() == "Join", timeout=scaled_ms(2))
 
 
 def test_every_text_is_translated() -> None:

@@ -12,16 +12,16 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
-from roomcall.sdk.events import EventName
+from roomcall.sdk.events import EventName, Handler
 
-EVENTS: tuple[str, ...] = typing.get_args(EventName)
+EVENTS: tuple[EventName, ...] = typing.get_args(EventName)
 """The SDK events the bridge forwards, each to the signal of the same name."""
 
 
 class EventSource(Protocol):
     """What the bridge needs from ``RTCClient``: its event registration."""
 
-    def on(self, name: str, handler: Callable[..., Any]) -> Any: ...
+    def on(self, name: EventName, handler: Handler) -> Handler: ...
 
 
 class ClientBridge(QObject):
@@ -71,7 +71,7 @@ class ClientBridge(QObject):
         """Stop forwarding; events the client still fires are dropped."""
         self._attached = False
 
-    def _forwarder(self, name: str) -> Callable[..., None]:
+    def _forwarder(self, name: EventName) -> Callable[..., None]:
         signal = getattr(self, name)
 
         def forward(*args: Any) -> None:

@@ -9,22 +9,38 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from roomcall.aio import TaskSet
 from roomcall.protocol.errors import DisconnectReason, ErrorCode
+from roomcall.sdk import (
+    ConnectionInfo,
+    ConnectionState,
+    JoinError,
+    PeerState,
+    RemoteTrack,
+    RTCError,
+)
+from roomcall.sdk.events import Message
+from roomcall.ui import rejoin
 from roomcall.ui.bridge import ClientBridge
+from roomcall.ui.call_sound import CallSound
 from roomcall.ui.chat import decode_chat, encode_chat
 from roomcall.ui.errors import describe_error, removed_by_host_text
 from roomcall.ui.frame_renderer import RenderedFrame, TrackRenderer
 from roomcall.ui.kick import DEFAULT_GRACE_SECONDS, HostKicker, is_kick_request
 from roomcall.ui.local_media import Devices, LocalMedia
 from roomcall.ui.room_panel import RoomPanel
-from roomcall.ui.room_view import display_name, is_admin, state_name, track_muted
+from roomcall.ui.room_view import CallClient, display_name, is_admin, track_muted
 from roomcall.ui.video_grid import VideoGrid
+
+if TYPE_CHECKING:
+    from roomcall.media.devices import DeviceInfo
+    from roomcall.media.playout import AudioPlayout
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +60,9 @@ class CallSession(QObject):
 
     ended = Signal(str, str)
 
-    def __init__(self, client: Any, *, grid: VideoGrid, panel: RoomPanel, media: LocalMedia,
-                 user_data: str, kick_grace: float = DEFAULT_GRACE_SECONDS,
-                 playout: Any = None, devices: Devices | None = None,
+    def __init__(self, client: CallClient, *, grid: VideoGrid, panel: RoomPanel,
+                 media: LocalMedia, user_data: str, kick_grace: float = DEFAULT_GRACE_SECONDS,
+                 playout: AudioPlayout | None = None, devices: Devices | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.client = client
@@ -56,10 +72,12 @@ class CallSession(QObject):
         self.media = media
         self.user_data = user_data
         self.kicker = HostKicker(client, kick_grace)
-        self._playout = playout
+        self._sound = CallSound(playout)
         self.devices = devices
         self._renderers: dict[str, TrackRenderer] = {}
         self._tasks = TaskSet(log, "call")
+        self._token = ""
+        self._rejoining = False
         self._closing = False
         self._ended = False
         self._finished = asyncio.Event()
@@ -76,14 +94,16 @@ class CallSession(QObject):
         b.track_subscribed.connect(self._on_track)
         b.track_unsubscribed.connect(self._on_track_ended)
         b.message_received.connect(self._on_message)
+        b.peer_state_changed.connect(self._on_peer_state)
         # Lambdas connected to the panel have no receiver object: keep the connections to
         # cut them when the call ends, or a later call's panel would still drive this one.
         self._panel_links = [
             panel.kick_requested.connect(self.kick),
             panel.leave_requested.connect(lambda: self._spawn(self.leave())),
             panel.chat_send.connect(lambda text: self._spawn(self._send_chat(text))),
-            panel.microphone_toggled.connect(lambda on: self._spawn(self._set_microphone(on))),
-            panel.camera_toggled.connect(lambda on: self._spawn(self._set_camera(on))),
+            panel.microphone_toggled.connect(
+                lambda on: self._spawn(self._set_sending("microphone", on))),
+            panel.camera_toggled.connect(lambda on: self._spawn(self._set_sending("camera", on))),
             panel.camera_chosen.connect(lambda dev: self._spawn(self._switch_camera(dev))),
             panel.microphone_chosen.connect(
                 lambda dev: self._spawn(self._switch_microphone(dev))),
@@ -94,6 +114,7 @@ class CallSession(QObject):
 
     async def join(self, token: str) -> None:
         """Join, then open and publish local media. Raises the SDK's ``JoinError``."""
+        self._token = token
         self.panel.set_local_name(self.user_data)
         self.panel.show_state("CONNECTING")
         try:
@@ -103,27 +124,18 @@ class CallSession(QObject):
             raise
         tile = self.grid.add_tile(self._local_id, local=True)
         tile.set_identity(self.user_data or self._local_id, self.client.permission == "admin")
-        self.panel.set_room_name(str(getattr(self.client, "room", "") or ""))
+        self.panel.set_room_name(self.client.room or "")
         self.panel.show_state(self.client.connection_state)
         self.panel.refresh_members(self.client)
         await self.media.open()
         self._start_preview()
-        tile.set_muted(audio=self.media.audio is None, video=self.media.video is None)
-        self.panel.set_media_state(camera=self.media.video is not None,
-                                   microphone=self.media.audio is not None,
-                                   camera_available=self.media.video is not None,
+        self.panel.set_media_state(camera_available=self.media.video is not None,
                                    microphone_available=self.media.audio is not None)
+        self._show_local_media()
         self._report_media_problems()
         await self.media.publish(self.client)
-        if self._playout is not None:
-            try:
-                await self._playout.start()
-            except Exception:
-                # No sound must never cost the person the call.
-                log.exception("audio playout failed to start")
-            else:
-                if self._playout.error is not None:
-                    log.info("no audio output: %s", self._playout.error)
+        self._show_local_media()
+        await self._sound.start()
 
     async def leave(self) -> None:
         """Leave the room and tear everything down; ``ended("left", "")`` follows."""
@@ -145,12 +157,21 @@ class CallSession(QObject):
 
     # --- events -------------------------------------------------------------------------------
 
-    def _on_state(self, state: Any, info: Any) -> None:
-        self.panel.show_state(state)
-        if state_name(state) != "DISCONNECTED" or self._closing:
+    def _on_state(self, state: ConnectionState, info: ConnectionInfo | None) -> None:
+        if self._rejoining and state is ConnectionState.DISCONNECTED:
+            # A failed attempt between retries: still on the way back (Leave stays usable).
+            self.panel.show_state(ConnectionState.CONNECTING)
             return
-        reason = getattr(info, "reason", None)
-        code = int(getattr(info, "error_code", 0) or 0)
+        self.panel.show_state(state)
+        if state is not ConnectionState.DISCONNECTED or self._closing or self._rejoining:
+            return
+        if rejoin.should_rejoin(info, self._token, time.time()):
+            self._rejoining = True
+            self.panel.show_state(ConnectionState.CONNECTING)
+            self._spawn(self._rejoin())
+            return
+        reason = info.reason if info is not None else None
+        code = info.error_code if info is not None else 0
         if reason == DisconnectReason.KICKED_OUT:
             self._spawn(self._finish(ENDED_KICKED, removed_by_host_text()))
         elif reason == DisconnectReason.ROOM_CLOSED:
@@ -159,6 +180,47 @@ class CallSession(QObject):
             self._spawn(self._finish(ENDED_LEFT, ""))
         else:
             self._spawn(self._finish(ENDED_ERROR, describe_error(code or None)))
+
+    async def _rejoin(self) -> None:
+        """Join again after the session expired (the reconnect window passed), with the same
+        token and local media, retrying while the server cannot be reached."""
+        self.panel.chat.add_notice(self.tr("Connection lost for too long; rejoining the "
+                                           "room…"))
+        self._drop_remote_members()
+        delays = rejoin.delays()
+        try:
+            while True:
+                try:
+                    await self.client.join(self._token, self.user_data)
+                    break
+                except JoinError as exc:
+                    if self._closing:
+                        return  # the person left meanwhile
+                    if not rejoin.retry_join(exc.code, self._token, time.time()):
+                        log.info("rejoin failed for good: %s", exc)
+                        self._spawn(self._finish(ENDED_ERROR, describe_error(exc.code)))
+                        return
+                    log.info("rejoin attempt failed: %s", exc)
+                await asyncio.sleep(next(delays))
+            await self.media.publish(self.client)
+        finally:
+            self._rejoining = False
+        self._show_local_media()
+        self.panel.refresh_members(self.client)
+        self.panel.chat.add_notice(self.tr("Connection lost for too long; rejoined the "
+                                           "room."))
+
+    def _drop_remote_members(self) -> None:
+        """Forget every remote member's tile, renderers and sound (the session that knew
+        them is gone; a new one lists who is there)."""
+        local = self._local_id
+        for key in [k for k in self._renderers if not k.startswith(f"{local}/")]:
+            self._spawn(self._renderers.pop(key).stop())
+        for tile in self.grid.tiles():
+            if tile.user_id != local:
+                self._sound.remove_track(tile.user_id)
+                self.grid.remove_tile(tile.user_id)
+        self.panel.refresh_members(self.client)
 
     def _on_user_joined(self, user_id: str, user_data: str) -> None:
         self.grid.add_tile(user_id)
@@ -170,8 +232,7 @@ class CallSession(QObject):
         self.kicker.on_user_left(user_id)
         for key in [k for k in self._renderers if k.startswith(f"{user_id}/")]:
             self._spawn(self._renderers.pop(key).stop())
-        if self._playout is not None:
-            self._call_playout("remove_track", user_id)
+        self._sound.remove_track(user_id)
         tile = self.grid.tile(user_id)
         name = tile.name if tile is not None else user_id
         self.grid.remove_tile(user_id)
@@ -186,15 +247,20 @@ class CallSession(QObject):
             tile.set_muted(audio=track_muted(user, "audio"), video=track_muted(user, "video"))
         self.panel.refresh_members(self.client)
 
+    def _on_peer_state(self, user_id: str, state: PeerState) -> None:
+        tile = self.grid.tile(user_id)
+        if tile is not None:
+            tile.set_peer_state(state)
+        self.panel.set_member_peer_state(user_id, state)
+
     def _set_status(self, user_id: str, text: str) -> None:
         self.panel.set_member_status(user_id, text)
 
-    def _on_track(self, user_id: str, track: Any) -> None:
+    def _on_track(self, user_id: str, track: RemoteTrack) -> None:
         if self._closing:
             return
         if track.kind == "audio":
-            if self._playout is not None:
-                self._call_playout("add_track", user_id, track)
+            self._sound.add_track(user_id, track)
             return
         tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
         key = f"{user_id}/{track.track_id}"
@@ -205,7 +271,7 @@ class CallSession(QObject):
         self._renderers[key] = renderer
         renderer.start()
 
-    def _on_track_ended(self, user_id: str, track: Any) -> None:
+    def _on_track_ended(self, user_id: str, track: RemoteTrack) -> None:
         renderer = self._renderers.pop(f"{user_id}/{track.track_id}", None)
         if renderer is not None:
             self._spawn(renderer.stop())
@@ -213,7 +279,7 @@ class CallSession(QObject):
         if tile is not None and track.kind == "video":
             tile.clear_video()
 
-    def _on_message(self, message: Any) -> None:
+    def _on_message(self, message: Message) -> None:
         if is_kick_request(self.client, message):
             self._spawn(self._finish(ENDED_KICKED, removed_by_host_text()))
             return
@@ -263,31 +329,49 @@ class CallSession(QObject):
         self._report_media_problems()
 
     def _choose_speaker(self, device_id: str) -> None:
-        if self._playout is not None:
-            self._call_playout("set_output_device", self._device(device_id))
+        self._sound.set_output_device(self._device(device_id))
 
-    def _device(self, device_id: str) -> Any:
+    def _device(self, device_id: str) -> DeviceInfo | None:
         return self.devices.find(device_id) if self.devices is not None and device_id else None
 
     async def _send_chat(self, text: str) -> None:
         try:
             await self.client.send_message(encode_chat(text))
-        except Exception as exc:
-            self.panel.chat.add_notice(describe_error(getattr(exc, "code", None)))
+        except RTCError as exc:
+            self.panel.chat.add_notice(describe_error(exc.code))
             return
         self.panel.chat.add_line(self.user_data or self.tr("You"), text, None, own=True)
 
-    async def _set_camera(self, on: bool) -> None:
-        await self.media.set_camera(on)
-        tile = self.grid.tile(self._local_id)
-        if tile is not None:
-            tile.set_muted(video=not on)
+    async def _set_sending(self, device: str, on: bool) -> None:
+        """Turn the ``"camera"`` or ``"microphone"`` on or off; on failure the toggle shows
+        what is still true and the person reads why."""
+        change = self.media.set_camera if device == "camera" else self.media.set_microphone
+        try:
+            await change(on)
+        except RTCError as exc:
+            log.info("%s %s refused: %s", device, "on" if on else "off", exc)
+            still = {("camera", True): self.tr("Your camera is still off."),
+                     ("camera", False): self.tr("Your camera is still on."),
+                     ("microphone", True): self.tr("Your microphone is still off."),
+                     ("microphone", False): self.tr("Your microphone is still on.")}
+            self.panel.chat.add_notice(f"{still[device, on]} {self._why_unchanged(exc)}")
+        finally:
+            self._show_local_media()
 
-    async def _set_microphone(self, on: bool) -> None:
-        await self.media.set_microphone(on)
+    def _why_unchanged(self, exc: RTCError) -> str:
+        if exc.code == ErrorCode.INVALID_STATE:
+            return self.tr("The connection to the room is being restored; try again once it "
+                           "is back.")
+        return describe_error(exc.code)
+
+    def _show_local_media(self) -> None:
+        """The toggles and the local tile's marks as the publications are: what the other
+        members actually receive."""
+        camera, microphone = self.media.camera_on, self.media.microphone_on
+        self.panel.set_media_state(camera=camera, microphone=microphone)
         tile = self.grid.tile(self._local_id)
         if tile is not None:
-            tile.set_muted(audio=not on)
+            tile.set_muted(audio=not microphone, video=not camera)
 
     # --- teardown -----------------------------------------------------------------------------
 
@@ -320,18 +404,8 @@ class CallSession(QObject):
         renderers, self._renderers = list(self._renderers.values()), {}
         for renderer in renderers:
             await renderer.stop()
-        if self._playout is not None:
-            try:
-                await self._playout.stop()
-            except Exception:
-                log.exception("stopping audio playout failed")
+        await self._sound.stop()
         await self.media.close()
-
-    def _call_playout(self, method: str, *args: Any) -> None:
-        try:
-            getattr(self._playout, method)(*args)
-        except Exception:
-            log.exception("audio playout %s failed", method)
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         self._tasks.spawn(coro)

@@ -71,6 +71,7 @@ class ChatView(QWidget):
         self._input.returnPressed.connect(self._submit)
         self._send.clicked.connect(self._submit)
         self._lines: list[str] = []
+        self._notices: list[str] = []
         self._retranslate()
 
     def add_line(self, sender: str, text: str, timestamp: float | None = None,
@@ -85,17 +86,24 @@ class ChatView(QWidget):
 
     def add_notice(self, text: str) -> None:
         """Append a line from the app itself (someone joined, left, ...)."""
+        self._notices.append(text)
         self._history.append(f'<i style="color:#888">{html.escape(text)}</i>')
 
     def clear(self) -> None:
         """Forget the history (a new call starts)."""
         self._history.clear()
         self._lines.clear()
+        self._notices.clear()
 
     @property
     def lines(self) -> list[str]:
         """The chat texts shown so far, oldest first."""
         return list(self._lines)
+
+    @property
+    def notices(self) -> list[str]:
+        """The app's own notices shown so far, oldest first."""
+        return list(self._notices)
 
     @property
     def input(self) -> QLineEdit:

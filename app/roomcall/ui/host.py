@@ -6,9 +6,12 @@ import errno
 import logging
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from roomcall.ui.invite import format_invite, user_id_for
+
+if TYPE_CHECKING:
+    from roomcall.server import RoomServer
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +50,11 @@ class EmbeddedHost:
         self._data_dir = data_dir
         self._port = port
         self._extra = server_config
-        self._server: Any = None
+        self._server: RoomServer | None = None
         self._network = False
 
     @property
-    def server(self) -> Any:
+    def server(self) -> RoomServer | None:
         """The running ``RoomServer`` (None before :meth:`ensure`)."""
         return self._server
 
@@ -60,7 +63,7 @@ class EmbeddedHost:
         """True when listening on every interface."""
         return self._server is not None and self._network
 
-    async def ensure(self, network: bool) -> Any:
+    async def ensure(self, network: bool) -> RoomServer:
         """The running server, (re)started to listen where ``network`` says."""
         if self._server is not None and self._network == network:
             return self._server
@@ -112,7 +115,7 @@ class EmbeddedHost:
         if server is not None:
             await server.stop()
 
-    def _require(self) -> Any:
+    def _require(self) -> RoomServer:
         if self._server is None:
             raise RuntimeError("the embedded server is not running")
         return self._server

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Protocol
+from typing import Protocol
 
 from roomcall.aio import TaskSet
-from roomcall.ui.room_view import is_admin
+from roomcall.ui.room_view import RemoteUserView, is_admin
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,13 @@ class _Message(Protocol):
 class KickClient(Protocol):
     """The part of ``RTCClient`` the kick policy uses."""
 
-    def get_remote_user(self, user_id: str) -> Any: ...
+    def get_remote_user(self, user_id: str) -> RemoteUserView | None: ...
 
     async def send_message(
         self, content: str, user_ids: list[str] | None = None, message_id: str | None = None
-    ) -> Any: ...
+    ) -> str: ...
 
-    async def kick_user(self, user_id: str) -> Any: ...
+    async def kick_user(self, user_id: str) -> None: ...
 
 
 def is_kick_request(client: KickClient, message: _Message) -> bool:

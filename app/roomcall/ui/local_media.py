@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -19,6 +19,10 @@ from roomcall.aio import cancel_and_wait
 from roomcall.media import devices as media_devices
 from roomcall.media.devices import DeviceInfo
 from roomcall.protocol.errors import ErrorCode
+from roomcall.ui.room_view import Publisher
+
+if TYPE_CHECKING:
+    from roomcall.sdk import LocalPublication
 
 log = logging.getLogger(__name__)
 
@@ -136,16 +140,6 @@ class Devices:
         return None
 
 
-class Publisher(Protocol):
-    """The part of ``RTCClient`` that sends local media."""
-
-    async def publish(self, tracks: Any, *, tag: str = "") -> Any: ...
-
-    async def unpublish(self, tracks: Any) -> None: ...
-
-    async def set_muted(self, track: Any, muted: bool) -> None: ...
-
-
 def list_devices() -> Devices:
     """Cameras, microphones and speakers as ``roomcall.media.devices`` finds them."""
     devices = Devices()
@@ -166,6 +160,10 @@ class LocalMedia:
     ``synthetic`` sends a test pattern and a tone instead of devices (chosen by the person
     when there is no camera, or by ``ROOMCALL_SYNTHETIC_MEDIA=1``). ``problems`` lists the
     error codes of devices that could not be opened (23001 camera, 23006 microphone).
+
+    Whether the camera and microphone send is the SDK publication's ``muted``, read after
+    each awaited change: :attr:`camera_on` and :attr:`microphone_on` never run ahead of what
+    the other members receive.
     """
 
     def __init__(self, label: str, *, synthetic: bool = False,
@@ -178,8 +176,22 @@ class LocalMedia:
         self.audio: MediaStreamTrack | None = None
         self.problems: list[int] = []
         self._client: Publisher | None = None
-        self.camera_on = True
-        self.microphone_on = True
+        self._video_pub: LocalPublication | None = None
+        self._audio_pub: LocalPublication | None = None
+
+    @property
+    def camera_on(self) -> bool:
+        """True while video is sent (before publishing: while a camera is open)."""
+        if self._video_pub is not None:
+            return not self._video_pub.muted
+        return self.video is not None
+
+    @property
+    def microphone_on(self) -> bool:
+        """True while audio is sent (before publishing: while a microphone is open)."""
+        if self._audio_pub is not None:
+            return not self._audio_pub.muted
+        return self.audio is not None
 
     async def open(self) -> None:
         """Open the sources (missing devices are recorded in ``problems``, not raised).
@@ -198,24 +210,30 @@ class LocalMedia:
         return self.video.tap() if self.video is not None else None
 
     async def publish(self, client: Publisher) -> None:
-        """Publish what was opened on ``client``."""
+        """Publish what was opened on ``client`` (again after a rejoin, mute states kept)."""
         self._client = client
+        # Published before (a session that ended): keep what the person had muted.
+        video_off, audio_off = not self.camera_on, not self.microphone_on
         if self.video is not None:
-            await client.publish([self.video.track], tag="camera")
+            (self._video_pub,) = await client.publish([self.video.track], tag="camera")
+            if video_off:
+                await client.set_muted(self._video_pub, True)
         if self.audio is not None:
-            await client.publish([self.audio], tag="microphone")
+            (self._audio_pub,) = await client.publish([self.audio], tag="microphone")
+            if audio_off:
+                await client.set_muted(self._audio_pub, True)
 
     async def set_camera(self, on: bool) -> None:
-        """Send (True) or stop sending (False) video."""
-        self.camera_on = on
-        if self._client is not None and self.video is not None:
-            await self._client.set_muted(self.video.track, not on)
+        """Send (True) or stop sending (False) video. Raises the SDK's ``RTCError`` when the
+        change did not happen (e.g. 21002 while reconnecting); :attr:`camera_on` says what
+        is true either way."""
+        if self._client is not None and self._video_pub is not None:
+            await self._client.set_muted(self._video_pub, not on)
 
     async def set_microphone(self, on: bool) -> None:
-        """Send (True) or stop sending (False) audio."""
-        self.microphone_on = on
-        if self._client is not None and self.audio is not None:
-            await self._client.set_muted(self.audio, not on)
+        """Send (True) or stop sending (False) audio; raises like :meth:`set_camera`."""
+        if self._client is not None and self._audio_pub is not None:
+            await self._client.set_muted(self._audio_pub, not on)
 
     async def switch_camera(self, device: DeviceInfo | None) -> bool:
         """Send video from ``device`` from now on; False (and a problem) if it cannot open."""
@@ -225,14 +243,16 @@ class LocalMedia:
         track = await asyncio.get_running_loop().run_in_executor(None, self._open_video)
         if track is None:
             return False
+        sending = self.camera_on or self.video is None  # a first camera starts on
         old, self.video = self.video, LocalFeed(track)
         self.video.start()
         if self._client is not None:
-            if old is not None:
-                await self._client.unpublish([old.track])
-            await self._client.publish([self.video.track], tag="camera")
-            if not self.camera_on:
-                await self._client.set_muted(self.video.track, True)
+            if self._video_pub is not None:
+                await self._client.unpublish([self._video_pub])
+                self._video_pub = None
+            (self._video_pub,) = await self._client.publish([self.video.track], tag="camera")
+            if not sending:
+                await self._client.set_muted(self._video_pub, True)
         if old is not None:
             await old.stop()
         return True
@@ -245,13 +265,15 @@ class LocalMedia:
         track = await asyncio.get_running_loop().run_in_executor(None, self._open_audio)
         if track is None:
             return False
+        sending = self.microphone_on or self.audio is None
         old, self.audio = self.audio, track
         if self._client is not None:
-            if old is not None:
-                await self._client.unpublish([old])
-            await self._client.publish([track], tag="microphone")
-            if not self.microphone_on:
-                await self._client.set_muted(track, True)
+            if self._audio_pub is not None:
+                await self._client.unpublish([self._audio_pub])
+                self._audio_pub = None
+            (self._audio_pub,) = await self._client.publish([track], tag="microphone")
+            if not sending:
+                await self._client.set_muted(self._audio_pub, True)
         if old is not None:
             old.stop()
         return True
@@ -259,6 +281,7 @@ class LocalMedia:
     async def close(self) -> None:
         """Stop every source (the client unpublishes by leaving)."""
         self._client = None
+        self._video_pub = self._audio_pub = None
         if self.video is not None:
             await self.video.stop()
             self.video = None

@@ -15,6 +15,9 @@ EXECUTOR_THREADS = 32
 """aiortc encodes and decodes on the default executor; qasync's own has 10 threads, which a
 few peers exhaust (media-facts)."""
 
+SIGNAL_WAKE_MS = 200
+"""How often the event loop hands control to Python, so Ctrl+C is handled at once."""
+
 if TYPE_CHECKING:
     from roomcall.ui.options import AppOptions
     from roomcall.ui.window import MainWindow
@@ -31,11 +34,19 @@ def run_app(args: argparse.Namespace) -> int:
         print("roomcall: no display found (set DISPLAY, or QT_QPA_PLATFORM=offscreen)",
               file=sys.stderr)
         return 2
+    from roomcall.ui.platform_plugin import EXIT_MISSING_LIBRARIES, check_display_plugin
+
+    problem = check_display_plugin()
+    if problem is not None:
+        # Qt would abort (exit 134) with a hint naming the wrong library.
+        print(problem.message(), file=sys.stderr)
+        return EXIT_MISSING_LIBRARIES
     import qasync
+    from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from roomcall.ui import i18n
+    from roomcall.ui import i18n, ice_servers
     from roomcall.ui.options import AppOptions
     from roomcall.ui.window import MainWindow
 
@@ -49,17 +60,28 @@ def run_app(args: argparse.Namespace) -> int:
     icon = i18n.resources_dir() / "icons" / "roomcall.png"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
-    i18n.install_language(args.lang)
+    language = i18n.install_language(args.lang)
     options = AppOptions.from_args(args)
+    if options.smoke:
+        # Package data found where it is installed (a wheel, a bundle): worth one line.
+        shown = icon if not app.windowIcon().isNull() else "missing"
+        print(f"roomcall: language {language}, icon {shown}", flush=True)
+    settings = QSettings()
+    options.ice_servers = ice_servers.load(settings)
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     executor = concurrent.futures.ThreadPoolExecutor(EXECUTOR_THREADS,
                                                      thread_name_prefix="roomcall")
     loop.set_default_executor(executor)
-    window = MainWindow(options)
+    window = MainWindow(options, settings=settings)
     # Ctrl+C in the terminal leaves the room like closing the window does.
     signal.signal(signal.SIGINT, lambda *_: window.close())
+    # Python runs a signal handler only when it gets control back, and an idle Qt loop stays
+    # in C: without a periodic wake-up Ctrl+C waits for the next mouse move.
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(SIGNAL_WAKE_MS)
     status = 0
     try:
         status = int(loop.run_until_complete(_run(window, options)))

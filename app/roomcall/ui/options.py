@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from roomcall.ui.host import DEFAULT_PORT
+from roomcall.ui.ice_servers import IceServer
 from roomcall.ui.kick import DEFAULT_GRACE_SECONDS
 
 
@@ -50,6 +51,9 @@ class AppOptions:
     """Port the embedded server tries first (``ROOMCALL_UI_PORT``; 0 picks a free one)."""
     server_config: dict[str, Any] = field(default_factory=dict)
     """Extra ``ServerConfig`` fields for the embedded server (tests shorten durations)."""
+    ice_servers: list[IceServer] = field(default_factory=list)
+    """The person's own STUN/TURN servers (Settings, kept in QSettings); empty: the room
+    server's."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace,

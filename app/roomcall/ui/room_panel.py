@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from roomcall.sdk import PeerState
 from roomcall.ui.chat import ChatView
 from roomcall.ui.room_view import RoomView, display_name, is_admin, state_name
 
@@ -41,11 +42,15 @@ class MemberRow(QWidget):
                                  "padding:0 4px; font-size:10px; font-weight:bold;")
         self.status = QLabel(self)
         self.status.setStyleSheet("color:#e0a526;")
+        self.media_status = QLabel(self)
+        """What is wrong with the media path to this member ("" while it is fine)."""
+        self.peer_state: PeerState | None = None
         self.kick_button = QPushButton(self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.name_label, 1)
         layout.addWidget(self.status)
+        layout.addWidget(self.media_status)
         layout.addWidget(self.badge)
         layout.addWidget(self.kick_button)
 
@@ -216,6 +221,14 @@ class RoomPanel(QWidget):
         if row is not None:
             row.status.setText(text)
 
+    def set_member_peer_state(self, user_id: str, state: PeerState | None) -> None:
+        """The media path to ``user_id`` (``peer_state_changed``): the row says when it is
+        being recovered or cannot connect."""
+        row = self._rows.get(user_id)
+        if row is not None:
+            row.peer_state = state
+            self._show_peer_state(row)
+
     def clear_members(self) -> None:
         """Empty the list (the call ended)."""
         for row in self._rows.values():
@@ -277,6 +290,21 @@ class RoomPanel(QWidget):
         self._retranslate()
         self.camera_toggled.emit(on)
 
+    def _show_peer_state(self, row: MemberRow) -> None:
+        if row.peer_state is PeerState.FAILED:
+            row.media_status.setText(self.tr("Can't connect video"))
+            row.media_status.setToolTip(self.tr(
+                "Their network or yours blocks direct calls; the server needs a relay "
+                "(TURN) — see Settings."))
+            row.media_status.setStyleSheet("color:#d9453f;")
+        elif row.peer_state is PeerState.RECOVERING:
+            row.media_status.setText(self.tr("Reconnecting video…"))
+            row.media_status.setToolTip("")
+            row.media_status.setStyleSheet("color:#e0a526;")
+        else:
+            row.media_status.setText("")
+            row.media_status.setToolTip("")
+
     def _retranslate(self) -> None:
         self.title.setText(self._room_name or self.tr("Room"))
         texts = {
@@ -303,6 +331,7 @@ class RoomPanel(QWidget):
                                self.tr("Speaker")), strict=True):
             label.setText(text)
         for user_id, row in self._rows.items():
+            self._show_peer_state(row)
             row.badge.setText(self.tr("HOST"))
             row.kick_button.setText(self.tr("Kick"))
             if user_id == self._local_id:

@@ -1,13 +1,32 @@
-"""What the UI reads from an ``RTCClient``: the room as the SDK knows it.
+"""What the UI uses of an ``RTCClient``: the room as the SDK knows it, and the calls it makes.
 
 The UI keeps no room state of its own; widgets read these properties whenever a bridge
-signal says something changed. ``roomcall.sdk.RTCClient`` satisfies this protocol as it is.
+signal says something changed. ``roomcall.sdk.RTCClient`` satisfies :class:`CallClient` as it
+is (mypy checks it where the window creates one); widget tests pass small fakes of the
+narrower protocols.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+import enum
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from aiortc.mediastreams import MediaStreamTrack
+
+    from roomcall.sdk import ConnectionState, LocalPublication
+    from roomcall.sdk.events import EventName, Handler
+
+
+class TrackView(Protocol):
+    """A published track as the room describes it."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def muted(self) -> bool: ...
 
 
 class RemoteUserView(Protocol):
@@ -23,7 +42,7 @@ class RemoteUserView(Protocol):
     def permission(self) -> str: ...
 
     @property
-    def tracks(self) -> Sequence[Any]: ...
+    def tracks(self) -> Sequence[TrackView]: ...
 
 
 class RoomView(Protocol):
@@ -36,12 +55,46 @@ class RoomView(Protocol):
     def permission(self) -> str | None: ...
 
     @property
-    def connection_state(self) -> Any: ...
-
-    @property
     def remote_users(self) -> Sequence[RemoteUserView]: ...
 
     def get_remote_user(self, user_id: str) -> RemoteUserView | None: ...
+
+
+class Publisher(Protocol):
+    """The part of ``RTCClient`` that sends local media."""
+
+    async def publish(self, tracks: Iterable[MediaStreamTrack], *, tag: str = ""
+                      ) -> list[LocalPublication]: ...
+
+    async def unpublish(self, tracks: Iterable[MediaStreamTrack | LocalPublication]
+                        ) -> None: ...
+
+    async def set_muted(self, track: MediaStreamTrack | LocalPublication,
+                        muted: bool) -> None: ...
+
+
+class CallClient(RoomView, Publisher, Protocol):
+    """Everything a call in the window uses of its ``RTCClient``."""
+
+    @property
+    def server_url(self) -> str: ...
+
+    @property
+    def room(self) -> str | None: ...
+
+    @property
+    def connection_state(self) -> ConnectionState: ...
+
+    def on(self, name: EventName, handler: Handler) -> Handler: ...
+
+    async def join(self, token: str, user_data: str = "") -> None: ...
+
+    async def leave(self) -> None: ...
+
+    async def send_message(self, content: str, user_ids: list[str] | None = None,
+                           message_id: str | None = None) -> str: ...
+
+    async def kick_user(self, user_id: str) -> None: ...
 
 
 def display_name(user: RemoteUserView | None, user_id: str) -> str:
@@ -56,14 +109,14 @@ def is_admin(user: RemoteUserView | None) -> bool:
     return user is not None and user.permission == "admin"
 
 
-def state_name(state: Any) -> str:
+def state_name(state: object) -> str:
     """``ConnectionState.CONNECTED`` -> ``"CONNECTED"`` (any enum or string)."""
-    return str(getattr(state, "name", state))
+    return state.name if isinstance(state, enum.Enum) else str(state)
 
 
 def track_muted(user: RemoteUserView | None, kind: str) -> bool:
     """True if ``user`` has no unmuted published track of ``kind``."""
     if user is None:
         return True
-    tracks = [t for t in user.tracks if getattr(t, "kind", None) == kind]
-    return not tracks or all(getattr(t, "muted", False) for t in tracks)
+    tracks = [t for t in user.tracks if t.kind == kind]
+    return not tracks or all(t.muted for t in tracks)

@@ -19,6 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from roomcall.sdk import PeerState
 from roomcall.ui.frame_renderer import RenderedFrame
 
 STALE_SECONDS = 1.5
@@ -29,6 +30,7 @@ _BACKGROUND = QColor("#202226")
 _PLACEHOLDER = QColor("#2c2f36")
 _BADGE = QColor("#e0a526")
 _MUTED = QColor("#e0443e")
+_NOTICE_COLOURS = {PeerState.FAILED: QColor("#ff8a80"), PeerState.RECOVERING: QColor("#f0c36d")}
 _AVATAR_COLOURS = ("#4f7cff", "#2fa57a", "#c2508a", "#c0792e", "#7a5cd6", "#2b98b5")
 
 
@@ -74,6 +76,7 @@ class VideoTile(QWidget):
         self._host = False
         self._audio_muted = False
         self._video_muted = False
+        self._peer_state: PeerState | None = None
         self._video = _Video()
         self._stale_count = 0
         self._progress_at = 0.0
@@ -99,6 +102,7 @@ class VideoTile(QWidget):
         if (name, host) != (self._name, self._host):
             self._name, self._host = name, host
             self._layout = None
+            self.setToolTip(self.media_notice)
             self.update()
 
     def set_muted(self, *, audio: bool | None = None, video: bool | None = None) -> None:
@@ -111,6 +115,14 @@ class VideoTile(QWidget):
                 self.clear_video()
         self._layout = None
         self.update()
+
+    def set_peer_state(self, state: PeerState | None) -> None:
+        """The media path to this member (``peer_state_changed``): while it is RECOVERING or
+        FAILED the placeholder says so, instead of looking like a camera that is off."""
+        if state is not self._peer_state:
+            self._peer_state = state
+            self.setToolTip(self.media_notice)
+            self.update()
 
     def show_frame(self, frame: RenderedFrame) -> None:
         """Paint ``frame`` (already scaled to fit this tile) at the next repaint.
@@ -155,6 +167,22 @@ class VideoTile(QWidget):
     def video_muted(self) -> bool:
         """Whether the camera-off mark is shown."""
         return self._video_muted
+
+    @property
+    def peer_state(self) -> PeerState | None:
+        """The media path's state last pushed in (None: not known, or the local tile)."""
+        return self._peer_state
+
+    @property
+    def media_notice(self) -> str:
+        """What the placeholder says about the media path ("" while it is fine)."""
+        if self._peer_state is PeerState.FAILED:
+            return self.tr("Can't connect video with {name}. Their network or yours blocks "
+                           "direct calls; the server needs a relay (TURN) — see "
+                           "Settings.").format(name=self._name)
+        if self._peer_state is PeerState.RECOVERING:
+            return self.tr("Reconnecting video…")
+        return ""
 
     @property
     def has_video(self) -> bool:
@@ -250,14 +278,17 @@ class VideoTile(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self._label = None
             self._layout = None
+            self.setToolTip(self.media_notice)
             self.update()
         super().changeEvent(event)
 
     def _paint_placeholder(self, painter: QPainter, rect: QRectF) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(rect.adjusted(2, 2, -2, -2), _PLACEHOLDER)
-        diameter = max(24.0, min(rect.width(), rect.height()) * 0.36)
-        circle = QRectF(rect.center().x() - diameter / 2, rect.center().y() - diameter / 2 - 8,
+        notice = self.media_notice
+        diameter = max(24.0, min(rect.width(), rect.height()) * (0.22 if notice else 0.36))
+        centre_y = rect.center().y() - 8 - (diameter * 0.6 if notice else 0)
+        circle = QRectF(rect.center().x() - diameter / 2, centre_y - diameter / 2,
                         diameter, diameter)
         colour = _AVATAR_COLOURS[sum(map(ord, self.user_id)) % len(_AVATAR_COLOURS)]
         painter.setPen(Qt.PenStyle.NoPen)
@@ -269,6 +300,15 @@ class VideoTile(QWidget):
         painter.setFont(font)
         painter.setPen(QColor("white"))
         painter.drawText(circle, Qt.AlignmentFlag.AlignCenter, _initials(self._name))
+        if notice and self._peer_state is not None:
+            text_font = QFont(self.font())
+            text_font.setPixelSize(13)
+            painter.setFont(text_font)
+            painter.setPen(_NOTICE_COLOURS[self._peer_state])
+            box = QRectF(rect.left() + 12, circle.bottom() + 8, rect.width() - 24,
+                         rect.bottom() - 40 - circle.bottom())
+            painter.drawText(box, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+                                      | Qt.TextFlag.TextWordWrap), notice)
 
     def _label_image(self, max_width: float) -> QImage:
         key = (self._name, self._host, self._audio_muted, self._video_muted, int(max_width))

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget, QWidget
 
 from roomcall.aio import TaskSet
 from roomcall.protocol.errors import ErrorCode
-from roomcall.ui import i18n
+from roomcall.sdk import RTCError
+from roomcall.ui import i18n, ice_servers
 from roomcall.ui.call_session import ENDED_ERROR, ENDED_KICKED, CallSession
 from roomcall.ui.errors import describe_error
 from roomcall.ui.host import EmbeddedHost
@@ -23,37 +24,49 @@ from roomcall.ui.join_form import JoinForm
 from roomcall.ui.local_media import LocalMedia, device_pairs, list_devices
 from roomcall.ui.options import AppOptions
 from roomcall.ui.room_panel import RoomPanel
+from roomcall.ui.room_view import CallClient
+from roomcall.ui.settings_dialog import SettingsDialog
 from roomcall.ui.video_grid import VideoGrid
+
+if TYPE_CHECKING:
+    from aiortc import RTCIceServer
+
+    from roomcall.media.playout import AudioPlayout
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-ClientFactory = Callable[[str], Any]
-PlayoutFactory = Callable[[], Any]
+ClientFactory = Callable[[str, Sequence["RTCIceServer"]], CallClient]
+"""Makes the client of a call: the server's base URL and the person's own ICE servers."""
+PlayoutFactory = Callable[[], "AudioPlayout"]
 
 
-def _default_client(server_url: str) -> Any:
+def _default_client(server_url: str, ice: Sequence[RTCIceServer]) -> CallClient:
     from roomcall.sdk import RTCClient
 
-    return RTCClient(server_url)
+    # With no servers of the person's own, the client takes those the room server hands out.
+    return RTCClient(server_url, ice_servers=ice) if ice else RTCClient(server_url)
 
 
-def _default_playout() -> Any:
+def _default_playout() -> AudioPlayout:
     from roomcall.media.playout import AudioPlayout
 
     return AudioPlayout()
 
 
 class MainWindow(QMainWindow):
-    """One person's window. ``host`` runs the embedded server when the person hosts."""
+    """One person's window. ``host`` runs the embedded server when the person hosts;
+    ``settings`` keeps what the Settings dialog changes (None: this window only)."""
 
     def __init__(self, options: AppOptions, host: EmbeddedHost | None = None, *,
+                 settings: QSettings | None = None,
                  client_factory: ClientFactory = _default_client,
                  playout_factory: PlayoutFactory = _default_playout,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.options = options
+        self.settings = settings
         self.host = host or EmbeddedHost(options.data_dir, options.embedded_port,
                                          **options.server_config)
         self._client_factory = client_factory
@@ -141,7 +154,8 @@ class MainWindow(QMainWindow):
                            camera=self.devices.find(self.panel.camera_picker.currentData()),
                            microphone=self.devices.find(
                                self.panel.microphone_picker.currentData()))
-        client = self._client_factory(server_url)
+        client = self._client_factory(server_url,
+                                      [s.to_rtc() for s in self.options.ice_servers])
         playout = self._playout_factory()
         speaker = self.devices.find(self.panel.speaker_picker.currentData())
         if speaker is not None:
@@ -155,9 +169,12 @@ class MainWindow(QMainWindow):
         try:
             await session.join(token)
         except Exception as exc:
-            code = getattr(exc, "code", None)
-            if code is None and isinstance(exc, OSError):
+            if isinstance(exc, RTCError):
+                code: int | None = exc.code
+            elif isinstance(exc, OSError):
                 code = ErrorCode.AUTH_FAILED
+            else:
+                code = None
             log.info("join failed: %r", exc)
             await session.leave()
             self.form.show_error(describe_error(code, server_url))
@@ -189,6 +206,19 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def show_settings(self) -> SettingsDialog:
+        """Open the Settings dialog; what it accepts applies to the next call."""
+        dialog = SettingsDialog(self.options.ice_servers, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._keep_ice_servers(dialog.servers))
+        dialog.show()
+        return dialog
+
+    def _keep_ice_servers(self, servers: list[ice_servers.IceServer]) -> None:
+        self.options.ice_servers = servers
+        if self.settings is not None:
+            ice_servers.save(self.settings, servers)
 
     async def leave(self) -> None:
         """Leave the current call, if any."""
@@ -240,9 +270,12 @@ class MainWindow(QMainWindow):
         self.invite_action.triggered.connect(self.show_invite)
         self.leave_action = QAction(self)
         self.leave_action.triggered.connect(lambda: self.spawn(self.leave()))
+        self.settings_action = QAction(self)
+        self.settings_action.triggered.connect(self.show_settings)
         self.quit_action = QAction(self)
         self.quit_action.triggered.connect(self.close)
-        for action in (self.invite_action, self.leave_action, self.quit_action):
+        for action in (self.invite_action, self.leave_action, self.settings_action,
+                       self.quit_action):
             self._room_menu.addAction(action)
         self._language_menu = self.menuBar().addMenu("")
         group = QActionGroup(self)
@@ -273,11 +306,12 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(self.tr("roomcall"))
         else:
             self.setWindowTitle(self.tr("roomcall: {room}").format(
-                room=str(getattr(self.session.client, "room", "") or "")))
+                room=self.session.client.room or ""))
         self._room_menu.setTitle(self.tr("&Room"))
         self._language_menu.setTitle(self.tr("&Language"))
         self.invite_action.setText(self.tr("&Invite…"))
         self.leave_action.setText(self.tr("L&eave"))
+        self.settings_action.setText(self.tr("&Settings…"))
         self.quit_action.setText(self.tr("&Quit"))
         self.invite_action.setEnabled(in_call and self._hosted_room is not None)
         self.leave_action.setEnabled(in_call)
