@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from roomcall.protocol.messages import SIGNAL_PATH
 from roomcall.protocol.token import RoomAccess, sign_room_token
+from roomcall.server.admission import Admission, connection_cap, quiet_accept_errors
 from roomcall.server.config import ConfigError, ServerConfig
 from roomcall.server.management import add_management_routes
 from roomcall.server.room import RoomSettings
@@ -39,6 +41,10 @@ class RoomServer:
         self._store: AppStore | None = None
         self._signalling: Signalling | None = None
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self._restore_handler: Callable[[], None] | None = None
+        self.admission: Admission | None = None
+        """Who holds connections now, and how many were refused (set by :meth:`start`)."""
         self._keys: tuple[str, str] = ("", "")
         self._port = 0
         self.default_app: AppInfo | None = None
@@ -61,36 +67,58 @@ class RoomServer:
                           self.config.secret_key or stored_sk)
             self.keys_created = store.keys_created and self.config.access_key is None
             self.default_app = store.ensure_default_app()
+            limits = self.config.limits
+            admission = Admission(total=connection_cap(limits.max_connections),
+                                  per_address=limits.max_connections_per_address)
             signalling = Signalling(self.config, secret_for=self._secret_for,
-                                    settings_for=self._settings_for, clock=self._clock)
+                                    settings_for=self._settings_for, clock=self._clock,
+                                    seated=admission.seated)
             app = web.Application()
             app.router.add_get(SIGNAL_PATH, signalling.handle)
             add_management_routes(app, store=store, rooms=signalling,
                                   secret_for=self._secret_for, clock=self._clock)
-            runner = web.AppRunner(app, handle_signals=False, access_log=None)
+            # aiohttp's keep-alive timer starts at accept, and closes a connection whose
+            # request has not arrived whole when it fires: the handshake deadline.
+            runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                                   keepalive_timeout=limits.handshake_timeout)
             await runner.setup()
         except BaseException:
             store.close()
             raise
+        loop = asyncio.get_running_loop()
+        handler_factory = runner.server
+        assert handler_factory is not None  # set by setup()
         try:
-            await web.TCPSite(runner, self.config.host, self.config.port).start()
+            # Our own listener instead of web.TCPSite, whose protocol factory cannot be
+            # wrapped: every accepted connection goes through the admission check first.
+            listener = await loop.create_server(admission.guard(handler_factory),
+                                                self.config.host or None,
+                                                self.config.port, backlog=128)
         except BaseException:
             await runner.cleanup()
             store.close()
             raise
+        self._restore_handler = quiet_accept_errors(loop)
         self._store, self._signalling, self._runner = store, signalling, runner
-        addresses = runner.addresses
-        self._port = int(addresses[0][1]) if addresses else self.config.port
-        _log.info("room server listening on %s", self.url)
+        self._listener, self.admission = listener, admission
+        sockets = listener.sockets
+        self._port = int(sockets[0].getsockname()[1]) if sockets else self.config.port
+        _log.info("room server listening on %s (at most %d connections, %d per address)",
+                  self.url, admission.total, limits.max_connections_per_address)
 
     async def stop(self) -> None:
         """Drop every connection, stop listening and close the store. Safe to call twice."""
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        if self._listener is not None:
+            self._listener.close()
         if self._signalling is not None:
             await self._signalling.close_all()
         await runner.cleanup()
+        if self._restore_handler is not None:
+            self._restore_handler()
+            self._restore_handler = None
         if self._store is not None:
             self._store.close()
         _log.info("room server stopped")
