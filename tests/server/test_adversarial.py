@@ -30,9 +30,11 @@ from roomcall.protocol.messages import (
     Message,
     Publish,
     Published,
+    Resume,
     SendMessage,
     TrackSpec,
     UserLeft,
+    UserReconnected,
     UserReconnecting,
     parse,
     serialize,
@@ -96,12 +98,19 @@ async def test_idle_sockets_cannot_lock_members_out(tmp_path: Path) -> None:
         url = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)
         token = proc.stdout.readline().strip()
         host, port = url.strip().removeprefix("ws://").rsplit(":", 1)
+        loop = asyncio.get_running_loop()
+        connects = []
         for i in range(1100):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setblocking(False)
             sock.bind((f"127.0.1.{i % 40 + 1}", 0))
-            sock.connect_ex((host, int(port)))  # in progress: no waiting for each
             held.append(sock)
+            connects.append(loop.create_task(loop.sock_connect(sock, (host, int(port)))))
+        # Let the attack settle (connects complete, or stall once the server stops accepting),
+        # so that the member comes after it rather than slipping in first.
+        await asyncio.wait(connects, timeout=10.0)
+        for task in connects:
+            task.cancel()
         for sock in held[::3]:  # a third of them start a request and never finish it
             with contextlib.suppress(OSError):  # not connected yet, or refused: it stays idle
                 sock.send(b"GET /v1/signal HTTP/1.1\r\nHost: x\r\n")
@@ -382,3 +391,54 @@ async def test_reset_during_handshake_logs_one_info_line(
     handshake = [r for r in caplog.records if "handshake" in r.getMessage()]
     assert all(r.levelno == logging.INFO and r.exc_info is None and "\n" not in r.getMessage()
                for r in handshake)
+
+
+async def test_resume_counts_only_once_its_answer_is_delivered(
+        room_server: RoomServer, clients: list[SignalClient],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A resume whose ``joined`` answer never reaches the client (it stops reading) leaves the
+    seat as it was: others see no reconnect, and a later resume still takes the seat back."""
+    worst = "\x01"
+    limits = room_server.config.limits
+    spec = TrackSpec("audio", tag=worst * limits.max_tag_bytes,
+                     media_id=worst * limits.max_tag_bytes)
+    observer = await joined_client(room_server.url, room_server.token("ghost", "olga"))
+    clients.append(observer)
+    token = room_server.token("ghost", "rita")
+    rita = await joined_client(room_server.url, token)
+    assert rita.joined is not None
+    session_id = rita.joined.session_id
+    members = []
+    for i in range(12):
+        members.append(await joined_client(room_server.url,
+                                           room_server.token("ghost", f"m{i:02}")))
+    clients.extend(members)
+    for member in members:  # a snapshot of about 300 KB: more than the socket buffers take
+        await member.send(Publish(req=2, tracks=(spec,) * limits.max_tracks_per_member))
+        await member.wait_for(Published, req=2)
+    await rita.close()
+    await observer.wait_for(UserReconnecting, user_id="rita")
+    stuck = await RawWebSocket.open(room_server.url, rcvbuf=4096)  # and never reads
+    # The server's side of it takes little too, as a congested link would: the kernel would
+    # otherwise grow its send buffer past the whole snapshot on loopback.
+    assert room_server.admission is not None
+    server_side = room_server.admission.transports[-1].get_extra_info("socket")
+    server_side.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    try:
+        with caplog.at_level(logging.INFO, logger="roomcall.server.signalling"):
+            stuck.send(serialize(Resume(req=1, token=token, session_id=session_id)))
+            # The server gives up on delivering the answer and drops the connection.
+            await until(lambda: any("not delivered" in r.getMessage()
+                                    for r in caplog.records), within=12.0)
+    finally:
+        stuck.close()
+    async with aiohttp.ClientSession() as session:
+        again = await session.ws_connect(room_server.url + SIGNAL_PATH, max_msg_size=0)
+        await again.send_str(serialize(Resume(req=1, token=token, session_id=session_id)))
+        answer = json.loads(await again.receive_str(timeout=5.0))  # over parse()'s cap
+        await again.close()
+    assert (answer["type"], answer["resumed"]) == ("joined", True)
+    reconnected = await observer.wait_for(UserReconnected, user_id="rita")
+    assert reconnected == UserReconnected("rita")
+    assert not any(isinstance(m, UserReconnected) for m in observer.skipped)
+

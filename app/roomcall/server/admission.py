@@ -59,6 +59,11 @@ class Admission:
         """Connections held now."""
         return len(self._open)
 
+    @property
+    def transports(self) -> list[asyncio.BaseTransport]:
+        """The transports of the connections held now, oldest first."""
+        return list(self._open)
+
     def seated(self, transport: asyncio.BaseTransport) -> None:
         """The connection on ``transport`` now carries a session: never evict it."""
         guard = self._open.get(transport)
