@@ -39,7 +39,6 @@ from roomcall.protocol.messages import (
     parse,
     serialize,
 )
-from roomcall.server.admission import quiet_accept_errors
 from roomcall.server.config import ServerConfig
 from roomcall.server.rooms import largest_server_frame
 from roomcall.server.server import RoomServer
@@ -83,27 +82,30 @@ async def _eof(sock: socket.socket, within: float) -> bool:
 # --- connection admission ----------------------------------------------------------------
 
 
-async def test_idle_sockets_cannot_lock_members_out(tmp_path: Path) -> None:
-    """With a 1024-descriptor server and 1,100 idle or half-sent sockets held against it from
-    40 addresses, a member with a valid token still joins, and the log stays short."""
+async def _attack(tmp_path: Path, max_connections: int, sockets: int = 1100,
+                  release_after: str | None = None) -> tuple[float, list[str]]:
+    """Start a server limited to 1,024 descriptors, hold ``sockets`` idle or half-sent
+    sockets against it from 64 addresses, then join as a member; the seconds the join took
+    and the server's log lines. With ``release_after``, the sockets are closed before the
+    member comes, once the server logged that text."""
     log = (tmp_path / "server.log").open("w+")
     command = [sys.executable, "-m", "tests.server.fd_limited_server", str(tmp_path / "data"),
-               "1024"]
+               "1024", str(max_connections)]
     # Popen returns at once; the waits on the process below are bounded or off the loop.
     proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE,  # noqa: ASYNC220
                             stdout=subprocess.PIPE, stderr=log, text=True)
     held: list[socket.socket] = []
     try:
         assert proc.stdout is not None
-        url = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)
+        url = (await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)).strip()
         token = proc.stdout.readline().strip()
-        host, port = url.strip().removeprefix("ws://").rsplit(":", 1)
+        host, port = url.removeprefix("ws://").rsplit(":", 1)
         loop = asyncio.get_running_loop()
         connects = []
-        for i in range(1100):
+        for i in range(sockets):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setblocking(False)
-            sock.bind((f"127.0.1.{i % 40 + 1}", 0))
+            sock.bind((f"127.0.1.{i % 64 + 1}", 0))
             held.append(sock)
             connects.append(loop.create_task(loop.sock_connect(sock, (host, int(port)))))
         # Let the attack settle (connects complete, or stall once the server stops accepting),
@@ -114,25 +116,51 @@ async def test_idle_sockets_cannot_lock_members_out(tmp_path: Path) -> None:
         for sock in held[::3]:  # a third of them start a request and never finish it
             with contextlib.suppress(OSError):  # not connected yet, or refused: it stays idle
                 sock.send(b"GET /v1/signal HTTP/1.1\r\nHost: x\r\n")
+        if release_after is not None:
+            text = release_after
+            await until(lambda: text in (tmp_path / "server.log").read_text(), within=15.0)
+            for sock in held:
+                sock.close()
         started = time.monotonic()
-        member = await joined_client(url.strip(), token)
+        member = await joined_client(url, token)
         joined_after = time.monotonic() - started
         await member.send(Heartbeat(req=7))
         await member.wait_for(Ack, req=7)
         await member.close()
-        assert joined_after < 5.0
     finally:
         for sock in held:
             sock.close()
         if proc.stdin is not None:
             proc.stdin.close()
-        proc.wait(timeout=15)
+        await asyncio.to_thread(proc.wait, 15)
     log.seek(0)
     lines = log.read().splitlines()
     log.close()
+    return joined_after, lines
+
+
+async def test_idle_sockets_cannot_lock_members_out(tmp_path: Path) -> None:
+    """With a 1024-descriptor server and 1,100 idle or half-sent sockets held against it from
+    64 addresses, a member with a valid token still joins, and the log stays short."""
+    joined_after, lines = await _attack(tmp_path, max_connections=0)
+    assert joined_after < 5.0
+    # The cap keeps the server short of its descriptor limit: accept() never fails.
     assert not [line for line in lines if "out of system resource" in line or
-                "Traceback" in line], lines[:20]
+                "accept() failed" in line or "Traceback" in line], lines[:20]
     assert len(lines) < 40, lines
+
+
+async def test_accept_failures_are_logged_once_per_interval(tmp_path: Path) -> None:
+    """A server whose connection cap is set above its descriptor limit runs out of them:
+    accept() failures are one log line per interval, not one per attempt, and accepting
+    resumes once descriptors are free again."""
+    joined_after, lines = await _attack(tmp_path, max_connections=5000, sockets=1600,
+                                        release_after="accept() failed")
+    failures = [line for line in lines if "accept() failed" in line]
+    assert 1 <= len(failures) <= 2, failures
+    assert not [line for line in lines if "Traceback" in line], lines[:20]
+    assert len(lines) < 40, lines
+    assert joined_after < 5.0
 
 
 async def test_silent_and_half_sent_connections_are_closed(make_server: MakeServer) -> None:
@@ -197,27 +225,6 @@ async def test_total_cap_evicts_the_oldest_unjoined(make_server: MakeServer,
     finally:
         for sock in idle:
             sock.close()
-
-
-def test_accept_errors_logged_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
-    """asyncio's per-attempt accept failures (EMFILE) become one log line per interval; other
-    loop errors still reach the handler as before."""
-    loop = asyncio.new_event_loop()
-    seen: list[str] = []
-    loop.set_exception_handler(lambda _loop, ctx: seen.append(ctx["message"]))
-    restore = quiet_accept_errors(loop)
-    try:
-        with caplog.at_level(logging.INFO, logger="roomcall.server.admission"):
-            for _ in range(10_000):
-                loop.call_exception_handler({
-                    "message": "socket.accept() out of system resource",
-                    "exception": OSError(24, "Too many open files")})
-            loop.call_exception_handler({"message": "something else"})
-        assert len(caplog.records) == 1
-        assert seen == ["something else"]
-    finally:
-        restore()
-        loop.close()
 
 
 # --- floods ----------------------------------------------------------------------------------

@@ -1,37 +1,52 @@
 """Admission of TCP connections: a cap in all and per source address, checked at accept.
 
 aiohttp has no connection cap, so anyone who can reach the port could hold every file
-descriptor the process may open with idle sockets and lock everyone out (and make asyncio's
-accept loop fail with EMFILE). :class:`Admission` wraps aiohttp's protocol factory: a
-connection over a cap is aborted in ``connection_made``, before aiohttp allocates anything for
-it. At the total cap, a new connection takes the place of the oldest one that carries no
-session yet (the handshake and the join deadlines end those anyway), so idle sockets cannot
-keep a member with a valid token out; members already seated are never evicted.
+descriptor the process may open with idle sockets and lock everyone out. :class:`Listener`
+accepts connections itself (a listening socket, ``loop.add_reader`` and
+``loop.connect_accepted_socket``, all public asyncio API) instead of ``loop.create_server``:
 
-asyncio's accept errors are handled by :func:`quiet_accept_errors`.
+- a connection over a cap is closed right after ``accept()``, before asyncio or aiohttp
+  allocate anything for it, so refused sockets never pile up as open descriptors (asyncio's
+  own accept loop creates a transport, and a loop turn later a protocol, for each of up to
+  ``backlog`` connections per turn before anyone could refuse them);
+- at the total cap, a new connection takes the place of the oldest one that carries no session
+  yet (the handshake and join deadlines end those anyway), so idle sockets cannot keep a member
+  with a valid token out; seated members are never evicted;
+- if ``accept()`` fails for lack of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM), accepting
+  pauses for a moment and the failure is logged once per interval with a count. asyncio's loop
+  reports such a failure through the loop's exception handler for every attempt and keeps
+  trying the rest of its backlog in the same turn (CPython 3.11's ``_accept_connection`` has
+  no ``return`` after it): hundreds of thousands of ERROR lines under a descriptor flood.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import resource
+import socket
 from collections.abc import Callable
-from typing import Any
 
 _log = logging.getLogger(__name__)
 
-_FD_HEADROOM = 4  # of 4 descriptors, one is kept for the store, logs and accept bursts
+# Half the descriptors stay free, for the store, the logs and the sockets a burst of accepts
+# holds between accept() and the admission check.
+_FD_SHARE = 2
+_ACCEPTS_PER_TURN = 64  # accept() calls per readiness: others get a turn in between
+_RESOURCE_ERRORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+_PAUSE = 0.5  # seconds accepting pauses after a resource error
+_ERROR_LOG_INTERVAL = 10.0  # seconds between two log lines about failing accepts
 
 
 def connection_cap(configured: int) -> int:
-    """``configured``, or with 0 three quarters of the process's open-file limit."""
+    """``configured``, or with 0 half the process's open-file limit."""
     if configured > 0:
         return configured
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return 65536
-    return max(16, soft - soft // _FD_HEADROOM)
+    return max(16, soft // _FD_SHARE)
 
 
 class Admission:
@@ -41,18 +56,14 @@ class Admission:
         self.total = total
         """Most connections at once."""
         self._per_address = per_address
-        self._open: dict[asyncio.BaseTransport, _Guard] = {}
-        self._unseated: dict[_Guard, None] = {}  # insertion order: oldest first
+        self._open: dict[_Guard, None] = {}  # insertion order: oldest first
+        self._unseated: dict[_Guard, None] = {}
+        self._by_transport: dict[asyncio.BaseTransport, _Guard] = {}
         self._by_address: dict[str, int] = {}
         self.refused = 0
         """Connections closed at accept (over a cap) so far."""
         self.evicted = 0
         """Unseated connections closed to make room for a newer one so far."""
-
-    def guard(self, factory: Callable[[], asyncio.Protocol]) -> Callable[[], asyncio.Protocol]:
-        """A protocol factory for ``loop.create_server`` that admits each connection before
-        handing it to a protocol made by ``factory`` (aiohttp's ``runner.server``)."""
-        return lambda: _Guard(self, factory)
 
     @property
     def open_connections(self) -> int:
@@ -62,34 +73,35 @@ class Admission:
     @property
     def transports(self) -> list[asyncio.BaseTransport]:
         """The transports of the connections held now, oldest first."""
-        return list(self._open)
+        return [g.transport for g in self._open if g.transport is not None]
 
     def seated(self, transport: asyncio.BaseTransport) -> None:
         """The connection on ``transport`` now carries a session: never evict it."""
-        guard = self._open.get(transport)
+        guard = self._by_transport.get(transport)
         if guard is not None:
             self._unseated.pop(guard, None)
 
-    def _admit(self, guard: _Guard, transport: asyncio.BaseTransport) -> bool:
-        address = _address(transport)
+    def admit(self, address: str, factory: Callable[[], asyncio.Protocol]) -> _Guard | None:
+        """A protocol for a new connection from ``address``, or None if it must be closed."""
         held = self._by_address.get(address, 0)
         if 0 < self._per_address <= held:
             self._refuse(address, "per-address")
-            return False
+            return None
         if len(self._open) >= self.total:
             if not self._unseated:
                 self._refuse(address, "total")
-                return False
+                return None
             oldest = next(iter(self._unseated))
             self.evicted += 1
             _log.debug("evicting an unseated connection from %s for one from %s",
                        oldest.address, address)
+            self._release(oldest)
             oldest.drop()
-        guard.address = address
+        guard = _Guard(self, factory, address)
         self._by_address[address] = held + 1
-        self._open[transport] = guard
+        self._open[guard] = None
         self._unseated[guard] = None
-        return True
+        return guard
 
     def _refuse(self, address: str, cap: str) -> None:
         self.refused += 1
@@ -98,10 +110,16 @@ class Admission:
             _log.warning("connection from %s refused: %s connection cap reached (%d refused "
                          "so far)", address, cap, self.refused)
 
-    def _release(self, guard: _Guard, transport: asyncio.BaseTransport) -> None:
-        if self._open.pop(transport, None) is None:
+    def _bind(self, guard: _Guard, transport: asyncio.BaseTransport) -> None:
+        self._by_transport[transport] = guard
+
+    def _release(self, guard: _Guard) -> None:
+        if guard not in self._open:
             return
+        del self._open[guard]
         self._unseated.pop(guard, None)
+        if guard.transport is not None:
+            self._by_transport.pop(guard.transport, None)
         left = self._by_address[guard.address] - 1
         if left:
             self._by_address[guard.address] = left
@@ -109,37 +127,36 @@ class Admission:
             del self._by_address[guard.address]
 
 
-def _address(transport: asyncio.BaseTransport) -> str:
-    peer = transport.get_extra_info("peername")
-    return str(peer[0]) if isinstance(peer, tuple) and peer else str(peer)
-
-
 class _Guard(asyncio.Protocol):
-    """Admits or refuses one connection, then hands every event to aiohttp's protocol."""
+    """One admitted connection: hands every event to aiohttp's protocol, and releases its
+    place when the connection ends."""
 
-    def __init__(self, admission: Admission, factory: Callable[[], asyncio.Protocol]) -> None:
+    def __init__(self, admission: Admission, factory: Callable[[], asyncio.Protocol],
+                 address: str) -> None:
         self._admission = admission
         self._factory = factory
         self._inner: asyncio.Protocol | None = None
-        self._transport: asyncio.BaseTransport | None = None
-        self.address = ""
+        self.transport: asyncio.BaseTransport | None = None
+        self.address = address
+        self._dropped = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if not self._admission._admit(self, transport):
-            transport.abort()  # type: ignore[attr-defined]
+        self.transport = transport
+        if self._dropped:  # evicted before its transport existed
+            transport.close()
             return
-        self._transport = transport
+        self._admission._bind(self, transport)
         self._inner = self._factory()
         self._inner.connection_made(transport)
 
     def drop(self) -> None:
         """Close the connection now (evicted)."""
-        if self._transport is not None:
-            self._transport.abort()  # type: ignore[attr-defined]
+        self._dropped = True
+        if isinstance(self.transport, asyncio.WriteTransport):
+            self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._transport is not None:
-            self._admission._release(self, self._transport)
+        self._admission._release(self)
         if self._inner is not None:
             self._inner.connection_lost(exc)
 
@@ -159,44 +176,84 @@ class _Guard(asyncio.Protocol):
             self._inner.resume_writing()
 
 
-_ACCEPT_ERROR = "socket.accept() out of system resource"
-_ACCEPT_LOG_INTERVAL = 10.0  # seconds between two log lines about failing accepts
+class Listener:
+    """Accepts TCP connections on ``sock`` and hands those :class:`Admission` lets in to
+    protocols made by ``factory`` (aiohttp's ``runner.server``)."""
+
+    def __init__(self, sock: socket.socket, admission: Admission,
+                 factory: Callable[[], asyncio.Protocol]) -> None:
+        self._sock = sock
+        self._admission = admission
+        self._factory = factory
+        self._loop = asyncio.get_running_loop()
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._failures = 0
+        self._logged_at = float("-inf")
+        self._resume: asyncio.TimerHandle | None = None
+        sock.setblocking(False)
+        self._loop.add_reader(sock.fileno(), self._accept)
+
+    @property
+    def port(self) -> int:
+        """The port listened on."""
+        return int(self._sock.getsockname()[1])
+
+    def close(self) -> None:
+        """Stop accepting and close the listening socket."""
+        if self._resume is not None:
+            self._resume.cancel()
+        if self._sock.fileno() >= 0:
+            self._loop.remove_reader(self._sock.fileno())
+            self._sock.close()
+
+    def _accept(self) -> None:
+        for _ in range(_ACCEPTS_PER_TURN):
+            try:
+                conn, peer = self._sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue  # reset before we got to it
+            except OSError as exc:
+                if exc.errno not in _RESOURCE_ERRORS:
+                    raise
+                self._out_of_resources(exc)
+                return
+            guard = self._admission.admit(str(peer[0]), self._factory)
+            if guard is None:
+                conn.close()
+                continue
+            task = self._loop.create_task(
+                self._loop.connect_accepted_socket(_returning(guard), conn))
+            self._tasks.add(task)
+            task.add_done_callback(self._connected)
+
+    def _connected(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _log.debug("accepted connection failed to start: %s", task.exception())
+
+    def _out_of_resources(self, exc: OSError) -> None:
+        self._failures += 1
+        now = self._loop.time()
+        if now - self._logged_at >= _ERROR_LOG_INTERVAL:
+            _log.error("accept() failed: %s (%d such failures since the last report); "
+                       "pausing accepts for %g s", exc, self._failures, _PAUSE)
+            self._failures, self._logged_at = 0, now
+        self._loop.remove_reader(self._sock.fileno())
+        self._resume = self._loop.call_later(_PAUSE, self._restart)
+
+    def _restart(self) -> None:
+        self._resume = None
+        if self._sock.fileno() >= 0:
+            self._loop.add_reader(self._sock.fileno(), self._accept)
 
 
-def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
-    """Log asyncio's accept failures (EMFILE, ENFILE, ENOBUFS, ENOMEM) once per interval with
-    a count, instead of once per attempt; everything else goes to the loop's handler as
-    before. Returns a function that puts the previous handler back.
+def _returning(guard: _Guard) -> Callable[[], _Guard]:
+    return lambda: guard
 
-    asyncio's ``BaseSelectorEventLoop._accept_connection`` reports each failed ``accept()``
-    through ``loop.call_exception_handler`` and then keeps trying the rest of its backlog in
-    the same tick (CPython 3.11 has no ``return`` there: up to ``backlog`` reports, and as many
-    retries scheduled, per readiness). It does pause the listening socket for
-    ``ACCEPT_RETRY_DELAY`` (1 s) after such a failure, which is the pause we want; only the
-    reporting needs filtering, and the exception handler is the public hook for it.
-    """
-    previous = loop.get_exception_handler()
-    state = {"suppressed": 0, "last": float("-inf")}
 
-    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        if context.get("message") != _ACCEPT_ERROR:
-            if previous is not None:
-                previous(loop, context)
-            else:
-                loop.default_exception_handler(context)
-            return
-        now = loop.time()
-        if now - state["last"] < _ACCEPT_LOG_INTERVAL:
-            state["suppressed"] += 1
-            return
-        _log.error("accept() failed: %s (%d more such failures not logged); accepting "
-                   "paused for a second", context.get("exception"), state["suppressed"])
-        state["suppressed"], state["last"] = 0, now
-
-    loop.set_exception_handler(handler)
-
-    def restore() -> None:
-        if loop.get_exception_handler() is handler:
-            loop.set_exception_handler(previous)
-
-    return restore
+def listening_socket(host: str, port: int, backlog: int = 128) -> socket.socket:
+    """A TCP socket listening on ``host`` (empty: every IPv4 address) and ``port``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=backlog)

@@ -75,7 +75,7 @@ class Limits:
     which a kept-alive management API connection is closed."""
     max_connections: int = 0
     """Most TCP connections at once; 0 derives it from the process's open-file limit
-    (three quarters of it, so the server never runs out of descriptors). At the cap a new
+    (half of it, so that the server never runs out of descriptors). At the cap a new
     connection takes the place of the oldest one that has not joined or resumed yet."""
     max_connections_per_address: int = 32
     """Most TCP connections at once from one source IP address (0: no per-address cap); more

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from aiohttp import web
 
 from roomcall.protocol.messages import SIGNAL_PATH
 from roomcall.protocol.token import RoomAccess, sign_room_token
-from roomcall.server.admission import Admission, connection_cap, quiet_accept_errors
+from roomcall.server.admission import Admission, Listener, connection_cap, listening_socket
 from roomcall.server.config import ConfigError, ServerConfig
 from roomcall.server.management import add_management_routes
 from roomcall.server.room import RoomSettings
@@ -41,8 +40,7 @@ class RoomServer:
         self._store: AppStore | None = None
         self._signalling: Signalling | None = None
         self._runner: web.AppRunner | None = None
-        self._listener: asyncio.Server | None = None
-        self._restore_handler: Callable[[], None] | None = None
+        self._listener: Listener | None = None
         self.admission: Admission | None = None
         """Who holds connections now, and how many were refused (set by :meth:`start`)."""
         self._keys: tuple[str, str] = ("", "")
@@ -85,24 +83,20 @@ class RoomServer:
         except BaseException:
             store.close()
             raise
-        loop = asyncio.get_running_loop()
         handler_factory = runner.server
         assert handler_factory is not None  # set by setup()
         try:
-            # Our own listener instead of web.TCPSite, whose protocol factory cannot be
-            # wrapped: every accepted connection goes through the admission check first.
-            listener = await loop.create_server(admission.guard(handler_factory),
-                                                self.config.host or None,
-                                                self.config.port, backlog=128)
+            # Our own accept loop instead of web.TCPSite: every connection is admitted (or
+            # closed) right after accept(), see admission.py.
+            sock = listening_socket(self.config.host, self.config.port)
         except BaseException:
             await runner.cleanup()
             store.close()
             raise
-        self._restore_handler = quiet_accept_errors(loop)
+        listener = Listener(sock, admission, handler_factory)
         self._store, self._signalling, self._runner = store, signalling, runner
         self._listener, self.admission = listener, admission
-        sockets = listener.sockets
-        self._port = int(sockets[0].getsockname()[1]) if sockets else self.config.port
+        self._port = listener.port
         _log.info("room server listening on %s (at most %d connections, %d per address)",
                   self.url, admission.total, limits.max_connections_per_address)
 
@@ -113,12 +107,10 @@ class RoomServer:
             return
         if self._listener is not None:
             self._listener.close()
+            self._listener = None
         if self._signalling is not None:
             await self._signalling.close_all()
         await runner.cleanup()
-        if self._restore_handler is not None:
-            self._restore_handler()
-            self._restore_handler = None
         if self._store is not None:
             self._store.close()
         _log.info("room server stopped")
