@@ -294,6 +294,15 @@ class Signalling:
                 conn.abort()
                 return
             now = self._clock()
+            current = self.rooms.resume_answer(
+                app_id=access.app_id, room=access.room_name, user_id=access.user_id,
+                session_id=msg.session_id, now=now, req=msg.req)
+            if (current.members, current.tracks) != (answer.members, answer.tracks):
+                # The room changed while the answer was on its way, and the events saying so
+                # did not go to this connection: the client must resume again to see it.
+                _log.info("%s: room changed during the resume; seat left as it was", conn.peer)
+                conn.abort()
+                return
             joined, effects = self.rooms.resume(
                 app_id=access.app_id, room=access.room_name, user_id=access.user_id,
                 session_id=msg.session_id, now=now, req=msg.req)
