@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import inspect
 import sys
 import tempfile
 import time
@@ -117,6 +118,10 @@ class _Run:
     async def wait(self, awaitable: Awaitable[Any], what: str, cap: float = _STEP_TIMEOUT) -> Any:
         """Await with a timeout; a timeout becomes CheckFailed naming ``what``."""
         timeout = self.remaining(cap)
+        if timeout <= 0.0:  # none left: an operation that needs no real wait must fail too
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            raise CheckFailed(f"timed out after {timeout:.1f} s waiting for {what}")
         task = asyncio.ensure_future(awaitable)
         done, _ = await asyncio.wait({task}, timeout=timeout)
         if not done:

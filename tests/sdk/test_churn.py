@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
 
 from roomcall.sdk import ConnectionState, RTCClient
 from roomcall.server import RoomServer
+from roomcall.server.config import Limits
 from tests.waiting import scaled, until
 
-from .support import Recorder
+from .support import Recorder, fast_config
 
 CLIENTS = 50
 ROUNDS = 3
 ROOMS = ("room_a", "room_b", "room_c")
 CLIENT_TASK_PREFIXES = ("signal-", "reconnect", "media-", "client-", "event-")
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[RoomServer]:
+    """A room server that takes all CLIENTS from 127.0.0.1 at once (more than the default
+    per-address connection cap)."""
+    srv = RoomServer(fast_config(tmp_path, limits=Limits(max_connections_per_address=0)))
+    await srv.start()
+    yield srv
+    await srv.stop()
 
 
 async def _yield_randomly(rng: random.Random) -> None:

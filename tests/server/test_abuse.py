@@ -235,7 +235,8 @@ async def test_too_many_bad_frames_cut_off(make_server: MakeServer) -> None:
 async def test_stalled_reader_is_dropped(make_server: MakeServer) -> None:
     """A member that stops reading is disconnected instead of slowing the room down."""
     server = await make_server(limits={"send_queue_size": 64, "rate_per_second": 10_000,
-                                       "rate_burst": 10_000})
+                                       "rate_burst": 10_000, "sender_bytes_per_second": 1e9,
+                                       "sender_burst_bytes": 10**9})
     alice = await joined_client(server.url, server.token("slow", "alice"))
     bob = await joined_client(server.url, server.token("slow", "bob"))
     session = aiohttp.ClientSession()

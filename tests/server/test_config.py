@@ -99,8 +99,11 @@ def test_every_numeric_setting_has_a_range() -> None:
 def test_unusable_numbers_are_refused_naming_setting_and_file(
         tmp_path: Path, setting: str, value: str) -> None:
     """NaN, infinities, zero, negatives and absurdly large values are refused with the
-    setting's name, its range and the file it came from (port 0 is allowed: any free port)."""
-    if setting == "port" and value == "0":
+    setting's name, its range and the file it came from (0 is allowed where it has a meaning:
+    port 0 is any free port, max_connections 0 follows the open-file limit, and
+    max_connections_per_address 0 is no per-address cap)."""
+    if value == "0" and setting in ("port", "limits.max_connections",
+                                    "limits.max_connections_per_address"):
         return
     file = tmp_path / "roomcall.toml"
     file.write_text(_toml(setting, value))

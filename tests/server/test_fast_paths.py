@@ -96,9 +96,12 @@ async def test_heartbeat_before_join_is_refused(room_server: RoomServer) -> None
 async def test_bursts_arrive_in_order(make_server: MakeServer,
                                       clients: list[SignalClient]) -> None:
     """Frames to one member arrive in send order, written at once at first, then queued behind
-    a socket the member stopped reading."""
+    a socket the member stopped reading (limits raised so that nothing is dropped)."""
     server = await make_server(limits={"rate_per_second": 2000.0, "rate_burst": 2000,
-                                       "send_queue_bytes": 64 * 2**20})
+                                       "send_queue_bytes": 64 * 2**20,
+                                       "queue_share_bytes": 64 * 2**20,
+                                       "sender_bytes_per_second": 1e9,
+                                       "sender_burst_bytes": 10**9})
     alice = await joined_client(server.url, server.token("burst", "alice"))
     clients.append(alice)
     content = "x" * (MAX_MESSAGE_CONTENT_BYTES - 100)
@@ -143,9 +146,10 @@ async def test_app_settings_follow_update_and_delete(room_server: RoomServer,
     assert isinstance(gone, Error) and gone.code == ErrorCode.TOKEN_ERROR
 
 
-async def test_compressing_client_is_answered(room_server: RoomServer) -> None:
-    """A client that negotiates permessage-deflate keeps aiohttp's writer and gets the same
-    answers (the direct write is only for uncompressed connections)."""
+async def test_compressing_client_is_answered(make_server: MakeServer) -> None:
+    """On a server configured to compress, a client that negotiates permessage-deflate gets
+    the same answers."""
+    room_server = await make_server(limits={"compression": True})
     async with aiohttp.ClientSession() as session:
         ws = await session.ws_connect(room_server.url + SIGNAL_PATH, compress=15)
         assert ws.compress == 15

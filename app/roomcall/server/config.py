@@ -78,6 +78,14 @@ RANGES: dict[str, Range] = {
     "limits.send_queue_size": Range(1, 1_000_000, "frames"),
     "limits.send_queue_bytes": Range(64 * 1024, 2**30, "characters"),
     "limits.join_timeout": Range(0.01, 600, "seconds"),
+    "limits.handshake_timeout": Range(0.01, 600, "seconds"),
+    "limits.max_connections": Range(0, 10_000_000, "connections"),
+    "limits.max_connections_per_address": Range(0, 10_000_000, "connections"),
+    "limits.max_room_members": Range(1, 100_000, "members"),
+    "limits.max_tag_bytes": Range(1, 65536, "bytes"),
+    "limits.sender_bytes_per_second": Range(1024, 2**30, "bytes a second"),
+    "limits.sender_burst_bytes": Range(1024, 2**30, "bytes"),
+    "limits.queue_share_bytes": Range(1024, 2**30, "bytes"),
 }
 """The range of every numeric setting, by its TOML name. A numeric field missing here is held
 to the defaults below (and ``tests/server/test_config.py`` asks for an entry)."""
@@ -137,7 +145,35 @@ class Limits:
     is mostly ASCII); the same rule as ``send_queue_size``, so that a stalled consumer of large
     frames cannot hold much memory."""
     join_timeout: float = 10.0
-    """Seconds a new connection has to send its ``join`` or ``resume``."""
+    """Seconds a new WebSocket has to send its ``join`` or ``resume`` (then 11013, closed)."""
+    handshake_timeout: float = 10.0
+    """Seconds a new TCP connection has to complete its HTTP request (the WebSocket upgrade
+    or a management API call); an idle or half-sent one is closed. Also the idle time after
+    which a kept-alive management API connection is closed."""
+    max_connections: int = 0
+    """Most TCP connections at once; 0 derives it from the process's open-file limit
+    (half of it, so that the server never runs out of descriptors). At the cap a new
+    connection takes the place of the oldest one that has not joined or resumed yet."""
+    max_connections_per_address: int = 32
+    """Most TCP connections at once from one source IP address (0: no per-address cap); more
+    are closed as soon as they are accepted."""
+    max_room_members: int = 64
+    """Most members of one room, whatever the app's ``maxUsers`` (10011 beyond), so that a
+    ``joined`` snapshot stays bounded (see ``max_server_frame_bytes``)."""
+    max_tag_bytes: int = 128
+    """Largest track ``tag`` and ``media_id`` in a publish, in UTF-8 bytes (10053 beyond)."""
+    sender_bytes_per_second: float = 128 * 1024
+    """Bytes of messages and relays one member may send per second on average (a byte token
+    bucket); over it, its frames are dropped like frames over the frame rate."""
+    sender_burst_bytes: int = 1024 * 1024
+    """Bytes of messages and relays one member may send at once (the byte bucket's size)."""
+    queue_share_bytes: int = 1024 * 1024
+    """Bytes one sender's messages and relays may occupy in another member's send queue; past
+    it, that sender's frames to that member are dropped (the sender gets 10053), so a reader
+    that keeps up with everyone else is never cut off for one sender's traffic."""
+    compression: bool = False
+    """Grant permessage-deflate to clients that ask for it (off: every connection would hold
+    a compressor and decompressor for anyone who asks)."""
 
     def __post_init__(self) -> None:
         _check_numbers(self, "limits.")

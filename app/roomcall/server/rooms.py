@@ -27,6 +27,7 @@ from roomcall.protocol.messages import (
     Ack,
     Closed,
     Joined,
+    MemberInfo,
     Message,
     Permission,
     Published,
@@ -40,6 +41,7 @@ from roomcall.protocol.messages import (
     UserReconnected,
     UserReconnecting,
     UserUnpublished,
+    serialize,
 )
 from roomcall.server.config import ServerConfig
 from roomcall.server.hosting import REMOVED_MESSAGE, Hosting
@@ -67,6 +69,31 @@ class SessionEnded(RoomError):
 
 def _ms(now: float) -> int:
     return int(now * 1000)
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def largest_server_frame(config: ServerConfig) -> int:
+    """Bytes of the largest frame the server may send under ``config``'s limits: a ``joined``
+    snapshot of a full room whose every member has the longest user id and ``user_data``,
+    and the most tracks with the longest tags (all text of control characters, which JSON
+    spells as six bytes each: the worst case), or else an echoed frame at the frame limit."""
+    limits = config.limits
+    worst = "\x01"
+    track = TrackInfo(track_id="t" + "9" * 20, kind="audio", tag=worst * limits.max_tag_bytes,
+                      muted=False, media_id=worst * limits.max_tag_bytes)
+    tracks = (track,) * limits.max_tracks_per_member
+    member = MemberInfo(user_id="u" * 50, user_data=worst * limits.max_user_data_bytes,
+                        permission="admin", tracks=tracks, reconnecting=True)
+    joined = Joined(req=-(2**53), session_id="s" * 22, room="r" * 64, user_id="u" * 50,
+                    permission="admin", members=(member,) * (limits.max_room_members - 1),
+                    server_time=2**53, heartbeat_interval=config.heartbeat_interval,
+                    reconnect_window=config.silent_user_timeout, resumed=True, tracks=tracks)
+    # A message or relay is re-serialised from a frame within the frame limit; the server's
+    # stamps (sender id, time, a generated id) add less than 256 bytes.
+    return max(len(serialize(joined).encode()), limits.max_frame_bytes + 256)
 
 
 class Rooms:
@@ -116,7 +143,9 @@ class Rooms:
             if old is not None and target.settings.no_auto_kick_user:
                 raise RoomError(ErrorCode.USER_ALREADY_EXIST, "user already in room")
             max_users = target.settings.max_users
-            if old is None and max_users > 0 and len(target.members) >= max_users:
+            if max_users <= 0 or max_users > limits.max_room_members:
+                max_users = limits.max_room_members
+            if old is None and len(target.members) >= max_users:
                 raise RoomError(ErrorCode.ROOM_FULL, f"room is full ({max_users} users)")
         else:
             target = Room(app_id=app_id, name=room, settings=settings)
@@ -144,6 +173,23 @@ class Rooms:
         Others see ``user_reconnecting`` / ``user_reconnected``; a resume of a session whose
         old connection the server still held replaces that connection silently.
         """
+        target, member = self._resumable(app_id, room, user_id, session_id, now)
+        effects = Effects()
+        member.last_seen = now
+        if not member.connected:
+            member.connected = True
+            effects.broadcast(target.others(user_id), UserReconnected(user_id))
+        return self._joined(target, member, now, req, resumed=True), effects
+
+    def resume_answer(self, *, app_id: str, room: str, user_id: str, session_id: str,
+                      now: float, req: int) -> Joined:
+        """The ``joined`` that :meth:`resume` would answer with, changing nothing (the shell
+        delivers it first, then commits with :meth:`resume`); raises as :meth:`resume`."""
+        target, member = self._resumable(app_id, room, user_id, session_id, now)
+        return self._joined(target, member, now, req, resumed=True)
+
+    def _resumable(self, app_id: str, room: str, user_id: str, session_id: str,
+                   now: float) -> tuple[Room, Member]:
         entry = self._sessions.get(session_id)
         if entry is None:
             ended = self._ended.get(session_id)
@@ -155,12 +201,7 @@ class Rooms:
             raise RoomError(ErrorCode.RECONNECT_FAILED, "session belongs to another user")
         if now >= member.last_seen + self._config.silent_user_timeout:
             raise RoomError(ErrorCode.RECONNECT_FAILED, "reconnect window has passed")
-        effects = Effects()
-        member.last_seen = now
-        if not member.connected:
-            member.connected = True
-            effects.broadcast(target.others(user_id), UserReconnected(user_id))
-        return self._joined(target, member, now, req, resumed=True), effects
+        return entry
 
     def leave(self, session_id: str, now: float, req: int = 0) -> Effects:
         """The member leaves: ``ack`` to it, ``user_left`` (reason ``leave``) to the others."""
@@ -240,6 +281,11 @@ class Rooms:
             raise RoomError(ErrorCode.INVALID_PARAMETER, "no tracks to publish")
         if len(member.tracks) + len(specs) > most:
             raise RoomError(ErrorCode.INVALID_PARAMETER, f"more than {most} tracks")
+        longest = self._config.limits.max_tag_bytes
+        for spec in specs:
+            if max(_utf8_size(spec.tag), _utf8_size(spec.media_id)) > longest:
+                raise RoomError(ErrorCode.INVALID_PARAMETER,
+                                f"tag or media_id larger than {longest} bytes")
         tracks = tuple(TrackInfo(track_id=target.new_track_id(), kind=s.kind, tag=s.tag,
                                  muted=s.muted, media_id=s.media_id) for s in specs)
         member.tracks.update((t.track_id, t) for t in tracks)

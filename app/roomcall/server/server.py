@@ -19,6 +19,7 @@ from aiohttp import web
 from roomcall.protocol.errors import ErrorCode
 from roomcall.protocol.messages import CAUSE_ENDED, CAUSE_SHUTDOWN, SIGNAL_PATH, Closed
 from roomcall.protocol.token import RoomAccess, sign_room_token
+from roomcall.server.admission import Admission, Listener, connection_cap, listening_socket
 from roomcall.server.config import ConfigError, ServerConfig
 from roomcall.server.health import Health, add_health_route
 from roomcall.server.invite_api import AddressLimiter, add_invite_routes
@@ -49,6 +50,9 @@ class RoomServer:
         self._signalling: Signalling | None = None
         self._runner: web.AppRunner | None = None
         self._health: Health | None = None
+        self._listener: Listener | None = None
+        self.admission: Admission | None = None
+        """Who holds connections now, and how many were refused (set by :meth:`start`)."""
         self._keys: tuple[str, str] = ("", "")
         self._port = 0
         self.default_app: AppInfo | None = None
@@ -71,8 +75,12 @@ class RoomServer:
                           self.config.secret_key or stored_sk)
             self.keys_created = store.keys_created and self.config.access_key is None
             self.default_app = store.ensure_default_app()
+            limits = self.config.limits
+            admission = Admission(total=connection_cap(limits.max_connections),
+                                  per_address=limits.max_connections_per_address)
             signalling = Signalling(self.config, secret_for=self._secret_for,
-                                    settings_for=self._settings_for, clock=self._clock)
+                                    settings_for=self._settings_for, clock=self._clock,
+                                    seated=admission.seated)
             app = web.Application()
             app.router.add_get(SIGNAL_PATH, signalling.handle)
             add_management_routes(app, store=store, rooms=signalling,
@@ -82,21 +90,30 @@ class RoomServer:
                               secret_for=self._secret_for, clock=self._clock,
                               limiter=AddressLimiter(self.config.redeem_rate,
                                                      self.config.redeem_burst))
-            runner = web.AppRunner(app, handle_signals=False, access_log=None)
+            # aiohttp's keep-alive timer starts at accept, and closes a connection whose
+            # request has not arrived whole when it fires: the handshake deadline.
+            runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                                   keepalive_timeout=limits.handshake_timeout)
             await runner.setup()
         except BaseException:
             store.close()
             raise
+        handler_factory = runner.server
+        assert handler_factory is not None  # set by setup()
         try:
-            await web.TCPSite(runner, self.config.host, self.config.port).start()
+            # Our own accept loop instead of web.TCPSite: every connection is admitted (or
+            # closed) right after accept(), see admission.py.
+            sock = listening_socket(self.config.host, self.config.port)
         except BaseException:
             await runner.cleanup()
             store.close()
             raise
+        listener = Listener(sock, admission, handler_factory)
         self._store, self._signalling, self._runner = store, signalling, runner
-        addresses = runner.addresses
-        self._port = int(addresses[0][1]) if addresses else self.config.port
-        _log.info("room server listening on %s", self.url)
+        self._listener, self.admission = listener, admission
+        self._port = listener.port
+        _log.info("room server listening on %s (at most %d connections, %d per address)",
+                  self.url, admission.total, limits.max_connections_per_address)
 
     async def stop(self, *, cause: str = CAUSE_SHUTDOWN, grace: float = 1.0) -> None:
         """Close every room (members get ``closed`` ROOM_CLOSED with ``cause``: ``"shutdown"``,
@@ -108,6 +125,9 @@ class RoomServer:
             return
         if self._health is not None:
             self._health.stopping = True
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self._signalling is not None:
             message = STOP_MESSAGES.get(cause, STOP_MESSAGES[CAUSE_SHUTDOWN])
             closed = Closed("ROOM_CLOSED", ErrorCode.ROOM_CLOSED, message, cause)

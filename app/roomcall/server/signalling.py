@@ -32,6 +32,7 @@ from roomcall.protocol.messages import (
     Leave,
     ListInvites,
     ListRemoved,
+    Message,
     Mute,
     ProtocolError,
     Publish,
@@ -50,20 +51,29 @@ from roomcall.protocol.token import RoomAccess, TokenError, verify_room_token
 from roomcall.server.config import ServerConfig
 from roomcall.server.connection import Connection
 from roomcall.server.room import Effects, RoomError, RoomSettings
-from roomcall.server.rooms import Rooms, SessionEnded
+from roomcall.server.rooms import Rooms, SessionEnded, largest_server_frame
 
 _log = logging.getLogger(__name__)
 
 SettingsFor = Callable[[str], RoomSettings | None]
 """The settings of an app by id, or None if there is no such app."""
 
+Seated = Callable[[asyncio.BaseTransport], None]
+"""Told of a connection's transport once it carries a session (its admission is then firm)."""
+
+_RESUME_DELIVERY = 5.0  # seconds a resume's answer may take to reach the client's socket
+
 
 class Signalling:
     """Signalling connections, the rooms core they drive, and the lifecycle timer."""
 
     def __init__(self, config: ServerConfig, *, secret_for: Callable[[str], str | None],
-                 settings_for: SettingsFor, clock: Callable[[], float]) -> None:
+                 settings_for: SettingsFor, clock: Callable[[], float],
+                 seated: Seated | None = None) -> None:
         self._config = config
+        self._seated = seated
+        self.largest_frame = largest_server_frame(config)
+        """Bytes of the largest frame the server may send (``docs/protocol.md``)."""
         self._limits = config.limits
         # Below a quarter of this, a text frame's UTF-8 size cannot reach a size limit.
         self._nearest_limit = min(config.limits.max_relay_bytes, config.limits.max_frame_bytes)
@@ -84,11 +94,20 @@ class Signalling:
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         """aiohttp handler of the signalling path."""
         # aiohttp's own limit is a backstop: frames between ours and it get a 10053 answer.
+        # Pings are answered here, not by aiohttp, so that they count towards the frame rate.
         ws = web.WebSocketResponse(max_msg_size=4 * self._limits.max_frame_bytes,
-                                   heartbeat=None)
-        await ws.prepare(request)
+                                   heartbeat=None, autoping=False,
+                                   compress=self._limits.compression)
+        try:
+            await ws.prepare(request)
+        except ConnectionError as exc:
+            # The client went away mid-handshake (e.g. a TCP reset): nothing to answer, and
+            # nothing wrong with the server (aiohttp would log it as an ERROR traceback).
+            _log.info("%s: connection lost during the WebSocket handshake: %s",
+                      request.remote, exc or type(exc).__name__)
+            raise web.HTTPBadRequest() from None
         _read_size(request)
-        conn = Connection(ws, request, self._limits, self._clock())
+        conn = Connection(ws, request, self._limits, self._clock(), self.largest_frame)
         self._connections.add(conn)
         self._handlers += 1
         self._idle.clear()
@@ -135,7 +154,17 @@ class Signalling:
                 conn.close_after_sends()
                 return
             if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                self._on_frame(conn, msg.data)
+                conn.hold()  # the answers to this frame are written below, by this task
+                try:
+                    resume = self._on_frame(conn, msg.data)
+                finally:
+                    await conn.flush()
+                if resume is not None:
+                    await self._resume(conn, resume, self._clock())
+            elif msg.type in (WSMsgType.PING, WSMsgType.PONG):
+                # Control frames cost as much to read as any other: same rate limit.
+                if self._take(conn, len(msg.data)) and msg.type == WSMsgType.PING:
+                    await conn.pong(msg.data)
             elif msg.type == WSMsgType.ERROR:
                 # aiohttp's backstop limit (or a broken frame): the socket is already failing.
                 _log.info("%s: websocket error: %s", conn.peer, conn.ws.exception())
@@ -153,7 +182,18 @@ class Signalling:
 
     # --- frames ---------------------------------------------------------------------------
 
-    def _on_frame(self, conn: Connection, data: str | bytes) -> None:
+    def _take(self, conn: Connection, size: int) -> bool:
+        """Spend a frame and ``size`` bytes of the connection's budgets (else throttle it)."""
+        now = self._clock()
+        if conn.bucket.take(now) and conn.byte_bucket.take(now, size):
+            conn.throttled = False
+            return True
+        self._throttle(conn)
+        return False
+
+    def _on_frame(self, conn: Connection, data: str | bytes) -> Resume | None:
+        """Handle one text or binary frame; a resume is returned, to be awaited by the
+        reader (its answer must reach the client before the seat counts as resumed)."""
         now = self._clock()
         size = len(data)
         if isinstance(data, str) and 4 * size > self._nearest_limit:
@@ -162,15 +202,13 @@ class Signalling:
             self._send(conn, Error(0, ErrorCode.INVALID_PARAMETER,
                                    f"frame larger than {self._limits.max_frame_bytes} bytes"))
             conn.close_after_sends()
-            return
-        if not conn.bucket.take(now):
-            self._throttle(conn)
-            return
-        conn.throttled = False
+            return None
+        if not self._take(conn, size):
+            return None
         if conn.session_id is not None:
             self.rooms.touch(conn.session_id, now)
             if isinstance(data, str) and self._heartbeat(conn, data, now):
-                return
+                return None
         try:
             if isinstance(data, bytes):
                 data = _utf8(data)
@@ -181,16 +219,21 @@ class Signalling:
                 raise ProtocolError(f"{msg.type!r} is not sent by clients")
         except ProtocolError as exc:
             self._refuse(conn, _guess_req(data), exc.code, exc.message)
-            return
-        if isinstance(msg, Relay) and size > self._limits.max_relay_bytes:
+            return None
+        if isinstance(msg, Relay) and max(size, len(serialize(msg).encode())) > \
+                self._limits.max_relay_bytes:
+            # Re-serialised too: JSON numbers can grow (9e15 -> 9000000000000000.0).
             self._refuse(conn, 0, ErrorCode.INVALID_PARAMETER,
                          f"relay larger than {self._limits.max_relay_bytes} bytes")
-            return
+            return None
+        if isinstance(msg, Resume) and conn.session_id is None:
+            return msg
         try:
             self._dispatch(conn, msg, now)
         except RoomError as exc:
             self._send(conn, Error(getattr(msg, "req", 0), exc.code, exc.message))
         self._reschedule()
+        return None
 
     def _heartbeat(self, conn: Connection, data: str, now: float) -> bool:
         """Answer a seated member's heartbeat in the form clients send it, without the generic
@@ -203,7 +246,7 @@ class Signalling:
         if not -_MAX_REQ <= req <= _MAX_REQ:
             return False
         # Exactly serialize(Ack(req, ms)): tests/server/test_fast_paths.py holds them equal.
-        conn.send(f'{{"type":"ack","req":{req},"server_time":{int(now * 1000)}}}')
+        conn.send(f'{{"type":"ack","req":{req},"server_time":{int(now * 1000)}}}'.encode())
         return True
 
     def _dispatch(self, conn: Connection, msg: object, now: float) -> None:
@@ -213,8 +256,6 @@ class Signalling:
                 raise RoomError(ErrorCode.INVALID_STATE, "already in a room")
             if isinstance(msg, Join):
                 self._join(conn, msg, now)
-            else:
-                self._resume(conn, msg, now)
             return
         if sid is None:
             raise RoomError(ErrorCode.INVALID_STATE, "join or resume first")
@@ -224,9 +265,9 @@ class Signalling:
             self._apply(self.rooms.leave(sid, now, msg.req))
         elif isinstance(msg, SendMessage):
             self._apply(self.rooms.send_message(sid, msg.content, msg.user_ids,
-                                                msg.message_id, now, msg.req))
+                                                msg.message_id, now, msg.req), conn)
         elif isinstance(msg, Relay):
-            self._apply(self.rooms.relay(sid, msg.peer, msg.data))
+            self._apply(self.rooms.relay(sid, msg.peer, msg.data), conn)
         elif isinstance(msg, Kick):
             self._apply(self.rooms.kick(sid, msg.user_id, now, msg.req))
         elif isinstance(msg, Publish):
@@ -263,13 +304,34 @@ class Signalling:
         self._send(conn, joined)
         self._apply(effects)
 
-    def _resume(self, conn: Connection, msg: Resume, now: float) -> None:
+    async def _resume(self, conn: Connection, msg: Resume, now: float) -> None:
         # The session id is the proof of a resume, so an expired token still resumes (a
         # meeting may outlive its token); the token must still be genuine and name the seat.
         access = self._access(conn, msg.req, msg.token, 0.0)
         if access is None:
             return
         try:
+            # The seat is taken back only once the answer reached the client's socket: a
+            # resume whose answer is lost leaves the seat as it was (reconnecting), so the
+            # client's next resume or join finds no connected ghost holding it.
+            answer = self.rooms.resume_answer(
+                app_id=access.app_id, room=access.room_name, user_id=access.user_id,
+                session_id=msg.session_id, now=now, req=msg.req)
+            self._send(conn, answer)
+            if not await conn.delivered(_RESUME_DELIVERY):
+                _log.info("%s: resume answer not delivered; seat left as it was", conn.peer)
+                conn.abort()
+                return
+            now = self._clock()
+            current = self.rooms.resume_answer(
+                app_id=access.app_id, room=access.room_name, user_id=access.user_id,
+                session_id=msg.session_id, now=now, req=msg.req)
+            if (current.members, current.tracks) != (answer.members, answer.tracks):
+                # The room changed while the answer was on its way, and the events saying so
+                # did not go to this connection: the client must resume again to see it.
+                _log.info("%s: room changed during the resume; seat left as it was", conn.peer)
+                conn.abort()
+                return
             joined, effects = self.rooms.resume(
                 app_id=access.app_id, room=access.room_name, user_id=access.user_id,
                 session_id=msg.session_id, now=now, req=msg.req)
@@ -289,8 +351,8 @@ class Signalling:
             old.session_id = None
             old.abort()
         self._bind(conn, joined.session_id)
-        self._send(conn, joined)
         self._apply(effects)
+        self._reschedule()
 
     def _access(self, conn: Connection, req: int, token: str, now: float) -> RoomAccess | None:
         try:
@@ -302,6 +364,9 @@ class Signalling:
     def _bind(self, conn: Connection, session_id: str) -> None:
         conn.session_id = session_id
         self._by_session[session_id] = conn
+        transport = conn.ws_transport
+        if self._seated is not None and transport is not None:
+            self._seated(transport)
 
     def _throttle(self, conn: Connection) -> None:
         conn.dropped += 1
@@ -312,6 +377,19 @@ class Signalling:
             conn.throttled = True
             self._send(conn, Error(0, ErrorCode.INVALID_PARAMETER,
                                    "too many frames; frames are being dropped"))
+
+    def _crowded(self, sender: Connection, receiver: Connection) -> None:
+        """``receiver`` has not read what ``sender`` sent it: the sender's frame is dropped
+        (not the receiver, which may be keeping up with everyone else), and told once."""
+        if receiver in sender.crowding:
+            return
+        sender.crowding.add(receiver)
+        user = self.rooms.session_user(receiver.session_id or "")
+        name = user[2] if user is not None else "a member"
+        _log.info("%s: frames to %s dropped: it has not read the last %d bytes", sender.peer,
+                  name, self._limits.queue_share_bytes)
+        self._send(sender, Error(0, ErrorCode.INVALID_PARAMETER,
+                                 f"{name} is not reading fast enough; frames to it dropped"))
 
     def _refuse(self, conn: Connection, req: int, code: int, message: str) -> None:
         conn.bad += 1
@@ -335,19 +413,26 @@ class Signalling:
     # --- effects and time -----------------------------------------------------------------
 
     def _send(self, conn: Connection, msg: ServerMessage) -> None:
-        conn.send(serialize(msg))
+        conn.send(serialize(msg).encode())
 
-    def _apply(self, effects: Effects) -> None:
-        texts: dict[int, str] = {}
+    def _apply(self, effects: Effects, sender: Connection | None = None) -> None:
+        """Send the core's frames; those ``sender``'s message or relay made count towards
+        its share of each recipient's queue."""
+        frames: dict[int, bytes] = {}
         for sid, msg in effects.sends:
             conn = self._by_session.get(sid)
             if conn is None:
                 continue
-            # A broadcast is one message object sent to many: serialise it once.
-            text = texts.get(id(msg))
-            if text is None:
-                text = texts[id(msg)] = serialize(msg)
-            conn.send(text)
+            # A broadcast is one message object sent to many: serialise and encode it once.
+            data = frames.get(id(msg))
+            if data is None:
+                data = frames[id(msg)] = serialize(msg).encode()
+            if sender is None or not isinstance(msg, Message | Relay):
+                conn.send(data)
+            elif conn.send(data, sender):
+                sender.crowding.discard(conn)
+            else:
+                self._crowded(sender, conn)
         for sid in effects.closes:
             conn = self._by_session.pop(sid, None)
             if conn is not None:
