@@ -21,7 +21,6 @@ import aiohttp
 from roomcall.aio import cancel_and_wait
 from roomcall.protocol.errors import ErrorCode
 from roomcall.protocol.messages import (
-    MAX_FRAME_BYTES,
     SIGNAL_PATH,
     Ack,
     ClientMessage,
@@ -47,6 +46,13 @@ REQUEST_TIMEOUT = 10.0
 """Seconds to wait for an answer before a request fails with 11013."""
 CLOSE_TIMEOUT = 1.0
 """Seconds to wait for the server's answer to a closing handshake."""
+MAX_SERVER_FRAME_BYTES = 16 * 1024 * 1024
+"""Largest frame read from the server: a sanity bound only, far above any snapshot.
+
+``MAX_FRAME_BYTES`` (64 KiB) caps what the *server* reads from a client; the server's own
+frames may be larger (docs/protocol.md): a ``joined`` snapshot lists every member with up to
+1 KiB of user data each, so a room of 60 such members already passes 64 KiB.
+"""
 HEARTBEAT_MISSES = 3
 """Heartbeat intervals without any frame from the server after which the link counts as lost."""
 
@@ -103,7 +109,7 @@ class Connection:
                     signal_url(server_url),
                     autoping=True,
                     # The server may send a snapshot larger than it accepts (docs/protocol.md).
-                    max_msg_size=MAX_FRAME_BYTES * 64,
+                    max_msg_size=MAX_SERVER_FRAME_BYTES,
                     # A lost link never answers a closing handshake: do not wait long for it.
                     timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=CLOSE_TIMEOUT),
                 ),
@@ -186,7 +192,7 @@ class Connection:
                 if frame.type != aiohttp.WSMsgType.TEXT:
                     continue
                 try:
-                    msg = parse(frame.data)
+                    msg = parse(frame.data, limit=MAX_SERVER_FRAME_BYTES)
                 except ProtocolError as exc:
                     log.warning("ignoring unreadable frame from server: %s", exc)
                     continue
