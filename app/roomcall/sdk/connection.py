@@ -104,17 +104,18 @@ class Connection:
             timeout=aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=timeout)
         )
         try:
-            ws = await asyncio.wait_for(
-                session.ws_connect(
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+            # that arrives as the inner call completes (CPython gh-86296), which left leave()
+            # unable to stop a resume attempt.
+            async with asyncio.timeout(timeout):
+                ws = await session.ws_connect(
                     signal_url(server_url),
                     autoping=True,
                     # The server may send a snapshot larger than it accepts (docs/protocol.md).
                     max_msg_size=MAX_SERVER_FRAME_BYTES,
                     # A lost link never answers a closing handshake: do not wait long for it.
                     timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=CLOSE_TIMEOUT),
-                ),
-                timeout,
-            )
+                )
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
             await session.close()
             raise RTCError(ErrorCode.AUTH_FAILED, f"cannot reach {server_url}: {exc}") from None
@@ -141,7 +142,8 @@ class Connection:
         self._pending[req] = future
         try:
             await self.send(dataclasses.replace(cast(Any, msg), req=req))
-            answer = await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see open()
+                answer = await future
         except TimeoutError:
             raise RTCError(ErrorCode.SIGNALLING_TIMEOUT, f"no answer to {msg.type}") from None
         finally:
