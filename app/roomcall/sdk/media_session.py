@@ -64,6 +64,8 @@ class MediaSession:
         self._mesh = Mesh(local_user_id, send_relay, ice_servers=tuple(ice_servers))
         self._mesh.on_track = self._on_track
         self._mesh.on_track_ended = self._on_track_ended
+        self._mesh.on_peer_state = lambda user_id, state: emit(
+            "peer_state_changed", user_id, state)
         self._infos: dict[_Key, TrackInfo] = {}
         self._sources: dict[_Key, MediaStreamTrack] = {}
         self._drains: dict[_Key, TrackDrain] = {}
