@@ -606,3 +606,23 @@ async def test_a_pair_with_no_reachable_candidate_fails_within_bounded_time(room
         loop.set_exception_handler(None)
         blackhole.close()
     assert failures == []
+
+
+async def test_a_member_back_after_a_signalling_gap_asks_for_a_fresh_keyframe(
+        room: Room) -> None:
+    """When presence says a connected member is back (what the SDK does on user_reconnected
+    and after its own resume), the receiver drops what it still holds and asks the sender
+    for a keyframe, so the picture is current at once."""
+    alice, bob = room.join("alice"), room.join("bob")
+    await alice.publish(audio=False)
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 5)
+    encoder = _video_encoder(alice)
+    await room.wait_until(lambda: encoder.keyframes >= 1)
+    before = encoder.keyframes
+    counter = bob.last_counter("alice")
+
+    await bob.mesh.add_peer("alice")
+    await room.wait_until(lambda: encoder.keyframes > before)
+    await room.wait_until(lambda: bob.last_counter("alice") > counter + 3)
+    assert bob.mesh.peer_state("alice") is PeerState.CONNECTED

@@ -26,13 +26,20 @@ event                         handler arguments
 ``track_subscribed``          ``(user_id: str, track: RemoteTrack)``: media of a remote track
                               arrives; ``await track.recv()`` gives decoded frames.
 ``track_unsubscribed``        ``(user_id: str, track: RemoteTrack)``: unpublished, or its publisher
-                              left (fired before ``user_left``); its ``recv()`` ends.
+                              left (fired before ``user_left``), or its peer connection is
+                              being restarted (a new ``track_subscribed`` follows once media
+                              flows again); its ``recv()`` ends.
 ``message_received``          ``(message: Message)``
 ``mute_state_changed``        ``(user_id: str, track: TrackInfo, muted: bool)``
 ``peer_state_changed``        ``(user_id: str, state: PeerState)``: the media path to a remote
-                              member, CONNECTING until media can flow, then CONNECTED,
-                              RECOVERING while it is being restarted, FAILED when it cannot
-                              connect (e.g. both behind NATs with no relay).
+                              member, CONNECTING from the moment it is known (negotiating,
+                              checking connectivity), CONNECTED once ICE and DTLS are up,
+                              RECOVERING while a connection that failed, closed or did not
+                              connect within 7 s is replaced by a fresh one, FAILED after 3
+                              such connections in a row (e.g. both behind NATs with no relay);
+                              a FAILED pair keeps retrying while both are in the room and
+                              reports CONNECTED if the path comes back. Only on a real change;
+                              none after ``user_left`` (rule: :mod:`roomcall.sdk.pair_state`).
 ============================= ==================================================================
 
 After RECONNECTED, what changed while the client was away is announced with these same
