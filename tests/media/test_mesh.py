@@ -626,3 +626,40 @@ async def test_a_member_back_after_a_signalling_gap_asks_for_a_fresh_keyframe(
     await room.wait_until(lambda: encoder.keyframes > before)
     await room.wait_until(lambda: bob.last_counter("alice") > counter + 3)
     assert bob.mesh.peer_state("alice") is PeerState.CONNECTED
+
+
+async def test_video_held_up_by_packets_lost_for_good_resumes_at_once(room: Room) -> None:
+    """A burst of video packets that never arrives, not even retransmitted (a network gap),
+    would hold aiortc's jitter buffer back until 512 newer packets came; the mesh sees the
+    stream waiting, flushes it and asks for a keyframe, and frames flow again within seconds."""
+    alice, bob = room.join("alice"), room.join("bob")
+    media_id = (await alice.publish(audio=False))["video"]
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 5)
+    pc = bob.mesh.connection("alice")
+    assert pc is not None
+    receiver = next(t.receiver for t in pc.getTransceivers()
+                    if t.receiver.track is not None and t.receiver.track.id == media_id)
+    deliver = receiver._handle_rtp_packet
+    lost: set[int] = set()
+    media_ssrc: list[int] = []
+
+    async def lossy(packet: Any, arrival_time_ms: int) -> None:
+        if not lost:
+            media_ssrc.append(packet.ssrc)
+            lost.update((packet.sequence_number + i) % 65536 for i in range(1, 41))
+        if packet.ssrc != media_ssrc[0] or packet.sequence_number in lost:
+            return  # gone for good: retransmissions (RTX, another SSRC) are dropped too
+        await deliver(packet, arrival_time_ms)
+
+    receiver._handle_rtp_packet = lossy  # type: ignore[method-assign]
+    await room.wait_until(lambda: bool(lost))
+    gap_from = bob.frames_from("alice")
+    encoder = _video_encoder(alice)
+    keyframes = encoder.keyframes
+    started = time.monotonic()
+    await room.wait_until(lambda: bob.frames_from("alice") >= gap_from + 10)
+    assert time.monotonic() - started < 5.0  # 512 packets at 30 fps would take over 8 s
+    assert encoder.keyframes > keyframes
+    fresh = bob.video["alice"][gap_from:]
+    assert {i.identity for i in fresh} == {identity_code("alice")}

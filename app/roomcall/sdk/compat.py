@@ -176,6 +176,26 @@ def flush_receiver(receiver: RTCRtpReceiver) -> int:
     return dropped
 
 
+def stalled_at(receiver: RTCRtpReceiver) -> int | None:
+    """Where ``receiver``'s jitter buffer starts (its oldest frame's first sequence number)
+    while a packet is missing with newer ones queued behind it; None when nothing is missing.
+
+    aiortc 1.16's ``JitterBuffer`` hands a frame on only once every packet before it arrived
+    (or 512 newer ones did): a packet lost for good, retransmission included, holds the whole
+    stream back. Seeing the same number twice a second apart means it is not coming.
+    """
+    jitter = getattr(receiver, "_RTCRtpReceiver__jitter_buffer", None)
+    origin = getattr(jitter, "_origin", None)
+    if jitter is None or origin is None:
+        return None
+    capacity = jitter.capacity
+    held = [jitter._packets[(origin + i) % capacity] is not None for i in range(capacity)]
+    if False not in held:
+        return None
+    gap = held.index(False)
+    return int(origin) if any(held[gap:]) else None
+
+
 def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[Any]:
     """The codecs negotiated for ``transceiver``'s m-line, preferred first.
 

@@ -49,7 +49,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from roomcall.aio import TaskSet
 from roomcall.media.encoder import TrackEncoder
 from roomcall.protocol.messages import MAX_RELAY_BYTES
-from roomcall.sdk.compat import close_connection
+from roomcall.sdk.compat import close_connection, stalled_at
 from roomcall.sdk.mesh_peer import MeshPeer
 from roomcall.sdk.negotiation import (
     Answer,
@@ -66,6 +66,8 @@ from roomcall.sdk.state import PeerState
 
 logger = logging.getLogger(__name__)
 
+STALL_CHECK = 1.0
+"""Seconds between checks for a video receiver held up by a packet that never came."""
 ANSWER_TIMEOUT = 10.0
 """Seconds after which an unanswered offer no longer holds back the next one."""
 MAX_INACTIVE_MLINES = 16
@@ -255,6 +257,7 @@ class Mesh:
         and give it ``connect_timeout`` to connect."""
         pc = peer.pc
         self._tasks.spawn(self._watch(peer, pc), name=f"mesh-watch-{peer.user_id}")
+        self._tasks.spawn(self._unstall(peer, pc), name=f"mesh-unstall-{peer.user_id}")
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -284,6 +287,29 @@ class Mesh:
         await asyncio.sleep(self._recovery.connect_timeout)
         if peer.pc is pc and not peer.closed and pc.connectionState != "connected":
             self._failed(peer, pc, f"not connected after {self._recovery.connect_timeout:.0f} s")
+
+    async def _unstall(self, peer: MeshPeer, pc: RTCPeerConnection) -> None:
+        """While ``pc`` is the pair's connection: a video receiver waiting for the same lost
+        packet at two checks in a row (after a network gap, say) is flushed and asks for a
+        keyframe, so the picture resumes at once instead of seconds later and behind."""
+        waiting: dict[int, int] = {}
+        while peer.pc is pc and not peer.closed:
+            await asyncio.sleep(STALL_CHECK)
+            if pc.connectionState != "connected":
+                continue
+            for transceiver in pc.getTransceivers():
+                track = transceiver.receiver.track
+                if transceiver.kind != "video" or track is None:
+                    continue
+                at, key = stalled_at(transceiver.receiver), id(transceiver)
+                if at is not None and waiting.get(key) == at:
+                    logger.info("video from %s stalled at packet %d: flushing", peer.user_id, at)
+                    await peer.ask_keyframes([track.id], flush=True)
+                    at = None
+                if at is None:
+                    waiting.pop(key, None)
+                else:
+                    waiting[key] = at
 
     def _failed(self, peer: MeshPeer, pc: RTCPeerConnection, why: str) -> None:
         """``pc``, the pair's current connection, failed: count it and start a fresh one."""
