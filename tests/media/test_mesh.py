@@ -663,3 +663,23 @@ async def test_video_held_up_by_packets_lost_for_good_resumes_at_once(room: Room
     assert encoder.keyframes > keyframes
     fresh = bob.video["alice"][gap_from:]
     assert {i.identity for i in fresh} == {identity_code("alice")}
+
+
+async def test_a_pair_with_nothing_to_send_does_not_count_as_failed(room: Room) -> None:
+    """Members who publish nothing have nothing to connect: well past the connect timeout
+    their pair is still CONNECTING (no RECOVERING, no FAILED), and it connects as soon as one
+    of them publishes."""
+    policy = RecoveryPolicy(attempts=2, connect_timeout=0.3)
+    alice, bob = room.join("alice", policy), room.join("bob", policy)
+    await room.connect(alice, bob)
+    quiet_until = time.monotonic() + 4 * policy.connect_timeout * policy.attempts
+    await until(lambda: time.monotonic() >= quiet_until, within=TIMEOUT)  # the window judged
+    for m, o in ((alice, bob), (bob, alice)):
+        assert m.peer_states[o.user_id] == [PeerState.CONNECTING]
+
+    await alice.publish(audio=False)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 3)
+    await room.wait_until(lambda: all(m.peer_states[o.user_id][-1] is PeerState.CONNECTED
+                                      for m, o in ((alice, bob), (bob, alice))))
+    for m, o in ((alice, bob), (bob, alice)):
+        assert m.peer_states[o.user_id] == [PeerState.CONNECTING, PeerState.CONNECTED]

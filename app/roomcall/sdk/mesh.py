@@ -66,6 +66,8 @@ from roomcall.sdk.state import PeerState
 
 logger = logging.getLogger(__name__)
 
+WATCH_INTERVAL = 0.5
+"""Seconds between checks of a connection that is not connected yet."""
 STALL_CHECK = 1.0
 """Seconds between checks for a video receiver held up by a packet that never came."""
 ANSWER_TIMEOUT = 10.0
@@ -80,6 +82,10 @@ Each m-line adds about 1 KiB to every offer and relays are capped at ``MAX_RELAY
 DEFAULT_RECOVERY = RecoveryPolicy()
 
 SendRelay = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+def _mline_count(sdp: str) -> int:
+    return sdp.count("\nm=") + sdp.startswith("m=")
 
 
 class Mesh:
@@ -283,10 +289,20 @@ class Mesh:
                 self._failed(peer, pc, pc.connectionState)
 
     async def _watch(self, peer: MeshPeer, pc: RTCPeerConnection) -> None:
-        """A connection that has not connected within ``connect_timeout`` has failed."""
-        await asyncio.sleep(self._recovery.connect_timeout)
-        if peer.pc is pc and not peer.closed and pc.connectionState != "connected":
-            self._failed(peer, pc, f"not connected after {self._recovery.connect_timeout:.0f} s")
+        """A connection that has not connected within ``connect_timeout`` of its first
+        exchange has failed. (Until an exchange is made, e.g. while neither member publishes,
+        there is nothing to connect, and nothing fails.)"""
+        timeout = self._recovery.connect_timeout
+        loop = asyncio.get_running_loop()
+        negotiated: float | None = None
+        while peer.pc is pc and not peer.closed and pc.connectionState != "connected":
+            if negotiated is None and pc.remoteDescription is not None \
+                    and pc.localDescription is not None:
+                negotiated = loop.time()
+            if negotiated is not None and loop.time() - negotiated >= timeout:
+                self._failed(peer, pc, f"not connected {timeout:.0f} s after negotiating")
+                return
+            await asyncio.sleep(min(WATCH_INTERVAL, timeout))
 
     async def _unstall(self, peer: MeshPeer, pc: RTCPeerConnection) -> None:
         """While ``pc`` is the pair's connection: a video receiver waiting for the same lost
@@ -419,7 +435,12 @@ class Mesh:
             elif offer.pc == peer.remote_pc and offer.seq <= peer.answered:
                 logger.debug("stale offer from %s", user_id)
                 return
-            if peer.hold(lambda: self._resume(peer)):
+            # An offer adding no m-line cannot hit the setup race (see setup_hold), and must
+            # not wait: the offerer has dropped our answer to the one being set up as stale
+            # (it re-offered, e.g. on a member's return), so that setup only ends with this.
+            adds_mlines = _mline_count(offer.sdp) > _mline_count(
+                peer.pc.remoteDescription.sdp if peer.pc.remoteDescription else "")
+            if adds_mlines and peer.hold(lambda: self._resume(peer)):
                 if peer.held_offer is None or peer.held_offer.seq < offer.seq:
                     peer.held_offer = offer  # a newer offer supersedes the held one
                 return
