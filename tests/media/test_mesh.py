@@ -683,3 +683,37 @@ async def test_a_pair_with_nothing_to_send_does_not_count_as_failed(room: Room) 
                                       for m, o in ((alice, bob), (bob, alice))))
     for m, o in ((alice, bob), (bob, alice)):
         assert m.peer_states[o.user_id] == [PeerState.CONNECTING, PeerState.CONNECTED]
+
+
+@pytest.mark.parametrize("deaf", ["alice", "bob"])
+async def test_a_path_that_goes_silent_one_way_is_replaced(room: Room, deaf: str) -> None:
+    """One side stops receiving anything over its connection while ICE consent still passes
+    (aiortc would never notice): that side sees the far side silent, starts a fresh
+    connection, and both members' patterns flow again within 10 s."""
+    alice, bob = room.join("alice"), room.join("bob")
+    await alice.publish(audio=False)
+    await bob.publish(audio=False)
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: alice.frames_from("bob") >= 3 and bob.frames_from("alice") >= 3)
+    side = room.members[deaf]
+    other = bob if side is alice else alice
+    pc = side.mesh.connection(other.user_id)
+    assert pc is not None
+    ice = pc.getTransceivers()[0].receiver.transport.transport
+    hear = ice._recv
+
+    async def deaf_recv() -> bytes:
+        while True:
+            await hear()  # swallowed: the datagram never reaches DTLS
+
+    ice._recv = deaf_recv
+    cut_at = time.monotonic()
+    counters = {m.user_id: m.frames_from(o.user_id) for m, o in ((alice, bob), (bob, alice))}
+    await room.wait_until(lambda: all(
+        m.frames_from(o.user_id) >= counters[m.user_id] + 5
+        and m.mesh.connection(o.user_id) is not pc
+        for m, o in ((alice, bob), (bob, alice))))
+    assert time.monotonic() - cut_at < RECOVERY_BOUND
+    assert PeerState.RECOVERING in side.peer_states[other.user_id]
+    fresh = side.video[other.user_id][counters[side.user_id]:]
+    assert {i.identity for i in fresh} == {identity_code(other.user_id)}

@@ -115,6 +115,22 @@ async def stop_ice_abruptly(pc: RTCPeerConnection) -> None:
         await ice.stop()
 
 
+def packets_received(pc: RTCPeerConnection) -> int:
+    """Datagrams (DTLS, SRTP, SRTCP) ``pc`` has received so far, over all its transports.
+
+    aiortc 1.16 counts them in ``RTCDtlsTransport._get_stats()``; the public
+    ``RTCPeerConnection.getStats()`` reaches the same figure only through every sender's and
+    receiver's stats, far more work for a check made every second.
+    """
+    transports = {id(t.receiver.transport): t.receiver.transport for t in pc.getTransceivers()}
+    total = 0
+    for transport in transports.values():
+        for stats in transport._get_stats().values():
+            if getattr(stats, "type", "") == "transport":
+                total += int(getattr(stats, "packetsReceived", 0))
+    return total
+
+
 # --- RTP senders and receivers --------------------------------------------------------------
 
 

@@ -49,7 +49,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from roomcall.aio import TaskSet
 from roomcall.media.encoder import TrackEncoder
 from roomcall.protocol.messages import MAX_RELAY_BYTES
-from roomcall.sdk.compat import close_connection, stalled_at
+from roomcall.sdk.compat import close_connection, packets_received, stalled_at
 from roomcall.sdk.mesh_peer import MeshPeer
 from roomcall.sdk.negotiation import (
     Answer,
@@ -69,7 +69,15 @@ logger = logging.getLogger(__name__)
 WATCH_INTERVAL = 0.5
 """Seconds between checks of a connection that is not connected yet."""
 STALL_CHECK = 1.0
-"""Seconds between checks for a video receiver held up by a packet that never came."""
+"""Seconds between checks of a connected pair: a video receiver held up by a packet that
+never came, and a far side gone silent."""
+SILENT_CHECKS = 6
+"""Checks in a row with nothing received from a far side that sends (every sender of aiortc
+sends an RTCP report at least every 1.5 s) after which the connection counts as failed.
+
+aiortc only notices a dead path when ICE consent fails, ~30 s later, and never when the far
+side still answers consent but its media no longer arrives (a changed address, a one-way
+cut). Counted in checks, not elapsed time, so a stalled process is not mistaken for it."""
 ANSWER_TIMEOUT = 10.0
 """Seconds after which an unanswered offer no longer holds back the next one."""
 MAX_INACTIVE_MLINES = 16
@@ -82,6 +90,11 @@ Each m-line adds about 1 KiB to every offer and relays are capped at ``MAX_RELAY
 DEFAULT_RECOVERY = RecoveryPolicy()
 
 SendRelay = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+def _far_side_sends(pc: RTCPeerConnection) -> bool:
+    """Whether the far side has a sender on ``pc`` (whose RTCP reports keep arriving)."""
+    return any(t.currentDirection in ("recvonly", "sendrecv") for t in pc.getTransceivers())
 
 
 def _mline_count(sdp: str) -> int:
@@ -263,7 +276,7 @@ class Mesh:
         and give it ``connect_timeout`` to connect."""
         pc = peer.pc
         self._tasks.spawn(self._watch(peer, pc), name=f"mesh-watch-{peer.user_id}")
-        self._tasks.spawn(self._unstall(peer, pc), name=f"mesh-unstall-{peer.user_id}")
+        self._tasks.spawn(self._monitor(peer, pc), name=f"mesh-monitor-{peer.user_id}")
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -304,15 +317,25 @@ class Mesh:
                 return
             await asyncio.sleep(min(WATCH_INTERVAL, timeout))
 
-    async def _unstall(self, peer: MeshPeer, pc: RTCPeerConnection) -> None:
-        """While ``pc`` is the pair's connection: a video receiver waiting for the same lost
-        packet at two checks in a row (after a network gap, say) is flushed and asks for a
-        keyframe, so the picture resumes at once instead of seconds later and behind."""
+    async def _monitor(self, peer: MeshPeer, pc: RTCPeerConnection) -> None:
+        """While ``pc`` is the pair's connected connection: a far side silent for
+        SILENT_CHECKS checks fails it (a fresh one follows); a video receiver waiting for the
+        same lost packet at two checks in a row (after a network gap, say) is flushed and
+        asks for a keyframe, so the picture resumes at once instead of seconds later."""
         waiting: dict[int, int] = {}
+        received, silent = -1, 0
         while peer.pc is pc and not peer.closed:
             await asyncio.sleep(STALL_CHECK)
             if pc.connectionState != "connected":
+                received, silent = -1, 0
                 continue
+            if _far_side_sends(pc):
+                now = packets_received(pc)
+                silent = silent + 1 if now == received else 0
+                received = now
+                if silent >= SILENT_CHECKS:
+                    self._failed(peer, pc, f"nothing received for {silent} checks")
+                    return
             for transceiver in pc.getTransceivers():
                 track = transceiver.receiver.track
                 if transceiver.kind != "video" or track is None:
