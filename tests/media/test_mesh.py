@@ -531,16 +531,22 @@ RECOVERY_BOUND = 10.0
 """Seconds within which media must flow again once the path is usable (the SDK's promise)."""
 
 
-@pytest.mark.parametrize("broken", ["alice", "bob"])
-async def test_a_connection_lost_under_one_side_recovers(room: Room, broken: str) -> None:
-    """One side's ICE transport dies without a goodbye (the far side notices nothing) while
-    both stay in the room: that side reports RECOVERING then CONNECTED, and both members'
-    patterns, naming the right sender, flow again within 10 s."""
+async def video_both_ways(room: Room) -> tuple[Member, Member]:
+    """Alice and bob, each publishing video, connected and receiving each other."""
     alice, bob = room.join("alice"), room.join("bob")
     await alice.publish(audio=False)
     await bob.publish(audio=False)
     await room.connect(alice, bob)
     await room.wait_until(lambda: alice.frames_from("bob") >= 3 and bob.frames_from("alice") >= 3)
+    return alice, bob
+
+
+@pytest.mark.parametrize("broken", ["alice", "bob"])
+async def test_a_connection_lost_under_one_side_recovers(room: Room, broken: str) -> None:
+    """One side's ICE transport dies without a goodbye (the far side notices nothing) while
+    both stay in the room: that side reports RECOVERING then CONNECTED, and both members'
+    patterns, naming the right sender, flow again within 10 s."""
+    alice, bob = await video_both_ways(room)
     side = room.members[broken]
     other = bob if side is alice else alice
     assert side.peer_states[other.user_id] == [PeerState.CONNECTING, PeerState.CONNECTED]
@@ -690,11 +696,7 @@ async def test_a_path_that_goes_silent_one_way_is_replaced(room: Room, deaf: str
     """One side stops receiving anything over its connection while ICE consent still passes
     (aiortc would never notice): that side sees the far side silent, starts a fresh
     connection, and both members' patterns flow again within 10 s."""
-    alice, bob = room.join("alice"), room.join("bob")
-    await alice.publish(audio=False)
-    await bob.publish(audio=False)
-    await room.connect(alice, bob)
-    await room.wait_until(lambda: alice.frames_from("bob") >= 3 and bob.frames_from("alice") >= 3)
+    alice, bob = await video_both_ways(room)
     side = room.members[deaf]
     other = bob if side is alice else alice
     pc = side.mesh.connection(other.user_id)

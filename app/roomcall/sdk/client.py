@@ -14,6 +14,12 @@ reconnect window, 30 s by default, has passed, or it restarted and forgot the ro
 ends DISCONNECTED with reason ERROR and code 21003: the session is gone, and an application
 that wants to stay in the room calls ``join()`` again (with a fresh token if it expired).
 
+Media follows the same rule as signalling: while both members are in the room, the peer
+connection between them is replaced by a fresh one whenever it fails, closes or goes silent
+(``peer_state_changed``: RECOVERING, then CONNECTED; remote tracks are unsubscribed and
+subscribed again), so media flows again within seconds of the network returning, after any
+outage or change of address. The rule is in :mod:`roomcall.sdk.pair_state`.
+
 Kicked out or room closed: DISCONNECTED with KICKED_OUT or ROOM_CLOSED; never reconnects.
 That holds when it happened while the network was down too: the server answers the resume
 with the ``closed`` the client missed, and the client ends with its reason and code.

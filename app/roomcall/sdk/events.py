@@ -34,8 +34,9 @@ event                         handler arguments
 ``peer_state_changed``        ``(user_id: str, state: PeerState)``: the media path to a remote
                               member, CONNECTING from the moment it is known (negotiating,
                               checking connectivity), CONNECTED once ICE and DTLS are up,
-                              RECOVERING while a connection that failed, closed or did not
-                              connect within 7 s is replaced by a fresh one, FAILED after 3
+                              RECOVERING while a connection that failed, closed, did not
+                              connect within 7 s or went silent for 6 s is replaced by a
+                              fresh one, FAILED after 3
                               such connections in a row (e.g. both behind NATs with no relay);
                               a FAILED pair keeps retrying while both are in the room and
                               reports CONNECTED if the path comes back. Only on a real change;
