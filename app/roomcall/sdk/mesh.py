@@ -37,6 +37,7 @@ A remote track's ``id`` is the publisher's ``media_id``: aiortc writes ``a=msid:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import uuid
@@ -49,7 +50,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from roomcall.aio import TaskSet
 from roomcall.media.encoder import TrackEncoder
 from roomcall.protocol.messages import MAX_RELAY_BYTES
-from roomcall.sdk.compat import close_connection, packets_received, stalled_at
+from roomcall.sdk.compat import close_connection
 from roomcall.sdk.mesh_peer import MeshPeer
 from roomcall.sdk.negotiation import (
     Answer,
@@ -61,23 +62,12 @@ from roomcall.sdk.negotiation import (
     parse_payload,
 )
 from roomcall.sdk.pair_state import PairState, RecoveryPolicy
+from roomcall.sdk.pair_watch import watch_connected, watch_connecting
 from roomcall.sdk.peer_config import new_connection
 from roomcall.sdk.state import PeerState
 
 logger = logging.getLogger(__name__)
 
-WATCH_INTERVAL = 0.5
-"""Seconds between checks of a connection that is not connected yet."""
-STALL_CHECK = 1.0
-"""Seconds between checks of a connected pair: a video receiver held up by a packet that
-never came, and a far side gone silent."""
-SILENT_CHECKS = 6
-"""Checks in a row with nothing received from a far side that sends (every sender of aiortc
-sends an RTCP report at least every 1.5 s) after which the connection counts as failed.
-
-aiortc only notices a dead path when ICE consent fails, ~30 s later, and never when the far
-side still answers consent but its media no longer arrives (a changed address, a one-way
-cut). Counted in checks, not elapsed time, so a stalled process is not mistaken for it."""
 ANSWER_TIMEOUT = 10.0
 """Seconds after which an unanswered offer no longer holds back the next one."""
 MAX_INACTIVE_MLINES = 16
@@ -90,11 +80,6 @@ Each m-line adds about 1 KiB to every offer and relays are capped at ``MAX_RELAY
 DEFAULT_RECOVERY = RecoveryPolicy()
 
 SendRelay = Callable[[str, dict[str, Any]], Awaitable[None]]
-
-
-def _far_side_sends(pc: RTCPeerConnection) -> bool:
-    """Whether the far side has a sender on ``pc`` (whose RTCP reports keep arriving)."""
-    return any(t.currentDirection in ("recvonly", "sendrecv") for t in pc.getTransceivers())
 
 
 def _mline_count(sdp: str) -> int:
@@ -275,8 +260,10 @@ class Mesh:
         """Listen to ``peer.pc``'s events (only while it is the peer's current connection),
         and give it ``connect_timeout`` to connect."""
         pc = peer.pc
-        self._tasks.spawn(self._watch(peer, pc), name=f"mesh-watch-{peer.user_id}")
-        self._tasks.spawn(self._monitor(peer, pc), name=f"mesh-monitor-{peer.user_id}")
+        failed = functools.partial(self._failed, peer, pc)
+        self._tasks.spawn(watch_connecting(peer, pc, self._recovery.connect_timeout, failed),
+                          name=f"mesh-watch-{peer.user_id}")
+        self._tasks.spawn(watch_connected(peer, pc, failed), name=f"mesh-monitor-{peer.user_id}")
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -300,55 +287,6 @@ class Mesh:
                 peer.set_state(PairState.CONNECTED)
             elif pc.connectionState in ("failed", "closed"):
                 self._failed(peer, pc, pc.connectionState)
-
-    async def _watch(self, peer: MeshPeer, pc: RTCPeerConnection) -> None:
-        """A connection that has not connected within ``connect_timeout`` of its first
-        exchange has failed. (Until an exchange is made, e.g. while neither member publishes,
-        there is nothing to connect, and nothing fails.)"""
-        timeout = self._recovery.connect_timeout
-        loop = asyncio.get_running_loop()
-        negotiated: float | None = None
-        while peer.pc is pc and not peer.closed and pc.connectionState != "connected":
-            if negotiated is None and pc.remoteDescription is not None \
-                    and pc.localDescription is not None:
-                negotiated = loop.time()
-            if negotiated is not None and loop.time() - negotiated >= timeout:
-                self._failed(peer, pc, f"not connected {timeout:.0f} s after negotiating")
-                return
-            await asyncio.sleep(min(WATCH_INTERVAL, timeout))
-
-    async def _monitor(self, peer: MeshPeer, pc: RTCPeerConnection) -> None:
-        """While ``pc`` is the pair's connected connection: a far side silent for
-        SILENT_CHECKS checks fails it (a fresh one follows); a video receiver waiting for the
-        same lost packet at two checks in a row (after a network gap, say) is flushed and
-        asks for a keyframe, so the picture resumes at once instead of seconds later."""
-        waiting: dict[int, int] = {}
-        received, silent = -1, 0
-        while peer.pc is pc and not peer.closed:
-            await asyncio.sleep(STALL_CHECK)
-            if pc.connectionState != "connected":
-                received, silent = -1, 0
-                continue
-            if _far_side_sends(pc):
-                now = packets_received(pc)
-                silent = silent + 1 if now == received else 0
-                received = now
-                if silent >= SILENT_CHECKS:
-                    self._failed(peer, pc, f"nothing received for {silent} checks")
-                    return
-            for transceiver in pc.getTransceivers():
-                track = transceiver.receiver.track
-                if transceiver.kind != "video" or track is None:
-                    continue
-                at, key = stalled_at(transceiver.receiver), id(transceiver)
-                if at is not None and waiting.get(key) == at:
-                    logger.info("video from %s stalled at packet %d: flushing", peer.user_id, at)
-                    await peer.ask_keyframes([track.id], flush=True)
-                    at = None
-                if at is None:
-                    waiting.pop(key, None)
-                else:
-                    waiting[key] = at
 
     def _failed(self, peer: MeshPeer, pc: RTCPeerConnection, why: str) -> None:
         """``pc``, the pair's current connection, failed: count it and start a fresh one."""
