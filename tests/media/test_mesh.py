@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
+import socket
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
@@ -23,8 +25,11 @@ from roomcall.media.synthetic import (
     dominant_frequency,
     identity_code,
 )
-from roomcall.sdk.mesh import MAX_INACTIVE_MLINES, Mesh
-from roomcall.sdk.mesh_peer import close_connection, new_connection
+from roomcall.sdk import PeerState
+from roomcall.sdk.compat import close_connection, stop_ice_abruptly
+from roomcall.sdk.mesh import DEFAULT_RECOVERY, MAX_INACTIVE_MLINES, Mesh
+from roomcall.sdk.pair_state import RecoveryPolicy
+from roomcall.sdk.peer_config import new_connection
 from tests.waiting import WAIT, scaled, until
 
 WIDTH, HEIGHT = 320, 240  # small frames keep three members cheap on a shared machine
@@ -48,12 +53,17 @@ class TickingVideoTrack(SyntheticVideoTrack):
 class Member:
     """One Mesh plus everything it received, drained continuously."""
 
-    def __init__(self, room: Room, user_id: str) -> None:
+    def __init__(self, room: Room, user_id: str,
+                 recovery: RecoveryPolicy = DEFAULT_RECOVERY) -> None:
         self.room = room
         self.user_id = user_id
-        self.mesh = Mesh(user_id, self._send)
+        self.mesh = Mesh(user_id, self._send, recovery=recovery)
         self.mesh.on_track = self._on_track
         self.mesh.on_track_ended = self._on_track_ended
+        self.mesh.on_peer_state = self._on_peer_state
+        self.peer_states: dict[str, list[PeerState]] = defaultdict(list)
+        self.rewrite: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        """Applied to every relay this member sends (a broken network path)."""
         self.inbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self.tracks: dict[str, MediaStreamTrack] = {}
         self.track_owner: dict[str, str] = {}
@@ -67,6 +77,8 @@ class Member:
         self.pump = asyncio.create_task(self._pump())
 
     async def _send(self, peer: str, data: dict[str, Any]) -> None:
+        if self.rewrite is not None:
+            data = self.rewrite(data)
         self.sent.append(data)
         target = self.room.members.get(peer)
         if target is not None and peer not in self.cut:
@@ -94,6 +106,10 @@ class Member:
         drain = TrackDrain(track, keep=1, on_frame=on_frame)
         drain.start()
         self.drains.append(drain)
+        self.room.tick.set()
+
+    def _on_peer_state(self, user_id: str, state: PeerState) -> None:
+        self.peer_states[user_id].append(state)
         self.room.tick.set()
 
     def _on_track_ended(self, user_id: str, media_id: str) -> None:
@@ -132,8 +148,8 @@ class Room:
         self.members: dict[str, Member] = {}
         self.tick = asyncio.Event()
 
-    def join(self, user_id: str) -> Member:
-        member = Member(self, user_id)
+    def join(self, user_id: str, recovery: RecoveryPolicy = DEFAULT_RECOVERY) -> Member:
+        member = Member(self, user_id, recovery)
         self.members[user_id] = member
         return member
 
@@ -509,3 +525,197 @@ async def test_closing_while_ice_connect_finishes_leaves_no_consent_task() -> No
     finally:
         await close_connection(pc_a)
         await close_connection(pc_b)
+
+
+RECOVERY_BOUND = 10.0
+"""Seconds within which media must flow again once the path is usable (the SDK's promise)."""
+
+
+async def video_both_ways(room: Room) -> tuple[Member, Member]:
+    """Alice and bob, each publishing video, connected and receiving each other."""
+    alice, bob = room.join("alice"), room.join("bob")
+    await alice.publish(audio=False)
+    await bob.publish(audio=False)
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: alice.frames_from("bob") >= 3 and bob.frames_from("alice") >= 3)
+    return alice, bob
+
+
+@pytest.mark.parametrize("broken", ["alice", "bob"])
+async def test_a_connection_lost_under_one_side_recovers(room: Room, broken: str) -> None:
+    """One side's ICE transport dies without a goodbye (the far side notices nothing) while
+    both stay in the room: that side reports RECOVERING then CONNECTED, and both members'
+    patterns, naming the right sender, flow again within 10 s."""
+    alice, bob = await video_both_ways(room)
+    side = room.members[broken]
+    other = bob if side is alice else alice
+    assert side.peer_states[other.user_id] == [PeerState.CONNECTING, PeerState.CONNECTED]
+    old_pc = side.mesh.connection(other.user_id)
+    assert old_pc is not None
+
+    await stop_ice_abruptly(old_pc)
+    cut_at = time.monotonic()
+    counters = {m.user_id: m.frames_from(o.user_id) for m, o in ((alice, bob), (bob, alice))}
+    async with asyncio.timeout(RECOVERY_BOUND):
+        await room.wait_until(lambda: all(
+            m.frames_from(o.user_id) >= counters[m.user_id] + 5
+            and m.mesh.connection(o.user_id) is not old_pc
+            for m, o in ((alice, bob), (bob, alice))))
+    assert time.monotonic() - cut_at < RECOVERY_BOUND
+    states = side.peer_states[other.user_id]
+    assert states[:2] == [PeerState.CONNECTING, PeerState.CONNECTED]
+    assert PeerState.RECOVERING in states[2:]
+    await room.wait_until(lambda: side.peer_states[other.user_id][-1] is PeerState.CONNECTED)
+    assert PeerState.FAILED not in states
+    for m, o in ((alice, bob), (bob, alice)):
+        fresh = m.video[o.user_id][counters[m.user_id]:]
+        assert {i.identity for i in fresh} == {identity_code(o.user_id)}
+        assert m.mesh.peer_state(o.user_id) is PeerState.CONNECTED
+
+
+async def test_a_pair_with_no_reachable_candidate_fails_within_bounded_time(room: Room) -> None:
+    """When every candidate either side announces leads to a port that swallows everything,
+    the pair goes CONNECTING, RECOVERING, then FAILED after its attempts, without a crash."""
+    loop = asyncio.get_running_loop()
+    failures: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: failures.append(context))
+    blackhole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    blackhole.bind(("127.0.0.1", 0))  # receives and never answers
+    port = blackhole.getsockname()[1]
+
+    def unreachable(data: dict[str, Any]) -> dict[str, Any]:
+        if "sdp" not in data:
+            return data
+        sdp = re.sub(r"^(a=candidate:\S+ \d+ udp \d+ \S+) \d+", rf"\g<1> {port}",
+                     data["sdp"], flags=re.MULTILINE)
+        return {**data, "sdp": sdp}
+
+    policy = RecoveryPolicy(attempts=2, connect_timeout=1.0)
+    try:
+        alice, bob = room.join("alice", policy), room.join("bob", policy)
+        alice.rewrite = bob.rewrite = unreachable
+        await alice.publish(audio=False)
+        await room.connect(alice, bob)
+        started = time.monotonic()
+        await room.wait_until(lambda: all(
+            PeerState.FAILED in m.peer_states[o.user_id] for m, o in ((alice, bob), (bob, alice))))
+        # Two attempts of one second each, plus the time to set each one up.
+        assert time.monotonic() - started < TIMEOUT
+        for m, o in ((alice, bob), (bob, alice)):
+            states = m.peer_states[o.user_id]
+            assert states[0] is PeerState.CONNECTING and PeerState.CONNECTED not in states
+            assert PeerState.RECOVERING in states
+        assert bob.frames_from("alice") == 0
+        assert any("udp" in d.get("sdp", "") and str(port) in d.get("sdp", "")
+                   for d in alice.sent)
+    finally:
+        loop.set_exception_handler(None)
+        blackhole.close()
+    assert failures == []
+
+
+async def test_a_member_back_after_a_signalling_gap_asks_for_a_fresh_keyframe(
+        room: Room) -> None:
+    """When presence says a connected member is back (what the SDK does on user_reconnected
+    and after its own resume), the receiver drops what it still holds and asks the sender
+    for a keyframe, so the picture is current at once."""
+    alice, bob = room.join("alice"), room.join("bob")
+    await alice.publish(audio=False)
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 5)
+    encoder = _video_encoder(alice)
+    await room.wait_until(lambda: encoder.keyframes >= 1)
+    before = encoder.keyframes
+    counter = bob.last_counter("alice")
+
+    await bob.mesh.add_peer("alice")
+    await room.wait_until(lambda: encoder.keyframes > before)
+    await room.wait_until(lambda: bob.last_counter("alice") > counter + 3)
+    assert bob.mesh.peer_state("alice") is PeerState.CONNECTED
+
+
+async def test_video_held_up_by_packets_lost_for_good_resumes_at_once(room: Room) -> None:
+    """A burst of video packets that never arrives, not even retransmitted (a network gap),
+    would hold aiortc's jitter buffer back until 512 newer packets came; the mesh sees the
+    stream waiting, flushes it and asks for a keyframe, and frames flow again within seconds."""
+    alice, bob = room.join("alice"), room.join("bob")
+    media_id = (await alice.publish(audio=False))["video"]
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 5)
+    pc = bob.mesh.connection("alice")
+    assert pc is not None
+    receiver = next(t.receiver for t in pc.getTransceivers()
+                    if t.receiver.track is not None and t.receiver.track.id == media_id)
+    deliver = receiver._handle_rtp_packet
+    lost: set[int] = set()
+    media_ssrc: list[int] = []
+
+    async def lossy(packet: Any, arrival_time_ms: int) -> None:
+        if not lost:
+            media_ssrc.append(packet.ssrc)
+            lost.update((packet.sequence_number + i) % 65536 for i in range(1, 41))
+        if packet.ssrc != media_ssrc[0] or packet.sequence_number in lost:
+            return  # gone for good: retransmissions (RTX, another SSRC) are dropped too
+        await deliver(packet, arrival_time_ms)
+
+    receiver._handle_rtp_packet = lossy  # type: ignore[method-assign]
+    await room.wait_until(lambda: bool(lost))
+    gap_from = bob.frames_from("alice")
+    encoder = _video_encoder(alice)
+    keyframes = encoder.keyframes
+    started = time.monotonic()
+    await room.wait_until(lambda: bob.frames_from("alice") >= gap_from + 10)
+    assert time.monotonic() - started < 5.0  # 512 packets at 30 fps would take over 8 s
+    assert encoder.keyframes > keyframes
+    fresh = bob.video["alice"][gap_from:]
+    assert {i.identity for i in fresh} == {identity_code("alice")}
+
+
+async def test_a_pair_with_nothing_to_send_does_not_count_as_failed(room: Room) -> None:
+    """Members who publish nothing have nothing to connect: well past the connect timeout
+    their pair is still CONNECTING (no RECOVERING, no FAILED), and it connects as soon as one
+    of them publishes."""
+    policy = RecoveryPolicy(attempts=2, connect_timeout=0.3)
+    alice, bob = room.join("alice", policy), room.join("bob", policy)
+    await room.connect(alice, bob)
+    quiet_until = time.monotonic() + 4 * policy.connect_timeout * policy.attempts
+    await until(lambda: time.monotonic() >= quiet_until, within=TIMEOUT)  # the window judged
+    for m, o in ((alice, bob), (bob, alice)):
+        assert m.peer_states[o.user_id] == [PeerState.CONNECTING]
+
+    await alice.publish(audio=False)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 3)
+    await room.wait_until(lambda: all(m.peer_states[o.user_id][-1] is PeerState.CONNECTED
+                                      for m, o in ((alice, bob), (bob, alice))))
+    for m, o in ((alice, bob), (bob, alice)):
+        assert m.peer_states[o.user_id] == [PeerState.CONNECTING, PeerState.CONNECTED]
+
+
+@pytest.mark.parametrize("deaf", ["alice", "bob"])
+async def test_a_path_that_goes_silent_one_way_is_replaced(room: Room, deaf: str) -> None:
+    """One side stops receiving anything over its connection while ICE consent still passes
+    (aiortc would never notice): that side sees the far side silent, starts a fresh
+    connection, and both members' patterns flow again within 10 s."""
+    alice, bob = await video_both_ways(room)
+    side = room.members[deaf]
+    other = bob if side is alice else alice
+    pc = side.mesh.connection(other.user_id)
+    assert pc is not None
+    ice = pc.getTransceivers()[0].receiver.transport.transport
+    hear = ice._recv
+
+    async def deaf_recv() -> bytes:
+        while True:
+            await hear()  # swallowed: the datagram never reaches DTLS
+
+    ice._recv = deaf_recv
+    cut_at = time.monotonic()
+    counters = {m.user_id: m.frames_from(o.user_id) for m, o in ((alice, bob), (bob, alice))}
+    await room.wait_until(lambda: all(
+        m.frames_from(o.user_id) >= counters[m.user_id] + 5
+        and m.mesh.connection(o.user_id) is not pc
+        for m, o in ((alice, bob), (bob, alice))))
+    assert time.monotonic() - cut_at < RECOVERY_BOUND
+    assert PeerState.RECOVERING in side.peer_states[other.user_id]
+    fresh = side.video[other.user_id][counters[side.user_id]:]
+    assert {i.identity for i in fresh} == {identity_code(other.user_id)}

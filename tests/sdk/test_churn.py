@@ -73,7 +73,7 @@ async def test_churn_leaves_no_member_room_or_task(server: RoomServer) -> None:
     await until(lambda: server.rooms.active_rooms(app_id) == [])
     for client, rec in zip(clients, recorders, strict=True):
         assert client.connection_state is ConnectionState.DISCONNECTED
-        assert client.remote_users == [] and client._conn is None and not client._tasks
+        assert client.remote_users == [] and client._session is None and not client._tasks
         assert rec.states() == ["CONNECTING", "CONNECTED", "DISCONNECTED"] * ROUNDS
         senders = {m.user_id for (m,) in rec.named("message_received")}
         assert senders <= {f"user{i:02d}" for i in range(CLIENTS)}

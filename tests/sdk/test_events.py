@@ -225,3 +225,39 @@ def test_unknown_event_name_is_refused() -> None:
     client = RTCClient("ws://127.0.0.1:1", media=False)
     with pytest.raises(ValueError, match="user_joined"):
         client.on("user_join", print)  # type: ignore[arg-type]
+
+
+async def test_on_and_once_work_as_decorators(joined: Join) -> None:
+    """@client.on(name) registers for every event, @client.once(name) for the next one only;
+    both return the decorated function unchanged."""
+    alice, rec_a = await joined("alice")
+    every: list[tuple[str, str]] = []
+    first: list[str] = []
+
+    @alice.on("user_joined")
+    def on_joined(user_id: str, user_data: str) -> None:
+        every.append((user_id, user_data))
+
+    @alice.once("user_joined")
+    def on_first(user_id: str, user_data: str) -> None:
+        first.append(user_id)
+
+    assert callable(on_joined) and callable(on_first)
+    await joined("bob", user_data="Bob")
+    await joined("carol", user_data="Carol")
+    await rec_a.wait("user_joined", lambda u, d: u == "carol")
+    assert every == [("bob", "Bob"), ("carol", "Carol")]
+    assert first == ["bob"]
+
+
+async def test_once_handler_removed_with_off_is_never_called(joined: Join) -> None:
+    """A once() handler taken back with off() before its event is not called."""
+    alice, rec_a = await joined("alice")
+    seen: list[str] = []
+    handler = alice.once("user_joined", lambda user_id, user_data: seen.append(user_id))
+    alice.off("user_joined", handler)
+    await joined("bob")
+    await rec_a.wait("user_joined", lambda u, d: u == "bob")
+    assert seen == []
+    with pytest.raises(ValueError, match="user_joined"):
+        alice.once("user_join")  # type: ignore[call-overload]

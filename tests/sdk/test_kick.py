@@ -158,7 +158,7 @@ async def _restored(proxy: Proxy, rec: Recorder, reason: DisconnectReason, code:
     if message is not None:
         assert info.error_message == message
     assert rec.states()[-2:] == ["RECONNECTING", "DISCONNECTED"]
-    assert rec.client._reconnect_task is None  # no attempt is pending
+    assert rec.client._session is None  # no session, so no attempt is pending
     assert proxy.accepted == before + 1  # the one resume that learnt the news
     assert rec.client.remote_users == [] and rec.client.session_id is None
 

@@ -24,6 +24,7 @@ from roomcall.media.synthetic import (
     identity_code,
 )
 from roomcall.sdk import RemoteTrack, RTCClient
+from roomcall.sdk.compat import stop_ice_abruptly
 from roomcall.server import RoomServer
 from tests.waiting import ended_within, scaled, until
 
@@ -382,3 +383,35 @@ async def test_cancelling_a_leave_in_progress_is_not_lost(members: Callable[...,
     # A leave() still running when cancelled ends cancelled; one that already ended is done.
     assert leaving.cancelled() if still_leaving else leaving.exception() is None
     assert alice.connection_state.name == "DISCONNECTED"
+
+
+async def test_peer_state_and_media_recover_after_a_connection_dies(
+        members: Callable[..., Any]) -> None:
+    """The peer connection dies under one member (no goodbye to the other) while both stay in
+    the room: peer_state_changed goes CONNECTING, CONNECTED, RECOVERING, CONNECTED, and the
+    other member's video comes back as a new subscribed track within 10 s."""
+    alice, rec_a = await members("alice", publish=True)
+    bob, rec_b = await members("bob", publish=True)
+    first = await remote(rec_a, "bob", "video")
+    await check_video_from(first, "bob", frames=2)
+    await rec_a.wait("peer_state_changed", lambda u, s: u == "bob" and s.name == "CONNECTED")
+    pc = alice.peer_connection("bob")
+    assert pc is not None
+
+    await stop_ice_abruptly(pc)
+    await rec_a.wait("track_unsubscribed", lambda u, t: t is first)
+    _, again = await rec_a.wait("track_subscribed",
+                                lambda u, t: u == "bob" and t.kind == "video" and t is not first,
+                                within=10.0)
+    await check_video_from(again, "bob", frames=2)
+    await rec_a.wait("peer_state_changed",
+                     lambda u, s: u == "bob" and s.name == "CONNECTED"
+                     and len(rec_a.named("peer_state_changed")) > 2)
+    assert [s.name for u, s in rec_a.named("peer_state_changed") if u == "bob"] == [
+        "CONNECTING", "CONNECTED", "RECOVERING", "CONNECTED"]
+    assert alice.peer_connection("bob") is not pc
+    # The far side's states never claim FAILED, and it ends connected too.
+    await rec_b.wait("peer_state_changed",
+                     lambda u, s: u == "alice" and s.name == "CONNECTED")
+    assert "FAILED" not in [s.name for u, s in rec_b.named("peer_state_changed")]
+    assert bob.connection_state.is_connected and alice.connection_state.is_connected

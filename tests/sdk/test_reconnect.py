@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -205,7 +206,9 @@ async def test_leave_while_reconnecting_stops_retrying(server: RoomServer, proxy
     assert bob.connection_state is ConnectionState.DISCONNECTED
     assert bob.disconnect_info is not None
     assert bob.disconnect_info.reason is DisconnectReason.LEAVE
-    assert bob._reconnect_task is None
+    assert bob._session is None
+    await until(lambda: not [t for t in asyncio.all_tasks()
+                             if t.get_name() == "reconnect" and not t.done()])
     assert rec_b.states()[-1] == "DISCONNECTED"
 
 
@@ -259,3 +262,38 @@ async def test_cancelled_leave_still_closes_the_connection(server: RoomServer, p
     session_tasks = {"signal-reader", "signal-heartbeat", "reconnect"}
     assert not [t for t in asyncio.all_tasks() if t.get_name() in session_tasks and not t.done()]
     assert bob.connection_state is ConnectionState.DISCONNECTED
+
+
+LEAVE_RACE_ROUNDS = 200
+
+
+async def test_leave_during_a_resume_never_touches_the_next_session(
+        server: RoomServer, proxy: Proxy, make_client: ClientFactory) -> None:
+    """leave() at any moment of a resume attempt, then join() again: the new session stays
+    CONNECTED and no state event of the old session's reconnection reaches it."""
+    rng = random.Random(11)
+    bob = make_client(proxy.url, reconnect_delays=lambda: itertools.repeat(0.0))
+    rec = Recorder(bob)
+    token = server.token("room_1", "bob")
+    await bob.join(token)
+    async with asyncio.timeout(180):
+        for _ in range(LEAVE_RACE_ROUNDS):
+            seen = len(rec.states())
+            proxy.cut()
+            await rec.wait("connection_state_changed",
+                           lambda s, i, seen=seen: len(rec.states()) > seen)
+            assert rec.states()[seen] == "RECONNECTING"
+            # leave() lands anywhere in the attempt: waiting, connecting, or resuming.
+            if rng.random() < 0.5:
+                for _ in range(rng.randrange(30)):
+                    await asyncio.sleep(0)
+            else:
+                await asyncio.sleep(rng.uniform(0, 0.01))
+            await bob.leave()
+            before_join = len(rec.states())
+            await bob.join(token)
+            # Every task of the old session has ended (or gives up) before we judge.
+            await until(lambda: not [t for t in asyncio.all_tasks()
+                                     if t.get_name() == "reconnect" and not t.done()])
+            assert bob.connection_state is ConnectionState.CONNECTED
+            assert rec.states()[before_join:] == ["CONNECTING", "CONNECTED"]

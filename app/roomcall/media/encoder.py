@@ -8,8 +8,9 @@ the senders then only packetise.
 
 What aiortc does for the frame path and we must do ourselves on the packet path:
 
-- keyframes: a PLI / FIR from any peer is routed here (:mod:`roomcall.media.keyframe`) and the one
-  encoder makes the next frame a keyframe; a peer whose sender starts gets one at once;
+- keyframes: a PLI / FIR from any peer is routed here
+  (:func:`roomcall.sdk.compat.route_keyframe_requests`) and the one encoder makes the next
+  frame a keyframe; a peer whose sender starts gets one at once;
 - bitrate: REMB is ignored for packets, so the target is fixed by the number of peers
   (:func:`bitrate_for_peers`), as an uplink budget for a mesh.
 """

@@ -488,15 +488,20 @@ def serialize(msg: AnyMessage) -> str:
     return _ENCODE(body)
 
 
-def parse(text: str | bytes) -> AnyMessage:
-    """The message in ``text``, or :class:`ProtocolError`."""
+def parse(text: str | bytes, *, limit: int = MAX_FRAME_BYTES) -> AnyMessage:
+    """The message in ``text``, or :class:`ProtocolError`.
+
+    ``limit``: the largest frame accepted, in characters. The default is what the server reads
+    from clients; clients reading the server pass their own, larger bound (a ``joined``
+    snapshot of a big room exceeds ``MAX_FRAME_BYTES``).
+    """
     if isinstance(text, bytes | bytearray):
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError:
             raise ProtocolError("frame is not UTF-8") from None
-    if len(text) > MAX_FRAME_BYTES:
-        raise ProtocolError(f"frame larger than {MAX_FRAME_BYTES} bytes")
+    if len(text) > limit:
+        raise ProtocolError(f"frame larger than {limit} bytes")
     try:
         raw = _DECODE(text)
     except (ValueError, RecursionError):

@@ -14,6 +14,12 @@ reconnect window, 30 s by default, has passed, or it restarted and forgot the ro
 ends DISCONNECTED with reason ERROR and code 21003: the session is gone, and an application
 that wants to stay in the room calls ``join()`` again (with a fresh token if it expired).
 
+Media follows the same rule as signalling: while both members are in the room, the peer
+connection between them is replaced by a fresh one whenever it fails, closes or goes silent
+(``peer_state_changed``: RECOVERING, then CONNECTED; remote tracks are unsubscribed and
+subscribed again), so media flows again within seconds of the network returning, after any
+outage or change of address. The rule is in :mod:`roomcall.sdk.pair_state`.
+
 Kicked out or room closed: DISCONNECTED with KICKED_OUT or ROOM_CLOSED; never reconnects.
 That holds when it happened while the network was down too: the server answers the resume
 with the ``closed`` the client missed, and the client ends with its reason and code.
@@ -21,12 +27,11 @@ with the ``closed`` the client missed, and the client ends with its reason and c
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, overload
 
 from roomcall.aio import TaskSet
 from roomcall.protocol.errors import DisconnectReason, ErrorCode, error_message
@@ -48,10 +53,11 @@ from roomcall.protocol.messages import (
 )
 from roomcall.sdk import events, users
 from roomcall.sdk.connection import OPEN_TIMEOUT, REQUEST_TIMEOUT, Connection
-from roomcall.sdk.events import EventEmitter, EventName, Handler
+from roomcall.sdk.events import EventEmitter, EventName, H, Handler
 from roomcall.sdk.hosting import HostCalls
 from roomcall.sdk.media_session import MediaSession
 from roomcall.sdk.reconnection import Delays, resume_within
+from roomcall.sdk.session import Session
 from roomcall.sdk.state import TRANSITIONS, ConnectionInfo, ConnectionState, JoinError, RTCError
 from roomcall.sdk.tracks import LocalPublication, RemoteTrack
 from roomcall.sdk.users import Change, RemoteUser
@@ -104,16 +110,10 @@ class RTCClient(HostCalls):
         self._events = EventEmitter()
         self._state = _S.DISCONNECTED
         self._info: ConnectionInfo | None = None
-        self._conn: Connection | None = None
-        self._generation = 0
-        self._held: list[ServerMessage] | None = None
+        self._session: Session | None = None
+        """The session under way (None while DISCONNECTED)."""
         self._users: dict[str, RemoteUser] = {}
-        self._media: MediaSession | None = None
         self._tasks = TaskSet(log, "client cleanup")
-        self._reconnect_task: asyncio.Task[None] | None = None
-        self._token = ""
-        self.session_id: str | None = None
-        """The server's id of the current session (None while disconnected)."""
         self.room: str | None = None
         """The room joined last."""
         self.user_id: str | None = None
@@ -121,8 +121,6 @@ class RTCClient(HostCalls):
         self.permission: Permission | None = None
         """``"admin"`` or ``"user"``: the token's, then as the server changes it (host
         hand-off, event ``permission_changed``)."""
-        self._reconnect_window = 30.0
-        self._heartbeat_interval = 5.0
 
     # --- public state --------------------------------------------------------------------
 
@@ -130,6 +128,15 @@ class RTCClient(HostCalls):
     def connection_state(self) -> ConnectionState:
         """The current state."""
         return self._state
+
+    @property
+    def session_id(self) -> str | None:
+        """The server's id of the current session (None while disconnected)."""
+        return self._session.session_id if self._session is not None else None
+
+    @property
+    def _media(self) -> MediaSession | None:
+        return self._session.media if self._session is not None else None
 
     @property
     def disconnect_info(self) -> ConnectionInfo | None:
@@ -159,9 +166,28 @@ class RTCClient(HostCalls):
         """The live aiortc RTCPeerConnection to ``user_id`` (for ``getStats()``), or None."""
         return self._media.peer_connection(user_id) if self._media is not None else None
 
-    def on(self, name: EventName, handler: Handler) -> Handler:
-        """Call ``handler`` on each ``name`` event (see :mod:`roomcall.sdk.events`)."""
+    @overload
+    def on(self, name: EventName) -> Callable[[H], H]: ...
+    @overload
+    def on(self, name: EventName, handler: H) -> H: ...
+
+    def on(self, name: EventName, handler: Handler | None = None) -> Any:
+        """Call ``handler`` on each ``name`` event (see :mod:`roomcall.sdk.events`); without
+        a handler, a decorator: ``@client.on("user_joined")``."""
+        if handler is None:
+            return self._events.on(name)
         return self._events.on(name, handler)
+
+    @overload
+    def once(self, name: EventName) -> Callable[[H], H]: ...
+    @overload
+    def once(self, name: EventName, handler: H) -> H: ...
+
+    def once(self, name: EventName, handler: Handler | None = None) -> Any:
+        """Call ``handler`` on the next ``name`` event only (also usable as a decorator)."""
+        if handler is None:
+            return self._events.once(name)
+        return self._events.once(name, handler)
 
     def off(self, name: EventName, handler: Handler) -> None:
         """Stop calling ``handler`` for ``name``."""
@@ -178,51 +204,55 @@ class RTCClient(HostCalls):
         """
         if self._state is not _S.DISCONNECTED:
             raise JoinError(ErrorCode.INVALID_STATE, f"join() while {self._state.name}")
+        session = Session(self.server_url, token, self._on_push, self._on_lost)
+        self._session = session
         self._set_state(_S.CONNECTING)
-        self._token = token
         try:
-            conn = await self._open()
+            conn = await session.open()
             answer = await conn.request(Join(req=0, token=token, user_data=user_data))
         except RTCError as exc:
-            if not self._joining():  # leave() or a Closed frame came first
+            if session.ended:  # leave() or a Closed frame came first
                 raise self._join_interrupted() from None
             code = exc.code
-            if code == ErrorCode.SIGNALLING_TIMEOUT and not (self._conn and self._conn.is_open):
+            if code == ErrorCode.SIGNALLING_TIMEOUT and not (session.conn and session.conn.is_open):
                 code = ErrorCode.AUTH_FAILED  # the server closed the socket without answering
-            await self._cleanup(*self._end(_reason_for(code), code, exc.message))
+            await self._cleanup(*self._end(session, _reason_for(code), code, exc.message))
             raise JoinError(code, exc.message) from None
         except BaseException:
-            await self._cleanup(*self._end(DisconnectReason.LEAVE, 0, "join() was cancelled"))
+            await self._cleanup(*self._end(session, DisconnectReason.LEAVE, 0,
+                                           "join() was cancelled"))
             raise
-        if not self._joining():
+        if session.ended:
             raise self._join_interrupted()
         assert isinstance(answer, Joined)
         try:
-            self._start_session(answer)
+            self._start_session(session, answer)
             if self._media_enabled:
-                self._media = MediaSession(
+                session.media = MediaSession(
                     answer.user_id, self._send_relay, self._events.emit,
                     ice_servers=_ice_servers(self._ice_servers, answer),
                     auto_subscribe=self._auto_subscribe,
                 )
         except Exception as exc:  # e.g. media unavailable: end cleanly, never stay CONNECTING
             log.exception("starting the session failed")
-            await self._cleanup(*self._end(DisconnectReason.ERROR, ErrorCode.FATAL, str(exc)))
+            await self._cleanup(*self._end(session, DisconnectReason.ERROR, ErrorCode.FATAL,
+                                           str(exc)))
             raise JoinError(ErrorCode.FATAL, str(exc)) from exc
         after, changes = users.reconcile({}, answer.members)
         self._users = {}
         self._set_state(_S.CONNECTED)
         self._deliver(after, changes)
-        self._release_held()
-        self._check_link()
+        self._release_held(session)
+        self._check_link(session)
 
     async def leave(self) -> None:
         """Leave the room: others see ``user_left`` at once; DISCONNECTED with LEAVE.
         Harmless when not in a room."""
-        if self._state is _S.DISCONNECTED:
+        session = self._session
+        if self._state is _S.DISCONNECTED or session is None:
             return
         connected = self._state.is_connected
-        conn, media = self._end(DisconnectReason.LEAVE, 0, "")
+        conn, media = self._end(session, DisconnectReason.LEAVE, 0, "")
         try:
             if conn is not None and connected and conn.is_open:
                 with contextlib.suppress(RTCError):
@@ -300,24 +330,20 @@ class RTCClient(HostCalls):
                  f" ({info.reason.name} {info.error_code})" if info else "")
         self._events.emit("connection_state_changed", new, info if new is _S.DISCONNECTED else None)
 
-    def _end(self, reason: DisconnectReason, code: int, message: str, cause: str = ""
+    def _end(self, session: Session, reason: DisconnectReason, code: int, message: str,
+             cause: str = ""
              ) -> tuple[Connection | None, MediaSession | None]:
-        """End the session now: DISCONNECTED with ``reason`` / ``code``. Returns what
-        :meth:`_cleanup` must still close (nothing if the session had already ended)."""
-        if self._state is _S.DISCONNECTED:
+        """End ``session`` now: DISCONNECTED with ``reason`` / ``code``. Returns what
+        :meth:`_cleanup` must still close (nothing if that session had already ended: a late
+        report about an earlier session never touches the current one)."""
+        if session is not self._session or session.ended:
             return None, None
-        self._generation += 1  # frames still arriving on the old socket are ignored
-        conn, self._conn = self._conn, None
-        media, self._media = self._media, None
-        task, self._reconnect_task = self._reconnect_task, None
-        self._held = None
+        conn, media = session.end()  # also cancels its reconnection, unless that is the caller
+        self._session = None
         self._users = {}
-        self.session_id = None
         info = ConnectionInfo(reason, code, message or (error_message(code) if code else ""),
                               cause)
         self._set_state(_S.DISCONNECTED, info)
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
         return conn, media
 
     async def _cleanup(self, conn: Connection | None, media: MediaSession | None) -> None:
@@ -326,78 +352,63 @@ class RTCClient(HostCalls):
         if media is not None:
             await media.close()
 
-    def _joining(self) -> bool:
-        return self._state is _S.CONNECTING
-
     def _join_interrupted(self) -> JoinError:
         info = self._info or ConnectionInfo(DisconnectReason.LEAVE)
         return JoinError(info.error_code or ErrorCode.INVALID_STATE,
                          info.error_message or "leave() was called while joining")
 
-    def _start_session(self, answer: Joined) -> None:
-        self.session_id = answer.session_id
+    def _start_session(self, session: Session, answer: Joined) -> None:
+        session.started(answer)
         self.room = answer.room
         self.user_id = answer.user_id
         self.permission = answer.permission
-        self._reconnect_window = answer.reconnect_window
-        self._heartbeat_interval = answer.heartbeat_interval
-        assert self._conn is not None
-        self._conn.start_heartbeat(answer.heartbeat_interval)
 
     # --- signalling ------------------------------------------------------------------------
 
-    async def _open(self, timeout: float = OPEN_TIMEOUT) -> Connection:  # noqa: ASYNC109
-        self._generation += 1
-        generation = self._generation
-        self._held = []  # pushes wait until the join / resume answer has been applied
-        conn = await Connection.open(
-            self.server_url,
-            on_push=lambda msg: self._on_push(generation, msg),
-            on_lost=lambda reason: self._on_lost(generation, reason),
-            timeout=timeout,
-        )
-        if generation != self._generation:  # the session ended while connecting
-            await conn.close()
-            raise RTCError(ErrorCode.INVALID_STATE, "session ended while connecting")
-        self._conn = conn
-        return conn
+    def _live_conn(self) -> Connection | None:
+        """The socket requests go out on, if connected."""
+        session = self._session
+        if session is None or not self._state.is_connected:
+            return None
+        return session.conn
 
     async def _request(self, msg: Any) -> Any:
-        if not self._state.is_connected or self._conn is None:
+        conn = self._live_conn()
+        if conn is None:
             raise RTCError(ErrorCode.INVALID_STATE, f"not connected ({self._state.name})")
-        return await self._conn.request(msg)
+        return await conn.request(msg)
 
     async def _send_relay(self, peer: str, data: dict[str, Any]) -> None:
         # Raise rather than drop silently: the mesh then knows nothing is on its way and
         # negotiates afresh when the member (or this client) is back, instead of waiting for
         # an answer that cannot come. The server drops relays to a member that is away.
         user = self._users.get(peer)
-        if self._conn is None or not self._state.is_connected:
+        conn = self._live_conn()
+        if conn is None:
             raise RTCError(ErrorCode.INVALID_STATE, "not connected: negotiation not sent")
         if user is not None and user.reconnecting:
             raise RTCError(ErrorCode.INVALID_STATE, f"{peer} is reconnecting: not sent")
-        await self._conn.send(Relay(peer=peer, data=data))
+        await conn.send(Relay(peer=peer, data=data))
 
-    def _on_push(self, generation: int, msg: ServerMessage) -> None:
-        if generation != self._generation:
-            return
+    def _on_push(self, session: Session, socket: int, msg: ServerMessage) -> None:
+        if session is not self._session or not session.is_current(socket):
+            return  # a frame of an earlier socket or session
         # A resume of a session the server ended while this client was away (kicked,
         # replaced, room closed) is answered with that ``closed``: end with its reason at
         # once, which also stops the retries (the socket closing next looks like "no link").
-        if self._held is not None and not (isinstance(msg, Closed)
-                                           and self._state is _S.RECONNECTING):
-            self._held.append(msg)
+        if session.held is not None and not (isinstance(msg, Closed)
+                                             and self._state is _S.RECONNECTING):
+            session.held.append(msg)
             return
-        self._handle_push(msg)
+        self._handle_push(session, msg)
 
-    def _release_held(self) -> None:
-        held, self._held = self._held or [], None
-        for msg in held:
-            if self._state is _S.DISCONNECTED:
+    def _release_held(self, session: Session) -> None:
+        for msg in session.take_held():
+            if session.ended:
                 return
-            self._handle_push(msg)
+            self._handle_push(session, msg)
 
-    def _handle_push(self, msg: ServerMessage) -> None:
+    def _handle_push(self, session: Session, msg: ServerMessage) -> None:
         if isinstance(msg, PermissionChanged) and msg.user_id == self.user_id:
             if msg.permission != self.permission:
                 self.permission = msg.permission
@@ -415,7 +426,8 @@ class RTCClient(HostCalls):
                 self._media.relay(msg.peer, msg.data)
         elif isinstance(msg, Closed):
             reason = _CLOSED_REASONS.get(msg.reason, DisconnectReason.ERROR)
-            self._spawn(self._cleanup(*self._end(reason, msg.code, msg.message, msg.cause)))
+            self._spawn(self._cleanup(*self._end(session, reason, msg.code, msg.message,
+                                                 msg.cause)))
         elif isinstance(msg, Error):
             log.warning("server reported error %d: %s", msg.code, msg.message)
         else:
@@ -444,63 +456,69 @@ class RTCClient(HostCalls):
 
     # --- reconnection --------------------------------------------------------------------
 
-    def _on_lost(self, generation: int, reason: str) -> None:
-        if generation != self._generation or not self._state.is_connected:
-            return  # a loss while (re)connecting fails the pending request instead
-        self._lost()
+    def _on_lost(self, session: Session, socket: int, reason: str) -> None:
+        if session is not self._session or not session.is_current(socket):
+            return  # an earlier socket's or session's late report
+        if self._state.is_connected:
+            self._lost(session)
+        # Otherwise a loss while (re)connecting fails the pending request instead.
 
-    def _check_link(self) -> None:
+    def _check_link(self, session: Session) -> None:
         """Catch a link that died between the join / resume answer and being connected."""
-        if self._state.is_connected and (self._conn is None or not self._conn.is_open):
-            self._lost()
+        if (not session.ended and self._state.is_connected
+                and (session.conn is None or not session.conn.is_open)):
+            self._lost(session)
 
-    def _lost(self) -> None:
-        conn, self._conn = self._conn, None
+    def _lost(self, session: Session) -> None:
+        conn = session.drop_link()
         if conn is not None:
             self._spawn(conn.close())  # held until closed, so the teardown is never collected
-        self._generation += 1
+        session.socket += 1  # anything the dead socket still reports is ignored
         self._set_state(_S.RECONNECTING)
-        self._reconnect_task = asyncio.create_task(self._reconnect(), name="reconnect")
+        session.spawn(self._reconnect(session), name="reconnect")
 
-    async def _reconnect(self) -> None:
+    async def _reconnect(self, session: Session) -> None:
         # A heartbeat interval of grace: when reachable, the server (the authority on the
         # window) has the last word, and its refusal says why.
-        window = self._reconnect_window + self._heartbeat_interval
+        window = session.reconnect_window + session.heartbeat_interval
         try:
-            answer = await resume_within(window, self._delays, self._attempt_resume)
+            answer = await resume_within(window, self._delays,
+                                         lambda left: self._attempt_resume(session, left))
         except RTCError as exc:
-            await self._cleanup(*self._end(DisconnectReason.ERROR, exc.code, exc.message))
+            await self._cleanup(*self._end(session, DisconnectReason.ERROR, exc.code,
+                                           exc.message))
             return
         except Exception as exc:  # a bug must not leave the client RECONNECTING for ever
             log.exception("reconnection failed")
-            await self._cleanup(*self._end(DisconnectReason.ERROR, ErrorCode.FATAL, str(exc)))
+            await self._cleanup(*self._end(session, DisconnectReason.ERROR, ErrorCode.FATAL,
+                                           str(exc)))
+            return
+        if session.ended:  # ended meanwhile (a cancellation lost on the way): nothing to do
+            await session.close_link()
             return
         before = self.permission
-        self._start_session(answer)
+        self._start_session(session, answer)
         after, changes = users.reconcile(self._users, answer.members)
-        self._reconnect_task = None
         self._set_state(_S.RECONNECTED)
         if answer.permission != before:  # e.g. handed the host role while away
             self._events.emit("permission_changed", answer.user_id, answer.permission)
-        if self._media is not None:
+        if session.media is not None:
             for user_id in self._users.keys() & after.keys():
                 # Negotiation sent while away was dropped: check each peer again.
-                self._media.user_joined(user_id)
+                session.media.user_joined(user_id)
         self._deliver(after, changes)
-        self._release_held()
-        self._check_link()
+        self._release_held(session)
+        self._check_link(session)
 
-    async def _attempt_resume(self, time_left: float) -> Joined:
+    async def _attempt_resume(self, session: Session, time_left: float) -> Joined:
         try:
-            conn = await self._open(timeout=min(OPEN_TIMEOUT, time_left))
+            conn = await session.open(timeout=min(OPEN_TIMEOUT, time_left))
             answer = await conn.request(
-                Resume(req=0, token=self._token, session_id=self.session_id or ""),
+                Resume(req=0, token=session.token, session_id=session.session_id or ""),
                 timeout=min(REQUEST_TIMEOUT, max(time_left, 0.1)),
             )
         except BaseException:
-            conn_, self._conn = self._conn, None
-            if conn_ is not None:
-                await conn_.close()
+            await session.close_link()
             raise
         assert isinstance(answer, Joined)
         return answer

@@ -1,12 +1,17 @@
 """Workarounds for aiortc and aioice behaviour, in one place so that an upgrade of either is one
-file to re-check. Each names what it works around upstream.
+file to re-check. Each names what it works around upstream: the issue where one exists, else the
+code path and version (aiortc 1.16.0, aioice 0.13.0). Nothing else in roomcall reads or writes a
+private attribute of either library.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
-from collections.abc import Sequence
+import logging
+import queue
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +23,14 @@ import aiortc.rtcicetransport
 if TYPE_CHECKING:
     from aiortc import RTCIceServer
 
+from roomcall.aio import TaskSet, cancel_and_wait
+
+if TYPE_CHECKING:  # aiortc loads only for clients that use media
+    from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+    from aiortc.mediastreams import MediaStreamTrack
+
+log = logging.getLogger(__name__)
+
 _gather_every_interface = aioice.ice.get_host_addresses
 
 
@@ -25,10 +38,10 @@ def restrict_host_addresses(addresses: Sequence[str] | None) -> None:
     """Gather ICE host candidates on ``addresses`` only, for every peer connection of this
     process; ``None`` restores aioice's default (every interface but loopback).
 
-    aioice 0.13 offers no per-connection choice of interfaces: ``Connection.gather_candidates``
-    calls the module-level ``get_host_addresses``, which lists every adapter and always skips
-    127.0.0.1. Calls that must stay on this machine (the self-test, the test suite) pass
-    ``["127.0.0.1"]``.
+    aioice 0.13 offers no per-connection choice of interfaces (aiortc/aioice#2, open; the
+    filter of aiortc/aioice#57 was not merged): ``Connection.gather_candidates`` calls the
+    module-level ``get_host_addresses``, which lists every adapter and always skips 127.0.0.1.
+    Calls that must stay on this machine (the self-test, the test suite) pass ``["127.0.0.1"]``.
     """
     if addresses is None:
         aioice.ice.get_host_addresses = _gather_every_interface
@@ -188,3 +201,191 @@ def gather_from_every_ice_server(enabled: bool = True) -> None:
     else:
         _ice_transport.connection_kwargs = _plain_kwargs
         _ice_transport.Connection = _plain_connection
+
+
+# --- closing a peer connection -------------------------------------------------------------
+
+ICE_SETTLE_TIMEOUT = 2.0
+"""Seconds :func:`close_connection` waits for an ICE ``connect()`` in flight to return."""
+
+_closing = TaskSet(log, "peer connection close")
+
+
+async def close_connection(pc: RTCPeerConnection) -> None:
+    """Close ``pc`` and leave no ICE task of it running; a cancellation of the caller is
+    honoured at once (the close then finishes in the background).
+
+    Two upstream behaviours:
+
+    - aioice 0.13 ``Connection.close`` awaits its consent task inside ``except
+      asyncio.CancelledError: pass``, and aiortc 1.16's ``RTCPeerConnection.close`` awaits
+      that: a cancellation of *our* task arriving meanwhile is swallowed, so a media worker
+      being stopped carried on and ``leave()`` never returned. The close therefore runs as its
+      own task, which the caller awaits through ``asyncio.shield``.
+    - aioice 0.13 ``Connection.connect``: when the check list completes just before
+      ``close()``, ``connect()`` has the result queued but resumes only after ``close()`` ran,
+      and then starts its RFC 7675 consent checks (``query_consent``) on the closed
+      connection, which wake every ~5 s for ever. So: close, let any ``connect()`` in flight
+      return, then cancel a consent task it started.
+    """
+    await asyncio.shield(_closing.spawn(_close(pc), name="pc-close"))
+
+
+async def _close(pc: RTCPeerConnection) -> None:
+    transports = _ice_transports(pc)
+    await pc.close()
+    for ice in transports:
+        # aiortc's RTCIceTransport.start() sets this event once aioice's connect() returned.
+        started: asyncio.Event | None = getattr(ice, "_RTCIceTransport__start", None)
+        if started is not None and not started.is_set():
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation
+            # arriving as the event is set (CPython gh-86296).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ICE_SETTLE_TIMEOUT):
+                    await started.wait()
+        connection = getattr(ice, "_connection", None)
+        consent: asyncio.Task[None] | None = getattr(connection, "_query_consent_task", None)
+        if consent is not None and not consent.done():
+            await cancel_and_wait(consent)
+
+
+def _ice_transports(pc: RTCPeerConnection) -> list[Any]:
+    """The RTCIceTransports under ``pc``'s transceivers and data channel, each once."""
+    found: dict[int, Any] = {}
+    dtls = [t.receiver.transport for t in pc.getTransceivers()]
+    if pc.sctp is not None:
+        dtls.append(pc.sctp.transport)
+    for transport in dtls:
+        ice = getattr(transport, "transport", None)
+        if ice is not None:
+            found[id(ice)] = ice
+    return list(found.values())
+
+
+async def stop_ice_abruptly(pc: RTCPeerConnection) -> None:
+    """Stop ``pc``'s ICE transports without a DTLS goodbye, as a dead network path does.
+
+    aiortc 1.16 then closes the peer connection by itself (its DTLS transports closed) while
+    the far side learns nothing until its consent checks fail (~30 s). For tests of recovery.
+    """
+    for ice in _ice_transports(pc):
+        await ice.stop()
+
+
+def packets_received(pc: RTCPeerConnection) -> int:
+    """Datagrams (DTLS, SRTP, SRTCP) ``pc`` has received so far, over all its transports.
+
+    aiortc 1.16 counts them in ``RTCDtlsTransport._get_stats()``; the public
+    ``RTCPeerConnection.getStats()`` reaches the same figure only through every sender's and
+    receiver's stats, far more work for a check made every second.
+    """
+    transports = {id(t.receiver.transport): t.receiver.transport for t in pc.getTransceivers()}
+    total = 0
+    for transport in transports.values():
+        for stats in transport._get_stats().values():
+            if getattr(stats, "type", "") == "transport":
+                total += int(getattr(stats, "packetsReceived", 0))
+    return total
+
+
+# --- RTP senders and receivers --------------------------------------------------------------
+
+
+def route_keyframe_requests(sender: RTCRtpSender, request: Callable[[], None]) -> None:
+    """Make PLI / FIR received by ``sender`` call ``request`` (the one encoder's keyframe ask).
+
+    aiortc 1.16 ``RTCRtpSender._handle_rtcp_packet`` turns PLI and FIR into
+    ``self._send_keyframe()``, which only sets a private flag that ``_next_encoded_frame``
+    reads on the frame path (``force_keyframe`` for its own encoder). When the track yields
+    already encoded ``av.Packet`` objects that flag is never read, so the request would be
+    lost. Overriding the method on this one sender instance forwards it instead; the sender
+    object is created by ``RTCPeerConnection`` itself, so a subclass cannot be slotted in.
+    """
+    original = sender._send_keyframe
+
+    def send_keyframe() -> None:
+        original()
+        request()
+
+    # Instance attribute shadows the method for this sender only.
+    setattr(sender, "_send_keyframe", send_keyframe)  # noqa: B010
+
+
+async def request_keyframe(receiver: RTCRtpReceiver, ssrc: int) -> None:
+    """Send an RTCP PLI for the stream ``ssrc`` that ``receiver`` receives.
+
+    aiortc 1.16 sends PLI only from inside ``RTCRtpReceiver`` (jitter buffer gaps, decode
+    errors; aiortc/aiortc#58); there is no public call to ask for a keyframe.
+    """
+    await receiver._send_rtcp_pli(ssrc)
+
+
+def flush_receiver(receiver: RTCRtpReceiver) -> int:
+    """Drop every packet and frame ``receiver`` holds but has not handed on; returns how many.
+
+    aiortc 1.16 keeps a 512-packet video jitter buffer that waits for a missing packet until
+    512 newer ones have arrived (``JitterBuffer.add``), and an unbounded decoder queue: after
+    a long gap a low-rate stream runs seconds behind. After a freeze the newest picture
+    should win: flush, then ask for a keyframe (:func:`request_keyframe`).
+    """
+    dropped = 0
+    jitter = getattr(receiver, "_RTCRtpReceiver__jitter_buffer", None)
+    if jitter is not None:
+        dropped += sum(p is not None for p in jitter._packets)
+        jitter.remove(jitter.capacity)
+        jitter._origin = None
+    decoder: queue.Queue[Any] | None = getattr(receiver, "_RTCRtpReceiver__decoder_queue", None)
+    if decoder is not None:
+        kept: list[None] = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                item = decoder.get_nowait()
+                if item is None:
+                    kept.append(item)  # the receiver is stopping: its decoder must see this
+                else:
+                    dropped += 1
+        for item in kept:
+            decoder.put(item)
+    return dropped
+
+
+def stalled_at(receiver: RTCRtpReceiver) -> int | None:
+    """Where ``receiver``'s jitter buffer starts (its oldest frame's first sequence number)
+    while a packet is missing with newer ones queued behind it; None when nothing is missing.
+
+    aiortc 1.16's ``JitterBuffer`` hands a frame on only once every packet before it arrived
+    (or 512 newer ones did): a packet lost for good, retransmission included, holds the whole
+    stream back. Seeing the same number twice a second apart means it is not coming.
+    """
+    jitter = getattr(receiver, "_RTCRtpReceiver__jitter_buffer", None)
+    origin = getattr(jitter, "_origin", None)
+    if jitter is None or origin is None:
+        return None
+    capacity = jitter.capacity
+    held = [jitter._packets[(origin + i) % capacity] is not None for i in range(capacity)]
+    if False not in held:
+        return None
+    gap = held.index(False)
+    return int(origin) if any(held[gap:]) else None
+
+
+def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[Any]:
+    """The codecs negotiated for ``transceiver``'s m-line, preferred first.
+
+    aiortc 1.16 keeps them in ``RTCRtpTransceiver._codecs`` only (no public getter; the sender
+    packs with ``codecs[0]``).
+    """
+    return list(getattr(transceiver, "_codecs", []))
+
+
+def end_remote_track(track: MediaStreamTrack) -> None:
+    """Stop a received track and wake its reader.
+
+    aiortc 1.16 ends a ``RemoteStreamTrack`` by queueing None in its private ``_queue`` (what
+    ``RTCRtpReceiver.stop`` does); an m-line turned inactive never does it, so the reader
+    would wait for ever.
+    """
+    track.stop()
+    track_queue = getattr(track, "_queue", None)
+    if isinstance(track_queue, asyncio.Queue):
+        track_queue.put_nowait(None)

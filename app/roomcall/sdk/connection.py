@@ -21,7 +21,6 @@ import aiohttp
 from roomcall.aio import cancel_and_wait
 from roomcall.protocol.errors import ErrorCode
 from roomcall.protocol.messages import (
-    MAX_FRAME_BYTES,
     SIGNAL_PATH,
     Ack,
     ClientMessage,
@@ -51,6 +50,13 @@ REQUEST_TIMEOUT = 10.0
 """Seconds to wait for an answer before a request fails with 11013."""
 CLOSE_TIMEOUT = 1.0
 """Seconds to wait for the server's answer to a closing handshake."""
+MAX_SERVER_FRAME_BYTES = 16 * 1024 * 1024
+"""Largest frame read from the server: a sanity bound only, far above any snapshot.
+
+``MAX_FRAME_BYTES`` (64 KiB) caps what the *server* reads from a client; the server's own
+frames may be larger (docs/protocol.md): a ``joined`` snapshot lists every member with up to
+1 KiB of user data each, so a room of 60 such members already passes 64 KiB.
+"""
 HEARTBEAT_MISSES = 3
 """Heartbeat intervals without any frame from the server after which the link counts as lost."""
 
@@ -102,17 +108,18 @@ class Connection:
             timeout=aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=timeout)
         )
         try:
-            ws = await asyncio.wait_for(
-                session.ws_connect(
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+            # that arrives as the inner call completes (CPython gh-86296), which left leave()
+            # unable to stop a resume attempt.
+            async with asyncio.timeout(timeout):
+                ws = await session.ws_connect(
                     signal_url(server_url),
                     autoping=True,
                     # The server may send a snapshot larger than it accepts (docs/protocol.md).
-                    max_msg_size=MAX_FRAME_BYTES * 64,
+                    max_msg_size=MAX_SERVER_FRAME_BYTES,
                     # A lost link never answers a closing handshake: do not wait long for it.
                     timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=CLOSE_TIMEOUT),
-                ),
-                timeout,
-            )
+                )
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
             await session.close()
             raise RTCError(ErrorCode.AUTH_FAILED, f"cannot reach {server_url}: {exc}") from None
@@ -139,7 +146,8 @@ class Connection:
         self._pending[req] = future
         try:
             await self.send(dataclasses.replace(cast(Any, msg), req=req))
-            answer = await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see open()
+                answer = await future
         except TimeoutError:
             raise RTCError(ErrorCode.SIGNALLING_TIMEOUT, f"no answer to {msg.type}") from None
         finally:
@@ -190,7 +198,7 @@ class Connection:
                 if frame.type != aiohttp.WSMsgType.TEXT:
                     continue
                 try:
-                    msg = parse(frame.data)
+                    msg = parse(frame.data, limit=MAX_SERVER_FRAME_BYTES)
                 except ProtocolError as exc:
                     log.warning("ignoring unreadable frame from server: %s", exc)
                     continue

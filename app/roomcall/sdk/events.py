@@ -1,7 +1,13 @@
 """The events an :class:`~roomcall.sdk.client.RTCClient` emits, and the emitter that delivers them.
 
 Every event name is declared in :data:`EventName`; this table is the one place that documents
-them. Register with ``client.on(name, handler)`` and remove with ``client.off(name, handler)``.
+them. Register with ``client.on(name, handler)``, or as a decorator::
+
+    @client.on("user_joined")
+    def greet(user_id: str, user_data: str) -> None: ...
+
+``client.once(name, handler)`` (also a decorator) calls the handler for the next event only;
+``client.off(name, handler)`` removes either kind.
 
 ============================= ==================================================================
 event                         handler arguments
@@ -20,13 +26,21 @@ event                         handler arguments
 ``track_subscribed``          ``(user_id: str, track: RemoteTrack)``: media of a remote track
                               arrives; ``await track.recv()`` gives decoded frames.
 ``track_unsubscribed``        ``(user_id: str, track: RemoteTrack)``: unpublished, or its publisher
-                              left (fired before ``user_left``); its ``recv()`` ends.
+                              left (fired before ``user_left``), or its peer connection is
+                              being restarted (a new ``track_subscribed`` follows once media
+                              flows again); its ``recv()`` ends.
 ``message_received``          ``(message: Message)``
 ``mute_state_changed``        ``(user_id: str, track: TrackInfo, muted: bool)``
 ``peer_state_changed``        ``(user_id: str, state: PeerState)``: the media path to a remote
-                              member, CONNECTING until media can flow, then CONNECTED,
-                              RECOVERING while it is being restarted, FAILED when it cannot
-                              connect (e.g. both behind NATs with no relay).
+                              member, CONNECTING from the moment it is known (negotiating,
+                              checking connectivity), CONNECTED once ICE and DTLS are up,
+                              RECOVERING while a connection that failed, closed, did not
+                              connect within 7 s or went silent for 6 s is replaced by a
+                              fresh one, FAILED after 3
+                              such connections in a row (e.g. both behind NATs with no relay);
+                              a FAILED pair keeps retrying while both are in the room and
+                              reports CONNECTED if the path comes back. Only on a real change;
+                              none after ``user_left`` (rule: :mod:`roomcall.sdk.pair_state`).
 ``permission_changed``        ``(user_id: str, permission: str)``: a member (this client
                               included: then ``client.permission`` changed) became ``"admin"``
                               or ``"user"``, e.g. when the host handed the role over.
@@ -49,7 +63,7 @@ import logging
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from roomcall.aio import TaskSet
 
@@ -76,6 +90,12 @@ EVENT_NAMES: frozenset[str] = frozenset(typing.get_args(EventName))
 
 Handler = Callable[..., Any]
 """A plain function or a coroutine function taking the event's arguments."""
+H = typing.TypeVar("H", bound=Handler)
+
+
+def _check(name: str) -> None:
+    if name not in EVENT_NAMES:
+        raise ValueError(f"unknown event {name!r}; known: {', '.join(sorted(EVENT_NAMES))}")
 
 
 @dataclass(frozen=True)
@@ -99,12 +119,34 @@ class EventEmitter:
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = {}
+        self._once: dict[str, list[Handler]] = {}
         self._tasks = TaskSet(log, "event handler")
 
-    def on(self, name: EventName, handler: Handler) -> Handler:
-        """Call ``handler`` on every ``name`` event; returns ``handler`` (usable as decorator)."""
-        if name not in EVENT_NAMES:
-            raise ValueError(f"unknown event {name!r}; known: {', '.join(sorted(EVENT_NAMES))}")
+    @overload
+    def on(self, name: EventName) -> Callable[[H], H]: ...
+    @overload
+    def on(self, name: EventName, handler: H) -> H: ...
+
+    def on(self, name: EventName, handler: Handler | None = None) -> Any:
+        """Call ``handler`` on every ``name`` event; returns ``handler``. Without a handler,
+        returns a decorator that registers the function it decorates."""
+        _check(name)
+        if handler is None:
+            return lambda fn: self.on(name, fn)
+        self._handlers.setdefault(name, []).append(handler)
+        return handler
+
+    @overload
+    def once(self, name: EventName) -> Callable[[H], H]: ...
+    @overload
+    def once(self, name: EventName, handler: H) -> H: ...
+
+    def once(self, name: EventName, handler: Handler | None = None) -> Any:
+        """Like :meth:`on`, but ``handler`` is called for the next ``name`` event only."""
+        _check(name)
+        if handler is None:
+            return lambda fn: self.once(name, fn)
+        self._once.setdefault(name, []).append(handler)
         self._handlers.setdefault(name, []).append(handler)
         return handler
 
@@ -113,10 +155,17 @@ class EventEmitter:
         handlers = self._handlers.get(name, [])
         if handler in handlers:
             handlers.remove(handler)
+        once = self._once.get(name, [])
+        if handler in once:
+            once.remove(handler)
 
     def emit(self, name: EventName, *args: Any) -> None:
         """Call every handler of ``name`` with ``args`` now (coroutines are scheduled)."""
         for handler in list(self._handlers.get(name, ())):
+            once = self._once.get(name, [])
+            if handler in once:
+                once.remove(handler)
+                self.off(name, handler)
             try:
                 result = handler(*args)
             except Exception:

@@ -64,6 +64,8 @@ class MediaSession:
         self._mesh = Mesh(local_user_id, send_relay, ice_servers=tuple(ice_servers))
         self._mesh.on_track = self._on_track
         self._mesh.on_track_ended = self._on_track_ended
+        self._mesh.on_peer_state = lambda user_id, state: emit(
+            "peer_state_changed", user_id, state)
         self._infos: dict[_Key, TrackInfo] = {}
         self._sources: dict[_Key, MediaStreamTrack] = {}
         self._drains: dict[_Key, TrackDrain] = {}
@@ -231,7 +233,17 @@ class MediaSession:
     def _on_track_ended(self, user_id: str, media_id: str) -> None:
         # The drain ends by itself (its recv() raises); forget the source so that a later
         # announcement never subscribes to a dead track.
-        self._sources.pop((user_id, media_id), None)
+        key = (user_id, media_id)
+        self._sources.pop(key, None)
+        remote = self._remote.pop(key, None)
+        if remote is not None:
+            # Still announced, so its peer connection is being restarted: the application
+            # hears that this track ended, and gets a new one (track_subscribed) when the
+            # fresh connection delivers the media again.
+            drain = self._drains.pop(key, None)
+            if drain is not None:
+                self._stop_later(drain)
+            self._emit("track_unsubscribed", user_id, remote)
 
     def _try_subscribe(self, key: _Key, explicit: bool = False) -> None:
         if key in self._remote or not (self._auto_subscribe or explicit):

@@ -22,6 +22,12 @@ resends its answer.
 ``pc`` ids name one RTCPeerConnection: a member that restarted (new process, lost state) shows up
 with a new id and the pair starts a fresh connection instead of feeding new SDP to a dead one.
 
+Recovery: a connection that fails or closes by itself (or never connects) while both members
+are in the room is replaced by a fresh one, negotiated as above: the offerer offers on its new
+connection, the answerer asks for an offer naming its new connection. aiortc 1.16 cannot
+restart ICE on a live connection (aiortc/aiortc#211), so a fresh RTCPeerConnection is the way.
+The rule for RECOVERING and FAILED is in :mod:`roomcall.sdk.pair_state`.
+
 A remote track's ``id`` is the publisher's ``media_id``: aiortc writes ``a=msid:<stream>
 <sender._track_id>`` and ``_track_id`` is the id of the sender's track, here the per-peer
 :class:`~roomcall.media.packet_track.PacketTrack` whose id is the ``media_id``; the receiving
@@ -31,6 +37,7 @@ A remote track's ``id`` is the publisher's ``media_id``: aiortc writes ``a=msid:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import uuid
@@ -40,9 +47,11 @@ from typing import Any
 from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
+from roomcall.aio import TaskSet
 from roomcall.media.encoder import TrackEncoder
 from roomcall.protocol.messages import MAX_RELAY_BYTES
-from roomcall.sdk.mesh_peer import MeshPeer, close_connection, new_connection
+from roomcall.sdk.compat import close_connection
+from roomcall.sdk.mesh_peer import MeshPeer
 from roomcall.sdk.negotiation import (
     Answer,
     Offer,
@@ -52,6 +61,10 @@ from roomcall.sdk.negotiation import (
     encode_payload,
     parse_payload,
 )
+from roomcall.sdk.pair_state import PairState, RecoveryPolicy
+from roomcall.sdk.pair_watch import watch_connected, watch_connecting
+from roomcall.sdk.peer_config import new_connection
+from roomcall.sdk.state import PeerState
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +77,13 @@ Each m-line adds about 1 KiB to every offer and relays are capped at ``MAX_RELAY
 (48 KiB): without this a long call with many publish / unpublish cycles would outgrow it.
 """
 
+DEFAULT_RECOVERY = RecoveryPolicy()
+
 SendRelay = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+def _mline_count(sdp: str) -> int:
+    return sdp.count("\nm=") + sdp.startswith("m=")
 
 
 class Mesh:
@@ -76,6 +95,8 @@ class Mesh:
         on_track_ended: called as ``on_track_ended(user_id, media_id)`` when a received track
             stops for good (unpublished, peer removed or closed); its ``recv()`` then raises
             ``MediaStreamError``.
+        on_peer_state: called as ``on_peer_state(user_id, state)`` on every real change of a
+            pair's :class:`~roomcall.sdk.state.PeerState`.
     """
 
     def __init__(
@@ -84,12 +105,16 @@ class Mesh:
         send_relay: SendRelay,
         *,
         ice_servers: Sequence[RTCIceServer] = (),
+        recovery: RecoveryPolicy = DEFAULT_RECOVERY,
     ) -> None:
         self.local_user_id = local_user_id
         self._send_relay = send_relay
         self._ice_servers = list(ice_servers)
+        self._recovery = recovery
         self.on_track: Callable[[str, MediaStreamTrack], None] | None = None
         self.on_track_ended: Callable[[str, str], None] | None = None
+        self.on_peer_state: Callable[[str, PeerState], None] | None = None
+        self._tasks = TaskSet(logger, "mesh recovery")
         self._peers: dict[str, MeshPeer] = {}
         self._removed: set[str] = set()
         self._encoders: dict[str, TrackEncoder] = {}
@@ -107,6 +132,11 @@ class Mesh:
         """The one encoder per local track, by media_id (read-only view for stats)."""
         return dict(self._encoders)
 
+    def peer_state(self, user_id: str) -> PeerState | None:
+        """The media path to ``user_id`` (None if no pair is open with it)."""
+        peer = self._peers.get(user_id)
+        return peer.state.peer_state if peer is not None else None
+
     def connection(self, user_id: str) -> RTCPeerConnection | None:
         """The RTCPeerConnection to ``user_id``, if any (for stats and tests)."""
         peer = self._peers.get(user_id)
@@ -122,7 +152,12 @@ class Mesh:
         if self._closed or user_id == self.local_user_id:
             return
         self._removed.discard(user_id)
-        peer = self._peers.get(user_id) or self._new_peer(user_id)
+        peer = self._peers.get(user_id)
+        if peer is None:
+            peer = self._new_peer(user_id)
+        elif peer.state is PairState.CONNECTED:
+            # Back after a signalling gap: what the receivers queued meanwhile is stale.
+            await peer.ask_keyframes(list(peer.receiving), flush=True)
         await self._negotiate(peer, again=True)
 
     async def remove_peer(self, user_id: str) -> None:
@@ -191,27 +226,44 @@ class Mesh:
     async def close(self) -> None:
         """Close every connection and stop every encoder."""
         self._closed = True
+        self._tasks.cancel()
         peers = list(self._peers.values())
         self._peers.clear()
         await asyncio.gather(*(self._close_peer(p) for p in peers))
         encoders = list(self._encoders.values())
         self._encoders.clear()
         await asyncio.gather(*(e.stop() for e in encoders))
+        await self._tasks.wait()
 
     # --- peers -----------------------------------------------------------------------------
 
     def _new_peer(self, user_id: str) -> MeshPeer:
-        peer = MeshPeer(user_id, self.local_user_id < user_id, self._new_pc())
+        peer = MeshPeer(user_id, self.local_user_id < user_id, self._new_pc(),
+                        on_state=self._pair_state_changed)
         self._peers[user_id] = peer
         self._attach(peer)
+        self._pair_state_changed(user_id, peer.state)  # CONNECTING
         return peer
+
+    def _pair_state_changed(self, user_id: str, state: PairState) -> None:
+        reported = state.peer_state
+        if reported is not None and self.on_peer_state is not None and not self._closed:
+            try:
+                self.on_peer_state(user_id, reported)
+            except Exception:
+                logger.exception("on_peer_state handler failed")
 
     def _new_pc(self) -> RTCPeerConnection:
         return new_connection(self._ice_servers)
 
     def _attach(self, peer: MeshPeer) -> None:
-        """Listen to ``peer.pc``'s events (only while it is the peer's current connection)."""
+        """Listen to ``peer.pc``'s events (only while it is the peer's current connection),
+        and give it ``connect_timeout`` to connect."""
         pc = peer.pc
+        failed = functools.partial(self._failed, peer, pc)
+        self._tasks.spawn(watch_connecting(peer, pc, self._recovery.connect_timeout, failed),
+                          name=f"mesh-watch-{peer.user_id}")
+        self._tasks.spawn(watch_connected(peer, pc, failed), name=f"mesh-monitor-{peer.user_id}")
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -227,13 +279,40 @@ class Mesh:
         @pc.on("connectionstatechange")
         def on_state() -> None:
             logger.info("connection to %s: %s", peer.user_id, pc.connectionState)
-            if peer.pc is pc:
-                peer.state_changed.set()
+            if peer.pc is not pc or peer.closed:
+                return
+            peer.setup.changed()
+            if pc.connectionState == "connected":
+                peer.failures = 0
+                peer.set_state(PairState.CONNECTED)
+            elif pc.connectionState in ("failed", "closed"):
+                self._failed(peer, pc, pc.connectionState)
+
+    def _failed(self, peer: MeshPeer, pc: RTCPeerConnection, why: str) -> None:
+        """``pc``, the pair's current connection, failed: count it and start a fresh one."""
+        peer.failures += 1
+        logger.info("connection to %s failed (%s), attempt %d of %d", peer.user_id, why,
+                    peer.failures, self._recovery.attempts)
+        if peer.failures >= self._recovery.attempts:
+            peer.set_state(PairState.FAILED)  # retries go on, in case the path comes back
+        elif peer.state is not PairState.FAILED:
+            peer.set_state(PairState.RECOVERING)
+        self._tasks.spawn(self._recover(peer, pc), name=f"mesh-recover-{peer.user_id}")
+
+    async def _recover(self, peer: MeshPeer, failed: RTCPeerConnection) -> None:
+        async with peer.lock:
+            if peer.closed or peer.pc is not failed:
+                return  # closed, or already replaced (the far side restarted first)
+            await self._restart(peer)
+        await self._negotiate(peer)
 
     async def _restart(self, peer: MeshPeer) -> None:
-        """The far side lost its connection state: replace ours with a fresh one."""
+        """Replace the pair's connection with a fresh one (the far side lost its connection
+        state, or ours failed)."""
         logger.info("restarting connection to %s", peer.user_id)
         old = peer.pc
+        if peer.state is PairState.CONNECTED:
+            peer.set_state(PairState.RECOVERING)
         self._end_received(peer, list(peer.receiving))
         peer.stop_sending()
         peer.reset(self._new_pc())
@@ -241,7 +320,7 @@ class Mesh:
         await close_connection(old)
 
     async def _close_peer(self, peer: MeshPeer) -> None:
-        peer.closed = True
+        peer.set_state(PairState.CLOSED)
         peer.cancel_waiting()
         peer.stop_sending()
         self._end_received(peer, list(peer.receiving))
@@ -317,7 +396,12 @@ class Mesh:
             elif offer.pc == peer.remote_pc and offer.seq <= peer.answered:
                 logger.debug("stale offer from %s", user_id)
                 return
-            if peer.hold(lambda: self._resume(peer)):
+            # An offer adding no m-line cannot hit the setup race (see setup_hold), and must
+            # not wait: the offerer has dropped our answer to the one being set up as stale
+            # (it re-offered, e.g. on a member's return), so that setup only ends with this.
+            adds_mlines = _mline_count(offer.sdp) > _mline_count(
+                peer.pc.remoteDescription.sdp if peer.pc.remoteDescription else "")
+            if adds_mlines and peer.hold(lambda: self._resume(peer)):
                 if peer.held_offer is None or peer.held_offer.seq < offer.seq:
                     peer.held_offer = offer  # a newer offer supersedes the held one
                 return

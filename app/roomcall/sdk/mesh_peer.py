@@ -1,111 +1,32 @@
-"""One remote member of the mesh: its RTCPeerConnection and what each m-line carries."""
+"""One remote member of the mesh: its RTCPeerConnection, what each m-line carries, and the
+pair's state (:mod:`roomcall.sdk.pair_state`)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
-from aiortc import (
-    RTCBundlePolicy,
-    RTCConfiguration,
-    RTCIceServer,
-    RTCPeerConnection,
-    RTCRtpSender,
-    RTCRtpTransceiver,
-    sdp,
-)
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, sdp
 from aiortc.mediastreams import MediaStreamTrack
 
-from roomcall.aio import cancel_and_wait
 from roomcall.media.encoder import TrackEncoder
-from roomcall.media.keyframe import route_keyframe_requests
-from roomcall.sdk.compat import gather_from_every_ice_server
+from roomcall.sdk.compat import (
+    end_remote_track,
+    flush_receiver,
+    request_keyframe,
+    route_keyframe_requests,
+)
 from roomcall.sdk.negotiation import Answer, Offer
+from roomcall.sdk.pair_state import TRANSITIONS, PairState
+from roomcall.sdk.peer_config import carries_shared_codec, pin_codecs
+from roomcall.sdk.setup_hold import SetupHold
 
 logger = logging.getLogger(__name__)
 
-# aiortc alone gathers from the first STUN and the first TURN URL only (see compat).
-gather_from_every_ice_server()
-
-SETUP_TIMEOUT = 8.0
-"""Seconds a held exchange waits for the transport to connect before going ahead anyway.
-
-Below the offerer's answer timeout, so an answerer holding an offer still answers it in time.
-"""
-
-
-def new_connection(ice_servers: Iterable[RTCIceServer]) -> RTCPeerConnection:
-    """A fresh RTCPeerConnection configured for the mesh."""
-    # Explicit ICE servers always: aiortc's default asks Google's STUN server, which stalls
-    # setLocalDescription for 5 s where it is unreachable.
-    # max-bundle: every m-line rides the first one's transport from the start. Under aiortc
-    # 1.16's default (balanced) the second m-line of a kind new to the connection reuses the
-    # first one's fresh transport and is flagged bundled, so applying the BUNDLE answer leaves
-    # it on that transport, which is then discarded: its track never flows.
-    return RTCPeerConnection(RTCConfiguration(
-        iceServers=list(ice_servers), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
-
-
-ICE_SETTLE_TIMEOUT = 2.0
-"""Seconds :func:`close_connection` waits for an ICE ``connect()`` in flight to return."""
-
-
-async def close_connection(pc: RTCPeerConnection) -> None:
-    """Close ``pc`` and leave no ICE task of it running.
-
-    aioice 0.13 (``Connection.connect``): when the check list completes just before
-    ``close()``, ``connect()`` has the result queued but resumes only after ``close()`` ran,
-    and then starts its RFC 7675 consent checks (``query_consent``) on the closed connection.
-    ``close()`` had nothing to cancel yet, and the task outlives the connection (its
-    nominated pairs were cleared, so it never fails and ends: it wakes every ~5 s for ever).
-    So: close, let any ``connect()`` in flight return, then cancel a consent task it started.
-    """
-    transports = _ice_transports(pc)
-    await pc.close()
-    for ice in transports:
-        # aiortc's RTCIceTransport.start() sets this event once aioice's connect() returned.
-        started: asyncio.Event | None = getattr(ice, "_RTCIceTransport__start", None)
-        if started is not None and not started.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(started.wait(), ICE_SETTLE_TIMEOUT)
-        connection = getattr(ice, "_connection", None)
-        consent: asyncio.Task[None] | None = getattr(connection, "_query_consent_task", None)
-        if consent is not None and not consent.done():
-            await cancel_and_wait(consent)
-
-
-def _ice_transports(pc: RTCPeerConnection) -> list[object]:
-    """The RTCIceTransports under ``pc``'s transceivers and data channel, each once."""
-    found: dict[int, object] = {}
-    dtls = [t.receiver.transport for t in pc.getTransceivers()]
-    if pc.sctp is not None:
-        dtls.append(pc.sctp.transport)
-    for transport in dtls:
-        ice = getattr(transport, "transport", None)
-        if ice is not None:
-            found[id(ice)] = ice
-    return list(found.values())
-
-
-def pin_codecs(transceiver: RTCRtpTransceiver) -> None:
-    """Offer only VP8 (+ RTX) or Opus: the shared encoder's packets must match the m-line."""
-    wanted = ("video/vp8", "video/rtx") if transceiver.kind == "video" else ("audio/opus",)
-    codecs = RTCRtpSender.getCapabilities(transceiver.kind).codecs
-    transceiver.setCodecPreferences([c for c in codecs if c.mimeType.lower() in wanted])
-
-
-def _carries_shared_codec(transceiver: RTCRtpTransceiver) -> bool:
-    """Whether the m-line's first negotiated codec is the one our shared encoders produce.
-
-    The sender packs with ``codecs[0]``; an offer from elsewhere preferring, say, H.264 would
-    otherwise get VP8 bytes packed as H.264. aiortc keeps the negotiated list in ``_codecs``.
-    """
-    codecs = getattr(transceiver, "_codecs", [])
-    wanted = "video/vp8" if transceiver.kind == "video" else "audio/opus"
-    return bool(codecs) and str(codecs[0].mimeType).lower() == wanted
+OnState = Callable[[str, PairState], None]
+"""``on_state(user_id, state)``: called on every real change of a pair's state."""
 
 
 class MeshPeer:
@@ -114,23 +35,59 @@ class MeshPeer:
     An m-line carries one track only, ever: a retired one turns ``inactive`` and stays so.
     """
 
-    def __init__(self, user_id: str, offerer: bool, pc: RTCPeerConnection) -> None:
+    def __init__(self, user_id: str, offerer: bool, pc: RTCPeerConnection,
+                 on_state: OnState | None = None) -> None:
         self.user_id = user_id
         self.offerer = offerer
         """True when we make the offers for this pair (our user id is the smaller)."""
         self.lock = asyncio.Lock()
         """Held while one negotiation step (offer, answer, restart) runs."""
-        self.closed = False
-        self.state_changed = asyncio.Event()
-        """Set on every connection state change of the current connection."""
-        self._resumer: asyncio.Task[None] | None = None
+        self._state = PairState.CONNECTING
+        self._on_state = on_state
+        self.failures = 0
+        """Connections of the pair that failed in a row (see RecoveryPolicy)."""
         self.remote_media: dict[str, str] = {}
         """Offerer only: the answerer's tracks (media_id -> kind) from its last request."""
+        self.setup = SetupHold(user_id, pc)
         self.reset(pc)
+
+    @property
+    def state(self) -> PairState:
+        """Where the pair's media path stands."""
+        return self._state
+
+    @property
+    def closed(self) -> bool:
+        """True once the member left or the mesh closed (final)."""
+        return self._state is PairState.CLOSED
+
+    def set_state(self, new: PairState) -> None:
+        """Move to ``new``: checked against the table, logged, reported on a real change."""
+        old = self._state
+        if new is old:
+            return
+        if new not in TRANSITIONS[old]:
+            raise RuntimeError(f"invalid pair state change {old.name} -> {new.name}")
+        self._state = new
+        logger.info("pair with %s: %s -> %s", self.user_id, old.name, new.name)
+        if self._on_state is not None:
+            try:
+                self._on_state(self.user_id, new)
+            except Exception:
+                logger.exception("pair state handler failed")
+
+    def hold(self, resume: Callable[[], Awaitable[None]]) -> bool:
+        """True if the next exchange must wait for the transport; ``resume()`` runs then."""
+        return self.setup.hold(resume)
+
+    def cancel_waiting(self) -> None:
+        """Drop a pending resume (the peer is closing or starting over)."""
+        self.setup.cancel()
 
     def reset(self, pc: RTCPeerConnection) -> None:
         """Start over on a fresh connection ``pc`` (a new ``pc_id``, nothing negotiated)."""
         self.cancel_waiting()
+        self.setup = SetupHold(self.user_id, pc)
         self.pc = pc
         self.pc_id = uuid.uuid4().hex
         self.remote_pc: str | None = None
@@ -155,66 +112,6 @@ class MeshPeer:
         """Answerer: ``seq`` of the last offer applied on this connection."""
         self.last_answer: Answer | None = None
         """Answerer: the last answer sent, sent again when the offerer may have missed it."""
-        self.hold_expired = False
-        """The transport never finished setting up within SETUP_TIMEOUT: stop holding."""
-
-    def setting_up(self) -> bool:
-        """Whether the transport of an exchange already made is still being set up.
-
-        aiortc 1.16 starts a transceiver's RTP sender and receiver only in
-        ``RTCPeerConnection.__connect``, a task that ``setLocalDescription`` and
-        ``setRemoteDescription`` each launch. While the (bundled) DTLS transport is
-        "connecting" a new ``__connect`` starts nothing, and the one that is running the
-        handshake walks the transceiver list once the handshake is done, so an m-line added by
-        an exchange made meanwhile never starts (its track never flows), or that walk reaches
-        it while ``setRemoteDescription`` is part way through and fails with ``IndexError``
-        reading the old remote description. Exchanges are therefore held while this is true.
-        """
-        pc = self.pc
-        if self.hold_expired or pc.connectionState in ("failed", "closed"):
-            return False
-        if pc.localDescription is None or pc.remoteDescription is None:
-            return False  # no exchange made yet: nothing is being set up
-        return any(
-            t.currentDirection is not None and t.receiver.transport.state in ("new", "connecting")
-            for t in pc.getTransceivers()
-        )
-
-    def hold(self, resume: Callable[[], Awaitable[None]]) -> bool:
-        """True if the next exchange must wait; ``resume()`` then runs once the transport is set up.
-
-        One waiter per connection; a restart (new connection) leaves the old one without effect.
-        """
-        if not self.setting_up():
-            return False
-        if self._resumer is None or self._resumer.done():
-            self._resumer = asyncio.ensure_future(self._resume_when_set_up(self.pc, resume))
-        return True
-
-    async def _resume_when_set_up(
-        self, pc: RTCPeerConnection, resume: Callable[[], Awaitable[None]]
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + SETUP_TIMEOUT
-        while self.pc is pc and not self.closed and self.setting_up():
-            self.state_changed.clear()
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await self.state_changed.wait()
-            except TimeoutError:
-                logger.warning("connection to %s not set up after %.0f s, negotiating anyway",
-                               self.user_id, SETUP_TIMEOUT)
-                self.hold_expired = True
-        if self.pc is pc and not self.closed:
-            # A new waiter may be needed by what resume() does, so this one counts as done.
-            self._resumer = None
-            await resume()
-
-    def cancel_waiting(self) -> None:
-        """Drop a pending resume (the peer is closing or starting over)."""
-        if self._resumer is not None:
-            self._resumer.cancel()
-            self._resumer = None
 
     def sync_offerer(self, encoders: Mapping[str, TrackEncoder]) -> None:
         """Offerer: an m-line for every local and every announced remote track; retire the rest."""
@@ -256,7 +153,7 @@ class MeshPeer:
                 or transceiver.kind != encoder.kind
                 or media_id in self.sending
                 or transceiver.sender.track is not None
-                or not _carries_shared_codec(transceiver)
+                or not carries_shared_codec(transceiver)
             ):
                 continue
             # Sets the sender's _track_id, and so the answer's msid, to the media_id.
@@ -266,11 +163,13 @@ class MeshPeer:
             route_keyframe_requests(transceiver.sender, track.picture_lost)
             self.sending[media_id] = transceiver
 
-    async def ask_keyframes(self, media_ids: Iterable[str]) -> None:
-        """Offerer: ask for a keyframe (RTCP PLI) on the video m-lines receiving ``media_ids``.
+    async def ask_keyframes(self, media_ids: Iterable[str], *, flush: bool = False) -> None:
+        """Ask for a keyframe (RTCP PLI) on the video m-lines receiving ``media_ids``.
 
-        The answerer holds a new video track until asked (see ``PacketTrack``'s ``held``): this
-        tells it the answer is applied here, so what it sends from now on is received.
+        The offerer does it for new video: the answerer holds a new video track until asked
+        (see ``PacketTrack``'s ``held``), so this tells it the answer is applied here.
+        ``flush``: first drop what the receiver still holds, so that after a freeze the newest
+        picture is shown rather than seconds of backlog.
         """
         wanted = set(media_ids)
         if not wanted or self.pc.connectionState != "connected":
@@ -282,7 +181,9 @@ class MeshPeer:
             description = media.get(transceiver.mid or "")
             if (track is not None and track.id in wanted and transceiver.kind == "video"
                     and description is not None and description.ssrc):
-                await transceiver.receiver._send_rtcp_pli(description.ssrc[0].ssrc)
+                if flush:
+                    flush_receiver(transceiver.receiver)
+                await request_keyframe(transceiver.receiver, description.ssrc[0].ssrc)
 
     def retire_sending(self, media_id: str) -> None:
         """Stop sending ``media_id`` to this peer; its m-line goes inactive at the next exchange."""
@@ -319,11 +220,6 @@ class MeshPeer:
             track = self.receiving.pop(media_id, None)
             if track is None:
                 continue
-            track.stop()
-            queue = getattr(track, "_queue", None)
-            if isinstance(queue, asyncio.Queue):
-                # aiortc ends a RemoteStreamTrack by queueing None (what RTCRtpReceiver.stop
-                # does); an m-line turned inactive never does it, so wake the reader ourselves.
-                queue.put_nowait(None)
+            end_remote_track(track)
             ended.append(media_id)
         return ended

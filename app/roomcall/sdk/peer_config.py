@@ -1,0 +1,50 @@
+"""How the mesh's RTCPeerConnections are configured: explicit ICE servers, one bundled
+transport, and only the codecs the shared encoders produce."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiortc import (
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+)
+
+from roomcall.sdk.compat import gather_from_every_ice_server, negotiated_codecs
+
+# aiortc alone gathers from the first STUN and the first TURN URL only (see compat).
+gather_from_every_ice_server()
+
+
+def new_connection(ice_servers: Iterable[RTCIceServer]) -> RTCPeerConnection:
+    """A fresh RTCPeerConnection configured for the mesh."""
+    # Explicit ICE servers always: aiortc's default asks Google's STUN server, which stalls
+    # setLocalDescription for 5 s where it is unreachable.
+    # max-bundle: every m-line rides the first one's transport from the start. Under aiortc
+    # 1.16's default (balanced) the second m-line of a kind new to the connection reuses the
+    # first one's fresh transport and is flagged bundled, so applying the BUNDLE answer leaves
+    # it on that transport, which is then discarded: its track never flows.
+    return RTCPeerConnection(RTCConfiguration(
+        iceServers=list(ice_servers), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+
+
+def pin_codecs(transceiver: RTCRtpTransceiver) -> None:
+    """Offer only VP8 (+ RTX) or Opus: the shared encoder's packets must match the m-line."""
+    wanted = ("video/vp8", "video/rtx") if transceiver.kind == "video" else ("audio/opus",)
+    codecs = RTCRtpSender.getCapabilities(transceiver.kind).codecs
+    transceiver.setCodecPreferences([c for c in codecs if c.mimeType.lower() in wanted])
+
+
+def carries_shared_codec(transceiver: RTCRtpTransceiver) -> bool:
+    """Whether the m-line's first negotiated codec is the one our shared encoders produce.
+
+    The sender packs with ``codecs[0]``; an offer from elsewhere preferring, say, H.264 would
+    otherwise get VP8 bytes packed as H.264.
+    """
+    codecs = negotiated_codecs(transceiver)
+    wanted = "video/vp8" if transceiver.kind == "video" else "audio/opus"
+    return bool(codecs) and str(codecs[0].mimeType).lower() == wanted
