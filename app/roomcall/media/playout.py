@@ -1,8 +1,11 @@
 """Remote audio playout: every member's audio track, mixed, to one output device.
 
 aiortc has no audio playout (media-facts). :class:`AudioPlayout` drains each remote audio
-track into an :class:`~roomcall.media.mixer.AudioMixer` and hands the mix, 20 ms at a time, to a
-PortAudio output stream (``sounddevice``) through a small lock-free queue. Without an output
+track into an :class:`~roomcall.media.mixer.AudioMixer` (an adaptive jitter buffer per member)
+and hands the mix, 20 ms at a time, to a PortAudio output stream (``sounddevice``) through a
+small lock-free queue. The output callback also writes exactly what it gives the device into a
+:class:`~roomcall.media.processing.FarEndReference`, with PortAudio's output delay, for the
+microphone's echo canceller. Without an output
 device, or without PortAudio, it says so through :attr:`AudioPlayout.error` (23008) and keeps
 draining and mixing in real time, so tracks never back up and everything else goes on.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, Final, TypeAlias
 
 import av
@@ -21,7 +24,16 @@ import numpy as np
 from roomcall.aio import TaskSet, cancel_and_wait
 from roomcall.media.devices import DeviceError, DeviceInfo, audio_backend, resolve_audio_device
 from roomcall.media.drain import Frame, FrameSource, TrackDrain
-from roomcall.media.mixer import CHANNELS, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, AudioMixer, Samples
+from roomcall.media.mixer import (
+    CHANNELS,
+    FRAME_MS,
+    FRAME_SAMPLES,
+    SAMPLE_RATE,
+    AudioMixer,
+    Samples,
+    SourceStats,
+)
+from roomcall.media.processing import FarEndReference, device_delay, shared_far_end
 from roomcall.protocol.errors import ErrorCode
 
 __all__ = ["AudioPlayout", "OutputQueue"]
@@ -47,8 +59,9 @@ class OutputQueue:
     serves one stream: a finished stream's late callbacks cannot touch the next one's state.
     """
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, far_end: FarEndReference | None = None) -> None:
         self.channels = channels
+        self.far_end = far_end
         self.callbacks = 0
         """Blocks the device asked for (its progress, watched for stalls)."""
         self.underruns = 0
@@ -90,6 +103,8 @@ class OutputQueue:
         if filled < frames:
             outdata[filled:] = 0
             self.underruns += 1
+        if self.far_end is not None:
+            self.far_end.write(outdata[:frames], device_delay(time_info, "outputBufferDacTime"))
 
     def on_finished(self) -> None:
         """PortAudio's finished callback."""
@@ -100,7 +115,9 @@ _Opened: TypeAlias = tuple[Any, OutputQueue]
 """A started ``sounddevice.OutputStream`` and the queue its callback reads."""
 
 
-def _open_output(device: DeviceInfo | None, queue_ms: int) -> _Opened | str:
+def _open_output(
+    device: DeviceInfo | None, queue_ms: int, far_end: FarEndReference | None
+) -> _Opened | str:
     """Open and start an output stream on ``device`` (None: default), or say why not.
 
     Runs on any thread; touches no playout state.
@@ -119,7 +136,7 @@ def _open_output(device: DeviceInfo | None, queue_ms: int) -> _Opened | str:
             _, endpoint = resolve_audio_device("speaker", None, code)
     except DeviceError:
         return "no audio output device"
-    queue = OutputQueue(min(CHANNELS, endpoint.channels))
+    queue = OutputQueue(min(CHANNELS, endpoint.channels), far_end)
     # Start with queue_ms of silence, so bursty device reads do not underrun.
     for _ in range(max(1, queue_ms // FRAME_MS)):
         queue.put(np.zeros((FRAME_SAMPLES, CHANNELS), np.int16))
@@ -152,12 +169,20 @@ def _close_unused(opening: asyncio.Future[_Opened | str]) -> None:
             opened[0].close(ignore_errors=True)
 
 
+def _now() -> float:
+    # The loop's clock where there is a loop (it is monotonic): arrival times for the mixer.
+    return asyncio.get_running_loop().time()
+
+
 class AudioPlayout:
     """Plays the mix of all added audio tracks on one output device.
 
     Args:
-        target_ms: Jitter buffer per member (see :class:`AudioMixer`).
+        target_ms: None (default) for adaptive jitter buffers; a number for the former fixed
+            prefetch per member (see :class:`AudioMixer`).
         device_queue_ms: Mixed audio kept queued for the output device.
+        far_end: Where what is played is recorded for the echo canceller (default: the
+            process's shared reference, which the default microphone reads).
 
     Attributes:
         mixer: The mixer; its per-member stats show buffering, underruns and drops.
@@ -169,9 +194,11 @@ class AudioPlayout:
             than the loop's clock, or one that stopped reading).
     """
 
-    def __init__(self, *, target_ms: int = 80, device_queue_ms: int = 40) -> None:
+    def __init__(self, *, target_ms: int | None = None, device_queue_ms: int = 40,
+                 far_end: FarEndReference | None = None) -> None:
         self.mixer = AudioMixer(target_ms=target_ms)
         self.device_queue_ms = device_queue_ms
+        self.far_end = far_end if far_end is not None else shared_far_end()
         self.error: DeviceError | None = None
         self.on_mixed: Callable[[Samples], None] | None = None
         self.frames_mixed = 0
@@ -215,6 +242,14 @@ class AudioPlayout:
         """Members whose audio is being mixed."""
         return list(self._drains)
 
+    def levels(self) -> dict[Hashable, float]:
+        """Each member's level (0.0-1.0) in what is played, for volume indication."""
+        return self.mixer.levels()
+
+    def stats(self, user_id: str) -> SourceStats:
+        """``user_id``'s jitter buffer counters (concealed and late frames, reserve, ...)."""
+        return self.mixer.stats(user_id)
+
     def add_track(self, user_id: str, track: FrameSource) -> None:
         """Mix ``track`` as ``user_id``'s audio (replacing a previous one of that user).
 
@@ -227,7 +262,7 @@ class AudioPlayout:
 
         def push(frame: Frame, user_id: str = user_id) -> None:
             if isinstance(frame, av.AudioFrame):
-                self.mixer.push(user_id, frame)
+                self.mixer.push(user_id, frame, arrival=_now())
 
         drain = TrackDrain(track, keep=1, on_frame=push)
         self._drains[user_id] = drain
@@ -259,7 +294,8 @@ class AudioPlayout:
         # Opening may take a second (PortAudio's first device scan, a sound server waking
         # up): do it off the event loop.
         loop = asyncio.get_running_loop()
-        opening = loop.run_in_executor(None, _open_output, self._device, self.device_queue_ms)
+        opening = loop.run_in_executor(
+            None, _open_output, self._device, self.device_queue_ms, self.far_end)
         try:
             opened = await asyncio.shield(opening)
         except asyncio.CancelledError:
@@ -288,7 +324,7 @@ class AudioPlayout:
     def _open_stream(self, opened: _Opened | str | None = None) -> None:
         """Take a stream opened by :func:`_open_output` (opening it here if not given)."""
         if opened is None:
-            opened = _open_output(self._device, self.device_queue_ms)
+            opened = _open_output(self._device, self.device_queue_ms, self.far_end)
         self.error = None
         if isinstance(opened, str):
             self._no_output(opened)
