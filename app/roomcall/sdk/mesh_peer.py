@@ -22,13 +22,15 @@ from aiortc.mediastreams import MediaStreamTrack
 from roomcall.aio import cancel_and_wait
 from roomcall.media.encoder import TrackEncoder
 from roomcall.media.keyframe import route_keyframe_requests
-from roomcall.sdk.compat import gather_from_every_ice_server
+from roomcall.sdk.compat import gather_from_every_ice_server, unbuffered_audio_receivers
 from roomcall.sdk.negotiation import Answer, Offer
 
 logger = logging.getLogger(__name__)
 
 # aiortc alone gathers from the first STUN and the first TURN URL only (see compat).
 gather_from_every_ice_server()
+# aiortc's audio jitter buffer adds 80 ms and stalls on loss; the playout buffers instead.
+unbuffered_audio_receivers()
 
 SETUP_TIMEOUT = 8.0
 """Seconds a held exchange waits for the transport to connect before going ahead anyway.
