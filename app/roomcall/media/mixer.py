@@ -4,7 +4,8 @@ Each source has its own :class:`~roomcall.media.jitter.JitterBuffer`: adaptive b
 (a small reserve on a clean link, growing with measured jitter, losses concealed), or the
 former fixed prefetch when ``target_ms`` is given. A stalled source contributes silence and
 never holds up the others. Each source's level (for volume indication) is metered on the audio
-it contributes to the mix. Pure numpy; no I/O, no clock: arrival times are passed in.
+it contributes to the mix. Pure numpy; no I/O, no clock: arrival times are passed in. One
+lock makes it safe to mix on an audio thread while the event loop pushes.
 
 >>> mixer = AudioMixer()
 >>> mixer.add_source("alice")
@@ -15,6 +16,7 @@ it contributes to the mix. Pure numpy; no I/O, no clock: arrival times are passe
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Hashable
 
 import av
@@ -90,6 +92,7 @@ class AudioMixer:
         self.max_ms = max_ms
         self.min_ms = min_ms
         self._sources: dict[Hashable, _Source] = {}
+        self._lock = threading.Lock()
 
     @property
     def max_samples(self) -> int:
@@ -104,19 +107,23 @@ class AudioMixer:
     def add_source(self, key: Hashable) -> None:
         """Start mixing ``key`` (a fresh, empty buffer; re-adding resets it)."""
         buffer = JitterBuffer(fixed_ms=self.target_ms, min_ms=self.min_ms, max_ms=self.max_ms)
-        self._sources[key] = _Source(buffer)
+        with self._lock:
+            self._sources[key] = _Source(buffer)
 
     def remove_source(self, key: Hashable) -> None:
         """Stop mixing ``key`` and drop what it had buffered (unknown keys are ignored)."""
-        self._sources.pop(key, None)
+        with self._lock:
+            self._sources.pop(key, None)
 
     def stats(self, key: Hashable) -> SourceStats:
         """A snapshot of ``key``'s jitter buffer counters."""
-        return self._sources[key].buffer.snapshot()
+        with self._lock:
+            return self._sources[key].buffer.snapshot()
 
     def levels(self) -> dict[Hashable, float]:
         """Each source's current level, 0.0 (silent, -60 dBFS or less) to 1.0 (full scale)."""
-        return {key: source.meter.level for key, source in self._sources.items()}
+        with self._lock:
+            return {key: source.meter.level for key, source in self._sources.items()}
 
     def push(self, key: Hashable, frame: av.AudioFrame, arrival: float | None = None) -> None:
         """Add a decoded frame from ``key`` (any rate, layout and sample format), received at
@@ -137,9 +144,10 @@ class AudioMixer:
     def push_samples(self, key: Hashable, samples: Samples, *, media_time: float | None = None,
                      arrival: float | None = None) -> None:
         """Add interleaved 48 kHz stereo int16 samples ``(n, 2)`` from ``key``."""
-        source = self._sources.get(key)
-        if source is not None:
-            source.buffer.push(samples, media_time=media_time, arrival=arrival)
+        with self._lock:
+            source = self._sources.get(key)
+            if source is not None:
+                source.buffer.push(samples, media_time=media_time, arrival=arrival)
 
     def mix(self) -> Samples:
         """The next 20 ms of the mix as ``(FRAME_SAMPLES, 2)`` int16, clipped, never blocking.
@@ -147,13 +155,14 @@ class AudioMixer:
         Sources still buffering, or empty, add silence.
         """
         total = np.zeros((FRAME_SAMPLES, CHANNELS), dtype=np.int32)
-        for source in self._sources.values():
-            taken = source.buffer.pull()
-            if taken is None:
-                source.meter.decay(FRAME_SAMPLES)
-                continue
-            source.meter.measure(taken)
-            total += taken
+        with self._lock:
+            for source in self._sources.values():
+                taken = source.buffer.pull()
+                if taken is None:
+                    source.meter.decay(FRAME_SAMPLES)
+                    continue
+                source.meter.measure(taken)
+                total += taken
         mixed: Samples = np.clip(total, -32768, 32767).astype(np.int16)
         return mixed
 
