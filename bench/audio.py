@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from aiortc import RTCConfiguration, RTCPeerConnection  # noqa: E402
 
+from bench.doc_section import update_section  # noqa: E402
 from roomcall.media.jitter import FRAME_SAMPLES, SAMPLE_RATE, JitterBuffer  # noqa: E402
 from roomcall.media.microphone import MicrophoneTrack  # noqa: E402
 from roomcall.media.playout import AudioPlayout  # noqa: E402
@@ -263,15 +264,7 @@ def main() -> int:
 
 def update_doc(text: str) -> None:
     """Replace (or add) the ``## Audio`` section of docs/benchmarks.md."""
-    path = ROOT / "docs" / "benchmarks.md"
-    doc = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = doc.find("## Audio")
-    if start < 0:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    else:
-        end = doc.find("\n## ", start + 1)
-        doc = doc[:start] + text + (doc[end + 1:] if end >= 0 else "")
-    path.write_text(doc)
+    update_section("## Audio", text)
 
 
 if __name__ == "__main__":
