@@ -44,6 +44,7 @@ if str(ROOT) not in sys.path:
 from qiniu import QiniuMacAuth  # noqa: E402
 from qiniu.services.pili.rtc_server_manager import RtcServer  # noqa: E402
 
+from bench.doc_section import update_section  # noqa: E402
 from roomcall.protocol.messages import SIGNAL_PATH, Join, SendMessage, serialize  # noqa: E402
 from roomcall.protocol.token import RoomAccess, sign_room_token  # noqa: E402
 from roomcall.sdk import ConnectionState, Message, RTCClient  # noqa: E402
@@ -337,15 +338,7 @@ async def run(samples: int) -> tuple[list[str], bool]:
 
 def update_doc(text: str) -> None:
     """Replace (or add) the ``## Client SDK`` section of docs/benchmarks.md."""
-    path = ROOT / "docs" / "benchmarks.md"
-    doc = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = doc.find("## Client SDK")
-    if start < 0:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    else:
-        end = doc.find("\n## ", start + 1)
-        doc = doc[:start] + text + (doc[end + 1:] if end >= 0 else "")
-    path.write_text(doc)
+    update_section("## Client SDK", text)
 
 
 def main() -> int:

@@ -1,4 +1,5 @@
-"""Shared helpers for the media tests: spectrum peaks and a machine without PortAudio."""
+"""Shared helpers for the media tests: spectrum peaks, a machine without PortAudio, and a
+private PulseAudio server with a null sink."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from roomcall.media import devices
 from roomcall.media.mixer import SAMPLE_RATE, Samples
+from tests.media.pulse import PulseUnavailable, private_pulseaudio
 
 
 def peak_frequencies(samples: Samples, count: int) -> list[float]:
@@ -38,3 +40,13 @@ def no_portaudio(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     devices._load_backend.cache_clear()
     yield
     devices._load_backend.cache_clear()
+
+
+@pytest.fixture
+def pulse_null_sink() -> Iterator[None]:
+    """A private PulseAudio server with one null sink, reachable through ALSA's "pulse"."""
+    try:
+        with private_pulseaudio():
+            yield
+    except PulseUnavailable as exc:
+        pytest.skip(str(exc))

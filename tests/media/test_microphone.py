@@ -12,6 +12,7 @@ import pytest
 from aiortc.mediastreams import MediaStreamError
 
 from roomcall.media.microphone import MicrophoneTrack
+from roomcall.media.processing import CaptureOptions
 from tests.waiting import WAIT
 
 
@@ -40,7 +41,7 @@ class ClosableStream:
 
 async def test_exact_blocks_become_frames_with_sample_pts() -> None:
     """Three 20 ms blocks give three s16 mono frames with pts 0, 960, 1920 in 1/48000."""
-    track = MicrophoneTrack(sample_rate=48_000, channels=1)
+    track = MicrophoneTrack(sample_rate=48_000, channels=1, processing=CaptureOptions.off())
     for block in range(3):
         track.on_block(ramp(block * 960, 960, 1), 960, None, None)
     frames = [await track.recv() for _ in range(3)]
@@ -56,7 +57,7 @@ async def test_exact_blocks_become_frames_with_sample_pts() -> None:
 
 async def test_odd_blocks_are_rejoined_into_whole_frames() -> None:
     """Stereo blocks of 256 samples come out as 20 ms frames holding the audio in order."""
-    track = MicrophoneTrack(sample_rate=48_000, channels=2)
+    track = MicrophoneTrack(sample_rate=48_000, channels=2, processing=CaptureOptions.off())
     total = 0
     for _ in range(12):  # 3072 samples: three whole frames and 192 samples held back
         block = ramp(total, 256, 2)
@@ -79,7 +80,8 @@ async def test_odd_blocks_are_rejoined_into_whole_frames() -> None:
 
 async def test_a_late_reader_gets_the_newest_audio_and_pts_show_the_gap() -> None:
     """With 60 ms of room, ten unread frames keep only the newest three."""
-    track = MicrophoneTrack(sample_rate=16_000, channels=1, queue_ms=60)
+    track = MicrophoneTrack(sample_rate=16_000, channels=1, queue_ms=60,
+                            processing=CaptureOptions.off())
     assert track.frame_samples == 320
     for block in range(10):
         track.on_block(ramp(block * 320, 320, 1), 320, None, None)
@@ -131,3 +133,31 @@ def test_only_mono_or_stereo() -> None:
     """A channel count the encoder cannot take is refused at construction."""
     with pytest.raises(ValueError, match="channels"):
         MicrophoneTrack(channels=6)
+
+
+async def test_processing_is_on_by_default_and_switchable() -> None:
+    """By default every processing step is on and changes the audio (a DC offset is removed
+    by the high-pass filter); switched off, the next blocks pass untouched."""
+    track = MicrophoneTrack(sample_rate=48_000, channels=1)
+    assert track.processing == CaptureOptions()
+    options = track.processing
+    assert options.echo_cancellation and options.noise_suppression
+    assert options.auto_gain_control and options.high_pass_filter
+    offset = np.full((960, 1), 8000, np.int16)
+    frames = []
+    for _ in range(50):  # a second: the filter has settled
+        track.on_block(offset, 960, None, None)
+        frames.append(await track.recv())
+    assert np.abs(frames[-1].to_ndarray()).mean() < 8000 / 10
+    track.set_processing(CaptureOptions.off())
+    assert track.processing == CaptureOptions.off()
+    track.on_block(offset, 960, None, None)
+    assert np.array_equal((await track.recv()).to_ndarray().reshape(-1), offset[:, 0])
+    assert track.processor.error is None
+    track.stop()
+
+
+def test_a_bad_noise_suppression_level_is_refused() -> None:
+    """Only WebRTC's four suppression levels exist."""
+    with pytest.raises(ValueError, match="noise_suppression_level"):
+        CaptureOptions(noise_suppression_level=4)

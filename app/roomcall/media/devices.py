@@ -31,10 +31,12 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamTrack
 
 from roomcall.media.microphone import MicrophoneTrack
+from roomcall.media.processing import CaptureOptions, FarEndReference
 from roomcall.protocol.errors import ErrorCode
 
 __all__ = [
     "AudioEndpoint",
+    "CaptureOptions",
     "DeviceError",
     "DeviceInfo",
     "DeviceKind",
@@ -440,9 +442,14 @@ def open_camera(
 
 
 def open_microphone(
-    device: DeviceInfo | None = None, *, sample_rate: int = 48_000
+    device: DeviceInfo | None = None, *, sample_rate: int = 48_000,
+    processing: CaptureOptions | None = None, far_end: FarEndReference | None = None,
 ) -> MicrophoneTrack:
     """A live audio track from ``device`` (a ``list_microphones()`` entry; None: the default).
+
+    ``processing`` selects echo cancellation, noise suppression, gain and the high-pass
+    filter (all on by default; ``track.set_processing()`` changes them later); ``far_end``
+    is what the playout plays (default: the shared reference the default playout writes).
 
     Frames are 20 ms of s16 audio, mono or stereo as the device offers, at ``sample_rate``
     (or the device's own rate if it cannot do that one); the encoder resamples them. Stopping
@@ -460,7 +467,8 @@ def open_microphone(
         logger.info("%s cannot capture at %d Hz; using %d Hz", endpoint.info.name,
                     source.sample_rate, endpoint.default_rate)
         source = MicrophoneSource(source.device, endpoint.default_rate, source.channels)
-    track = MicrophoneTrack(sample_rate=source.sample_rate, channels=source.channels)
+    track = MicrophoneTrack(sample_rate=source.sample_rate, channels=source.channels,
+                            processing=processing, far_end=far_end)
     try:
         stream = sd.InputStream(
             samplerate=source.sample_rate,

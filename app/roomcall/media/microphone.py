@@ -1,10 +1,12 @@
 """A live microphone as an aiortc audio track, fed by a PortAudio input stream.
 
 PortAudio calls :meth:`MicrophoneTrack.on_block` on its own audio thread with each captured
-block. That callback only cuts the audio into 20 ms frames, appends them to a bounded deque
-(the oldest is dropped when the reader falls behind, so latency stays bounded) and wakes the
-reader; it never waits. :meth:`MicrophoneTrack.recv` runs in the event loop and turns the
-frames into ``av.AudioFrame`` objects.
+block. That callback cuts the audio into 20 ms frames, runs each through the capture processing
+(echo cancellation against what the playout plays, noise suppression, gain, high-pass filter:
+:mod:`roomcall.media.processing`, on this one thread), meters its level, appends it to a
+bounded deque (the oldest is dropped when the reader falls behind, so latency stays bounded)
+and wakes the reader; it never waits. :meth:`MicrophoneTrack.recv` runs in the event loop and
+turns the frames into ``av.AudioFrame`` objects.
 
 >>> track = MicrophoneTrack(sample_rate=48_000, channels=1)
 >>> track.frame_samples
@@ -25,9 +27,17 @@ import numpy as np
 import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from roomcall.media.level import LevelMeter
 from roomcall.media.mixer import FRAME_MS
+from roomcall.media.processing import (
+    CaptureOptions,
+    CaptureProcessor,
+    FarEndReference,
+    device_delay,
+    shared_far_end,
+)
 
-__all__ = ["FRAME_MS", "MicrophoneTrack"]
+__all__ = ["FRAME_MS", "CaptureOptions", "MicrophoneTrack"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,17 +52,23 @@ class MicrophoneTrack(MediaStreamTrack):
         channels: 1 (mono) or 2 (stereo, interleaved).
         queue_ms: Most captured audio held for a reader that is late; beyond it the oldest
             frames are dropped (``frames_dropped``), their pts skipped.
+        processing: Echo cancellation, noise suppression, gain and high-pass filter, all on
+            by default; ``CaptureOptions.off()`` sends the samples as captured.
+        far_end: What the playout plays, for the echo canceller (default: the process's
+            shared reference, which the default ``AudioPlayout`` writes).
 
     Attributes:
         frames_captured: 20 ms frames cut from the device's blocks so far.
         frames_dropped: Frames discarded unread because the reader fell behind.
         input_overflows: Blocks PortAudio flagged as having lost input (a busy machine).
+        processor: The capture processing (its ``stream_delay_ms``, ``gain_db``, ``error``).
     """
 
     kind = "audio"
 
     def __init__(
-        self, *, sample_rate: int = 48_000, channels: int = 1, queue_ms: int = 200
+        self, *, sample_rate: int = 48_000, channels: int = 1, queue_ms: int = 200,
+        processing: CaptureOptions | None = None, far_end: FarEndReference | None = None,
     ) -> None:
         super().__init__()
         if channels not in (1, 2):
@@ -63,6 +79,11 @@ class MicrophoneTrack(MediaStreamTrack):
         self.frames_captured = 0
         self.frames_dropped = 0
         self.input_overflows = 0
+        self.processor = CaptureProcessor(
+            processing if processing is not None else CaptureOptions(),
+            far_end if far_end is not None else shared_far_end(),
+            sample_rate=sample_rate, channels=channels)
+        self._meter = LevelMeter(sample_rate)
         self._time_base = fractions.Fraction(1, sample_rate)
         self._layout = "mono" if channels == 1 else "stereo"
         # deque.append and popleft are atomic, and maxlen drops the oldest on append: the
@@ -76,6 +97,20 @@ class MicrophoneTrack(MediaStreamTrack):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._arrived: asyncio.Event | None = None
         self._stream: Any = None
+
+    @property
+    def processing(self) -> CaptureOptions:
+        """The capture processing in force."""
+        return self.processor.options
+
+    def set_processing(self, options: CaptureOptions) -> None:
+        """Switch processing on or off (any thread; applies from the next captured block)."""
+        self.processor.set_options(options)
+
+    @property
+    def level(self) -> float:
+        """The level of what is being sent, 0.0-1.0 (after processing: echo does not count)."""
+        return self._meter.level
 
     def attach(self, stream: Any) -> None:
         """Own ``stream`` (a started ``sounddevice.InputStream``): :meth:`stop` closes it."""
@@ -100,7 +135,10 @@ class MicrophoneTrack(MediaStreamTrack):
             step = self.frame_samples
             chunks = [joined[i : i + step] for i in range(0, whole, step)]
             self._pending = joined[whole:].copy()
-        for chunk in chunks:
+        delay = device_delay(time_info, "inputBufferAdcTime")
+        for captured in chunks:
+            chunk = self.processor.process(captured, delay)
+            self._meter.measure(chunk)
             if len(self._frames) == self._frames.maxlen:
                 self.frames_dropped += 1
             self._frames.append((self._next_pts, chunk))
@@ -163,3 +201,4 @@ class MicrophoneTrack(MediaStreamTrack):
         frame.pts = pts
         frame.time_base = self._time_base
         return frame
+

@@ -1,12 +1,13 @@
 """Mixing remote audio from several members into one 48 kHz stereo s16 stream.
 
-Each source gets a small jitter buffer: it starts contributing once ``target_ms`` of audio
-is buffered (so packet-arrival jitter does not cut the sound), falls back to buffering after
-an underrun, and drops its oldest audio when it runs more than ``max_ms`` ahead (a sender
-whose clock is fast, or a burst after a stall), so latency stays bounded. A stalled source
-contributes silence and never holds up the others. Pure numpy; no I/O, no clock.
+Each source has its own :class:`~roomcall.media.jitter.JitterBuffer`: adaptive by default
+(a small reserve on a clean link, growing with measured jitter, losses concealed), or the
+former fixed prefetch when ``target_ms`` is given. A stalled source contributes silence and
+never holds up the others. Each source's level (for volume indication) is metered on the audio
+it contributes to the mix. Pure numpy; no I/O, no clock: arrival times are passed in. One
+lock makes it safe to mix on an audio thread while the event loop pushes.
 
->>> mixer = AudioMixer(target_ms=40)
+>>> mixer = AudioMixer()
 >>> mixer.add_source("alice")
 >>> mixer.mix().shape
 (960, 2)
@@ -15,47 +16,36 @@ contributes silence and never holds up the others. Pure numpy; no I/O, no clock.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Hashable
-from dataclasses import dataclass
-from typing import Final
 
 import av
 import numpy as np
-import numpy.typing as npt
 
-__all__ = ["CHANNELS", "FRAME_SAMPLES", "SAMPLE_RATE", "AudioMixer", "SourceStats"]
+from roomcall.media.jitter import (
+    CHANNELS,
+    FRAME_MS,
+    FRAME_SAMPLES,
+    SAMPLE_RATE,
+    JitterBuffer,
+    JitterStats,
+    Samples,
+)
+from roomcall.media.level import LevelMeter
+
+__all__ = ["CHANNELS", "FRAME_MS", "FRAME_SAMPLES", "SAMPLE_RATE", "AudioMixer", "Samples",
+           "SourceStats"]
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE: Final = 48_000
-CHANNELS: Final = 2
-FRAME_MS: Final = 20
-FRAME_SAMPLES: Final = SAMPLE_RATE * FRAME_MS // 1000
-"""Samples per channel in one mixed 20 ms frame."""
-
-Samples = npt.NDArray[np.int16]
-"""Interleaved audio as a ``(samples, CHANNELS)`` int16 array."""
-
-
-@dataclass
-class SourceStats:
-    """Counters of one source's jitter buffer."""
-
-    buffered_ms: float = 0.0
-    """Audio held right now."""
-    underruns: int = 0
-    """Times the buffer ran dry while playing (each one re-buffers ``target_ms``)."""
-    dropped_ms: float = 0.0
-    """Audio discarded because the source ran ahead of ``max_ms``."""
-    received_ms: float = 0.0
-    """Audio pushed in total."""
+SourceStats = JitterStats
+"""Counters of one source's jitter buffer."""
 
 
 class _Source:
-    def __init__(self) -> None:
-        self.buffer: Samples = np.zeros((0, CHANNELS), dtype=np.int16)
-        self.playing = False
-        self.stats = SourceStats()
+    def __init__(self, buffer: JitterBuffer) -> None:
+        self.buffer = buffer
+        self.meter = LevelMeter()
         self.resampler: av.AudioResampler | None = None
         self.resampler_layout = ""
 
@@ -84,25 +74,30 @@ def _new_resampler(layout: str) -> av.AudioResampler:
     return av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
 
 
-def _ms(samples: int) -> float:
-    return samples * 1000 / SAMPLE_RATE
-
-
 class AudioMixer:
     """Sums 20 ms frames from any number of sources, each behind its own jitter buffer.
 
     Args:
-        target_ms: Audio a source buffers before it is heard (and again after an underrun).
-        max_ms: Most audio a source may hold; beyond it the oldest is dropped down to
-            ``target_ms``.
+        target_ms: None (the default) for adaptive jitter buffers; a number for the former
+            fixed prefetch: a source is heard once that much is buffered, and again after
+            each underrun (the benchmark's baseline).
+        max_ms: Most audio a source may hold; beyond it the oldest is dropped.
+        min_ms: Least reserve an adaptive buffer keeps.
     """
 
-    def __init__(self, *, target_ms: int = 80, max_ms: int = 200) -> None:
-        if not 0 <= target_ms < max_ms:
-            raise ValueError(f"need 0 <= target_ms < max_ms, got {target_ms}, {max_ms}")
-        self.target_samples = SAMPLE_RATE * target_ms // 1000
-        self.max_samples = SAMPLE_RATE * max_ms // 1000
+    def __init__(self, *, target_ms: int | None = None, max_ms: int = 200,
+                 min_ms: int = 20) -> None:
+        JitterBuffer(fixed_ms=target_ms, min_ms=min_ms, max_ms=max_ms)  # validates the sizes
+        self.target_ms = target_ms
+        self.max_ms = max_ms
+        self.min_ms = min_ms
         self._sources: dict[Hashable, _Source] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def max_samples(self) -> int:
+        """Most samples a source may hold."""
+        return SAMPLE_RATE * self.max_ms // 1000
 
     @property
     def sources(self) -> list[Hashable]:
@@ -111,42 +106,48 @@ class AudioMixer:
 
     def add_source(self, key: Hashable) -> None:
         """Start mixing ``key`` (a fresh, empty buffer; re-adding resets it)."""
-        self._sources[key] = _Source()
+        buffer = JitterBuffer(fixed_ms=self.target_ms, min_ms=self.min_ms, max_ms=self.max_ms)
+        with self._lock:
+            self._sources[key] = _Source(buffer)
 
     def remove_source(self, key: Hashable) -> None:
         """Stop mixing ``key`` and drop what it had buffered (unknown keys are ignored)."""
-        self._sources.pop(key, None)
+        with self._lock:
+            self._sources.pop(key, None)
 
     def stats(self, key: Hashable) -> SourceStats:
-        """A snapshot of ``key``'s counters."""
-        source = self._sources[key]
-        source.stats.buffered_ms = _ms(len(source.buffer))
-        return SourceStats(**vars(source.stats))
+        """A snapshot of ``key``'s jitter buffer counters."""
+        with self._lock:
+            return self._sources[key].buffer.snapshot()
 
-    def push(self, key: Hashable, frame: av.AudioFrame) -> None:
-        """Add a decoded frame from ``key`` (any rate, layout and sample format).
+    def levels(self) -> dict[Hashable, float]:
+        """Each source's current level, 0.0 (silent, -60 dBFS or less) to 1.0 (full scale)."""
+        with self._lock:
+            return {key: source.meter.level for key, source in self._sources.items()}
 
-        Frames from unknown keys are ignored: a track removed while a frame was in flight.
+    def push(self, key: Hashable, frame: av.AudioFrame, arrival: float | None = None) -> None:
+        """Add a decoded frame from ``key`` (any rate, layout and sample format), received at
+        ``arrival`` seconds (any forward-only clock; None: no jitter measurement).
+
+        The frame's pts (with its time base) places it in the member's timeline, which is how
+        losses and late frames are recognised. Frames from unknown keys are ignored: a track
+        removed while a frame was in flight.
         """
         source = self._sources.get(key)
         if source is None:
             return
-        self.push_samples(key, source.convert(frame))
+        media_time = None
+        if frame.pts is not None and frame.time_base is not None:
+            media_time = float(frame.pts * frame.time_base)
+        self.push_samples(key, source.convert(frame), media_time=media_time, arrival=arrival)
 
-    def push_samples(self, key: Hashable, samples: Samples) -> None:
+    def push_samples(self, key: Hashable, samples: Samples, *, media_time: float | None = None,
+                     arrival: float | None = None) -> None:
         """Add interleaved 48 kHz stereo int16 samples ``(n, 2)`` from ``key``."""
-        source = self._sources.get(key)
-        if source is None or len(samples) == 0:
-            return
-        source.stats.received_ms += _ms(len(samples))
-        source.buffer = np.concatenate([source.buffer, samples])
-        excess = len(source.buffer) - self.max_samples
-        if excess > 0:
-            drop = len(source.buffer) - self.target_samples
-            source.buffer = source.buffer[drop:]
-            source.stats.dropped_ms += _ms(drop)
-        if not source.playing and len(source.buffer) >= max(self.target_samples, 1):
-            source.playing = True
+        with self._lock:
+            source = self._sources.get(key)
+            if source is not None:
+                source.buffer.push(samples, media_time=media_time, arrival=arrival)
 
     def mix(self) -> Samples:
         """The next 20 ms of the mix as ``(FRAME_SAMPLES, 2)`` int16, clipped, never blocking.
@@ -154,17 +155,14 @@ class AudioMixer:
         Sources still buffering, or empty, add silence.
         """
         total = np.zeros((FRAME_SAMPLES, CHANNELS), dtype=np.int32)
-        for source in self._sources.values():
-            if not source.playing:
-                continue
-            take = source.buffer[:FRAME_SAMPLES]
-            total[: len(take)] += take
-            source.buffer = source.buffer[len(take) :]
-            if len(source.buffer) == 0 and len(take) < FRAME_SAMPLES:
-                # Ran dry mid-frame: re-buffer before being heard again, so the gaps that
-                # follow a late packet are one pause rather than a stutter.
-                source.playing = False
-                source.stats.underruns += 1
+        with self._lock:
+            for source in self._sources.values():
+                taken = source.buffer.pull()
+                if taken is None:
+                    source.meter.decay(FRAME_SAMPLES)
+                    continue
+                source.meter.measure(taken)
+                total += taken
         mixed: Samples = np.clip(total, -32768, 32767).astype(np.int16)
         return mixed
 

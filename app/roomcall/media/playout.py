@@ -1,10 +1,17 @@
 """Remote audio playout: every member's audio track, mixed, to one output device.
 
 aiortc has no audio playout (media-facts). :class:`AudioPlayout` drains each remote audio
-track into an :class:`~roomcall.media.mixer.AudioMixer` and hands the mix, 20 ms at a time, to a
-PortAudio output stream (``sounddevice``) through a small lock-free queue. Without an output
-device, or without PortAudio, it says so through :attr:`AudioPlayout.error` (23008) and keeps
-draining and mixing in real time, so tracks never back up and everything else goes on.
+track into an :class:`~roomcall.media.mixer.AudioMixer` (an adaptive jitter buffer per member)
+and plays the mix on a PortAudio output stream (``sounddevice``). The output callback mixes
+the next 20 ms itself when it needs them (the device's clock drives the mix, as in WebRTC's
+audio device module), so no queue of finished mixes adds latency between the jitter buffers
+and the device; when the device is not asking (none, stalled, starting), the event loop's
+clock mixes instead so that tracks keep draining in real time. The output callback also
+writes exactly what it gives the device into a
+:class:`~roomcall.media.processing.FarEndReference`, with PortAudio's output delay, for the
+microphone's echo canceller. Without an output device, or without PortAudio, it says so
+through :attr:`AudioPlayout.error` (23008) and keeps draining and mixing in real time, so
+tracks never back up and everything else goes on.
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
 from typing import Any, Final, TypeAlias
 
 import av
@@ -21,7 +29,16 @@ import numpy as np
 from roomcall.aio import TaskSet, cancel_and_wait
 from roomcall.media.devices import DeviceError, DeviceInfo, audio_backend, resolve_audio_device
 from roomcall.media.drain import Frame, FrameSource, TrackDrain
-from roomcall.media.mixer import CHANNELS, FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, AudioMixer, Samples
+from roomcall.media.mixer import (
+    CHANNELS,
+    FRAME_MS,
+    FRAME_SAMPLES,
+    SAMPLE_RATE,
+    AudioMixer,
+    Samples,
+    SourceStats,
+)
+from roomcall.media.processing import FarEndReference, device_delay, shared_far_end
 from roomcall.protocol.errors import ErrorCode
 
 __all__ = ["AudioPlayout", "OutputQueue"]
@@ -36,6 +53,8 @@ _TRIM_WINDOW: Final = 50
 """Mixes (1 s) over which the queue's low level is watched for excess latency."""
 _STALL_S: Final = 3.0
 """A device that asked for nothing this long is reported (devices may take 2 s to start)."""
+_PULL_GAP_S: Final = 0.1
+"""A device that pulled no mix this long is not driving the mix: the loop's clock takes over."""
 
 
 class OutputQueue:
@@ -43,12 +62,21 @@ class OutputQueue:
 
     The loop appends, the audio thread pops: ``collections.deque`` does both atomically, so
     neither side takes a lock and the audio callback never waits. The loop bounds the queue
-    (see ``AudioPlayout._play``); the callback plays silence when it runs dry. One queue
-    serves one stream: a finished stream's late callbacks cannot touch the next one's state.
+    (see ``AudioPlayout._play``). Given ``pull``, a callback that finds the queue empty
+    mixes the next chunk itself (recorded in ``made`` for the loop to report); without it,
+    it plays silence. One queue serves one stream: a finished stream's late callbacks cannot
+    touch the next one's state.
     """
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, far_end: FarEndReference | None = None,
+                 pull: Callable[[], Samples] | None = None) -> None:
         self.channels = channels
+        self.far_end = far_end
+        self.pull = pull
+        self.made: collections.deque[Samples] = collections.deque(maxlen=50)
+        """Mixes the callback pulled, not yet reported by the loop."""
+        self.last_pull = -1.0
+        """``time.monotonic()`` of the callback's last pull (-1: none yet)."""
         self.callbacks = 0
         """Blocks the device asked for (its progress, watched for stalls)."""
         self.underruns = 0
@@ -67,9 +95,12 @@ class OutputQueue:
 
     def put(self, samples: Samples) -> None:
         """Queue 20 ms of stereo mix (down-mixed here for a mono device)."""
+        self._chunks.append(self._for_device(samples))
+
+    def _for_device(self, samples: Samples) -> Samples:
         if self.channels == 1:
             samples = (samples.astype(np.int32).sum(axis=1, keepdims=True) // 2).astype(np.int16)
-        self._chunks.append(samples)
+        return samples
 
     def callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
         """PortAudio's output callback: fill ``outdata`` ``(frames, channels)`` int16."""
@@ -80,7 +111,12 @@ class OutputQueue:
                 try:
                     self._current, self._offset = self._chunks.popleft(), 0
                 except IndexError:
-                    break
+                    if self.pull is None:
+                        break
+                    mixed = self.pull()
+                    self.made.append(mixed)
+                    self.last_pull = time.monotonic()
+                    self._current, self._offset = self._for_device(mixed), 0
             take = min(frames - filled, len(self._current) - self._offset)
             outdata[filled : filled + take] = self._current[self._offset : self._offset + take]
             filled += take
@@ -90,6 +126,8 @@ class OutputQueue:
         if filled < frames:
             outdata[filled:] = 0
             self.underruns += 1
+        if self.far_end is not None:
+            self.far_end.write(outdata[:frames], device_delay(time_info, "outputBufferDacTime"))
 
     def on_finished(self) -> None:
         """PortAudio's finished callback."""
@@ -100,7 +138,10 @@ _Opened: TypeAlias = tuple[Any, OutputQueue]
 """A started ``sounddevice.OutputStream`` and the queue its callback reads."""
 
 
-def _open_output(device: DeviceInfo | None, queue_ms: int) -> _Opened | str:
+def _open_output(
+    device: DeviceInfo | None, queue_ms: int, far_end: FarEndReference | None,
+    pull: Callable[[], Samples] | None,
+) -> _Opened | str:
     """Open and start an output stream on ``device`` (None: default), or say why not.
 
     Runs on any thread; touches no playout state.
@@ -119,7 +160,7 @@ def _open_output(device: DeviceInfo | None, queue_ms: int) -> _Opened | str:
             _, endpoint = resolve_audio_device("speaker", None, code)
     except DeviceError:
         return "no audio output device"
-    queue = OutputQueue(min(CHANNELS, endpoint.channels))
+    queue = OutputQueue(min(CHANNELS, endpoint.channels), far_end, pull)
     # Start with queue_ms of silence, so bursty device reads do not underrun.
     for _ in range(max(1, queue_ms // FRAME_MS)):
         queue.put(np.zeros((FRAME_SAMPLES, CHANNELS), np.int16))
@@ -152,12 +193,23 @@ def _close_unused(opening: asyncio.Future[_Opened | str]) -> None:
             opened[0].close(ignore_errors=True)
 
 
+def _now() -> float:
+    # The loop's clock where there is a loop (it is monotonic): arrival times for the mixer.
+    return asyncio.get_running_loop().time()
+
+
 class AudioPlayout:
     """Plays the mix of all added audio tracks on one output device.
 
     Args:
-        target_ms: Jitter buffer per member (see :class:`AudioMixer`).
+        target_ms: None (default) for adaptive jitter buffers; a number for the former fixed
+            prefetch per member (see :class:`AudioMixer`).
         device_queue_ms: Mixed audio kept queued for the output device.
+        far_end: Where what is played is recorded for the echo canceller (default: the
+            process's shared reference, which the default microphone reads).
+        device_clock: True (default): the output callback mixes on demand; False: the
+            former path, the loop mixes and queues up to ``device_queue_ms`` (+60 ms) ahead
+            of the device (kept as the benchmark's baseline).
 
     Attributes:
         mixer: The mixer; its per-member stats show buffering, underruns and drops.
@@ -166,12 +218,15 @@ class AudioPlayout:
         on_mixed: Called with every 20 ms of mixed audio, heard or not (for level meters).
         frames_mixed: 20 ms mixes produced since start.
         output_overflows: Mixes dropped because the device queue was full (a device slower
-            than the loop's clock, or one that stopped reading).
+            than the loop's clock, or one that stopped reading; ``device_clock=False`` only).
     """
 
-    def __init__(self, *, target_ms: int = 80, device_queue_ms: int = 40) -> None:
+    def __init__(self, *, target_ms: int | None = None, device_queue_ms: int = 40,
+                 far_end: FarEndReference | None = None, device_clock: bool = True) -> None:
         self.mixer = AudioMixer(target_ms=target_ms)
+        self.device_clock = device_clock
         self.device_queue_ms = device_queue_ms
+        self.far_end = far_end if far_end is not None else shared_far_end()
         self.error: DeviceError | None = None
         self.on_mixed: Callable[[Samples], None] | None = None
         self.frames_mixed = 0
@@ -215,6 +270,14 @@ class AudioPlayout:
         """Members whose audio is being mixed."""
         return list(self._drains)
 
+    def levels(self) -> dict[Hashable, float]:
+        """Each member's level (0.0-1.0) in what is played, for volume indication."""
+        return self.mixer.levels()
+
+    def stats(self, user_id: str) -> SourceStats:
+        """``user_id``'s jitter buffer counters (concealed and late frames, reserve, ...)."""
+        return self.mixer.stats(user_id)
+
     def add_track(self, user_id: str, track: FrameSource) -> None:
         """Mix ``track`` as ``user_id``'s audio (replacing a previous one of that user).
 
@@ -227,7 +290,7 @@ class AudioPlayout:
 
         def push(frame: Frame, user_id: str = user_id) -> None:
             if isinstance(frame, av.AudioFrame):
-                self.mixer.push(user_id, frame)
+                self.mixer.push(user_id, frame, arrival=_now())
 
         drain = TrackDrain(track, keep=1, on_frame=push)
         self._drains[user_id] = drain
@@ -259,7 +322,8 @@ class AudioPlayout:
         # Opening may take a second (PortAudio's first device scan, a sound server waking
         # up): do it off the event loop.
         loop = asyncio.get_running_loop()
-        opening = loop.run_in_executor(None, _open_output, self._device, self.device_queue_ms)
+        opening = loop.run_in_executor(
+            None, _open_output, self._device, self.device_queue_ms, self.far_end, self._puller)
         try:
             opened = await asyncio.shield(opening)
         except asyncio.CancelledError:
@@ -288,7 +352,7 @@ class AudioPlayout:
     def _open_stream(self, opened: _Opened | str | None = None) -> None:
         """Take a stream opened by :func:`_open_output` (opening it here if not given)."""
         if opened is None:
-            opened = _open_output(self._device, self.device_queue_ms)
+            opened = _open_output(self._device, self.device_queue_ms, self.far_end, self._puller)
         self.error = None
         if isinstance(opened, str):
             self._no_output(opened)
@@ -296,6 +360,10 @@ class AudioPlayout:
         self._stream, self._queue = opened
         self._last_callbacks = -1
         self._last_progress = asyncio.get_running_loop().time()
+
+    @property
+    def _puller(self) -> Callable[[], Samples] | None:
+        return self.mixer.mix if self.device_clock else None
 
     def _no_output(self, why: str) -> None:
         self.error = DeviceError(ErrorCode.SPEAKER_ERROR, why)
@@ -321,24 +389,33 @@ class AudioPlayout:
                 logger.exception("on_mixed callback failed")
 
     async def _run(self) -> None:
-        # The loop's clock paces the mix, device or not, so every member's track drains at
-        # the real rate and a stalled or vanished device can never stall the mix. The queue
-        # absorbs the difference between the two clocks; past its high-water mark a 20 ms
-        # mix is dropped (clock drift: one every few minutes).
+        # Whoever asks paces the mix, so every member's track drains at the real rate and a
+        # stalled or vanished device can never stall the mix: the device's callback while it
+        # pulls (device_clock), the loop's clock otherwise. On the loop's clock with a queue
+        # (device_clock=False) the queue absorbs the difference between the two clocks; past
+        # its high-water mark a 20 ms mix is dropped (clock drift: one every few minutes).
         loop = asyncio.get_running_loop()
         period = FRAME_MS / 1000
         started = loop.time()
         pulled = 0
         while True:
             self._check_stream(loop.time())
+            queue = self._queue
+            if queue is not None and queue.pull is not None and (
+                    time.monotonic() - queue.last_pull < _PULL_GAP_S):
+                while queue.made:
+                    self._emit(queue.made.popleft())
+                started, pulled = loop.time(), 0
+                await asyncio.sleep(period)
+                continue
             due = int((loop.time() - started) / period) + 1 - pulled
             if due > _MAX_CATCH_UP:
                 pulled += due - _MAX_CATCH_UP
                 due = _MAX_CATCH_UP
             for _ in range(due):
                 samples = self.mixer.mix()
-                if self._queue is not None:
-                    self._play(self._queue, samples)
+                if queue is not None and queue.pull is None:
+                    self._play(queue, samples)
                 self._emit(samples)
                 pulled += 1
             await asyncio.sleep(max(0.0, started + pulled * period - loop.time()))

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import aioice
 import aioice.candidate
 import aioice.ice
+import aiortc.jitterbuffer
 import aiortc.rtcicetransport
+import aiortc.rtcrtpreceiver
 
 if TYPE_CHECKING:
     from aiortc import RTCIceServer
@@ -389,3 +391,50 @@ def end_remote_track(track: MediaStreamTrack) -> None:
     track_queue = getattr(track, "_queue", None)
     if isinstance(track_queue, asyncio.Queue):
         track_queue.put_nowait(None)
+
+
+# --- audio packets straight to the decoder ----------------------------------------------
+
+_receiver_module: Any = aiortc.rtcrtpreceiver  # its JitterBuffer global is replaced below
+_plain_jitter_buffer = aiortc.jitterbuffer.JitterBuffer
+_MAX_MISORDER = 100
+
+
+class _UnbufferedAudio(aiortc.jitterbuffer.JitterBuffer):
+    """Hands each audio packet to the decoder as it arrives (one Opus packet is one frame),
+    dropping duplicates and packets older than one already handed on."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(capacity)
+        self._last: int | None = None
+
+    def add(self, packet: Any) -> tuple[bool, Any]:
+        sequence = int(packet.sequence_number)
+        if self._last is not None:
+            behind = (self._last - sequence) % 0x10000
+            if behind < _MAX_MISORDER:
+                return False, None
+        self._last = sequence
+        return False, aiortc.jitterbuffer.JitterFrame(data=packet._data,
+                                                      timestamp=packet.timestamp)
+
+
+def _jitter_buffer(capacity: int, prefetch: int = 0, is_video: bool = False) -> Any:
+    if is_video:
+        return _plain_jitter_buffer(capacity, prefetch, is_video)
+    return _UnbufferedAudio(capacity)
+
+
+def unbuffered_audio_receivers(enabled: bool = True) -> None:
+    """Pass received audio packets straight to the decoder, for every peer connection of this
+    process; ``False`` restores aiortc's audio jitter buffer.
+
+    aiortc 1.16's ``RTCRtpReceiver`` holds audio in ``JitterBuffer(capacity=16,
+    prefetch=4)``: every frame waits for four more (80 ms), and after one lost packet the
+    buffer stalls until 16 are queued and then stays 14 deep, adding about 280 ms for the
+    rest of the call (aiortc issue #543, closed unfixed). roomcall's playout has its own
+    adaptive jitter buffer with loss concealment (``roomcall.media.jitter``), so the
+    receiver only needs to keep the order: the one seam is the module global the receiver
+    builds its buffer from.
+    """
+    _receiver_module.JitterBuffer = _jitter_buffer if enabled else _plain_jitter_buffer

@@ -14,10 +14,16 @@ from aiortc import (
     RTCRtpTransceiver,
 )
 
-from roomcall.sdk.compat import gather_from_every_ice_server, negotiated_codecs
+from roomcall.sdk.compat import (
+    gather_from_every_ice_server,
+    negotiated_codecs,
+    unbuffered_audio_receivers,
+)
 
 # aiortc alone gathers from the first STUN and the first TURN URL only (see compat).
 gather_from_every_ice_server()
+# aiortc's audio jitter buffer adds 80 ms and stalls on loss; the playout buffers instead.
+unbuffered_audio_receivers()
 
 
 def new_connection(ice_servers: Iterable[RTCIceServer]) -> RTCPeerConnection:
