@@ -12,14 +12,30 @@ from typing import Any
 
 import pytest
 import qasync
+from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication
 
 from roomcall.ui.host import EmbeddedHost
 from roomcall.ui.options import AppOptions
+from roomcall.ui.settings import AppSettings
 from roomcall.ui.window import MainWindow
 
 FAST_SERVER = {"empty_room_timeout": 1.0, "unjoined_room_timeout": 2.0,
                "silent_user_timeout": 5.0, "heartbeat_interval": 1.0}
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path) -> Iterator[Path]:
+    """Keep every QSettings of a test in its own folder, never the user's."""
+    QStandardPaths.setTestModeEnabled(True)
+    folder = tmp_path / "settings"
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
+
+
+def settings_file(path: Path) -> AppSettings:
+    """Settings kept in the file ``path`` (one per window, or shared to test relaunches)."""
+    return AppSettings(QSettings(str(path), QSettings.Format.IniFormat))
 
 
 @pytest.fixture(scope="session")
@@ -60,12 +76,16 @@ class Windows:
         self._tmp_path = tmp_path
         self.windows: list[MainWindow] = []
 
-    def new(self, name: str = "Ann", **fields: Any) -> MainWindow:
-        """A shown window whose person is called ``name``."""
+    def new(self, name: str = "Ann", settings: AppSettings | None = None,
+            **fields: Any) -> MainWindow:
+        """A shown window whose person is called ``name``, with settings of its own unless
+        ``settings`` are given."""
         options = AppOptions(synthetic_media=True, kick_grace=0.5, embedded_port=0,
                              name=name, server_config=dict(FAST_SERVER), **fields)
-        host = EmbeddedHost(self._tmp_path / f"data-{len(self.windows)}", 0, **FAST_SERVER)
-        window = MainWindow(options, host)
+        number = len(self.windows)
+        host = EmbeddedHost(self._tmp_path / f"data-{number}", 0, **FAST_SERVER)
+        settings = settings or settings_file(self._tmp_path / f"settings-{number}.ini")
+        window = MainWindow(options, host, settings=settings)
         window.resize(1000, 640)
         window.show()
         self.windows.append(window)

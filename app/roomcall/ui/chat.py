@@ -10,7 +10,7 @@ import datetime
 import html
 import json
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
@@ -43,6 +43,20 @@ def decode_chat(content: str) -> str | None:
         return None
     text = value.get("chat") if isinstance(value, dict) else None
     return text if isinstance(text, str) else None
+
+
+def people_here_text(names: list[str]) -> str:
+    """The notice a newcomer reads about who is already in the call."""
+    tr = QCoreApplication
+    if not names:
+        return tr.translate("Chat", "Nobody else is here yet.")
+    if len(names) == 1:
+        return tr.translate("Chat", "{name} is here.").format(name=names[0])
+    if len(names) <= 4:
+        return tr.translate("Chat", "{names} and {last} are here.").format(
+            names=", ".join(names[:-1]), last=names[-1])
+    return tr.translate("Chat", "{names} and {count} others are here.").format(
+        names=", ".join(names[:3]), count=len(names) - 3)
 
 
 class ChatView(QWidget):

@@ -36,7 +36,10 @@ def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from roomcall.ui import i18n
+    from roomcall.ui.fonts import missing_font_hint
+    from roomcall.ui.joining import LinkOpener
     from roomcall.ui.options import AppOptions
+    from roomcall.ui.settings import AppSettings
     from roomcall.ui.window import MainWindow
 
     logging.basicConfig(level=os.environ.get("ROOMCALL_LOG", "WARNING").upper(),
@@ -49,7 +52,8 @@ def run_app(args: argparse.Namespace) -> int:
     icon = i18n.resources_dir() / "icons" / "roomcall.png"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
-    i18n.install_language(args.lang)
+    settings = AppSettings()
+    language = i18n.install_language(args.lang or settings.language or None)
     options = AppOptions.from_args(args)
 
     loop = qasync.QEventLoop(app)
@@ -57,9 +61,18 @@ def run_app(args: argparse.Namespace) -> int:
     executor = concurrent.futures.ThreadPoolExecutor(EXECUTOR_THREADS,
                                                      thread_name_prefix="roomcall")
     loop.set_default_executor(executor)
-    window = MainWindow(options)
-    # Ctrl+C in the terminal leaves the room like closing the window does.
+    window = MainWindow(options, settings=settings)
+    app.installEventFilter(LinkOpener(window))
+    window.form.show_font_hint(missing_font_hint(language))
+    # Ctrl+C in the terminal leaves the room like closing the window does; SIGTERM (logout,
+    # shutdown, kill) and SIGHUP (the terminal went away) too, without asking: nobody is
+    # there to answer. On the loop, so the handler runs between Qt events, not inside one.
     signal.signal(signal.SIGINT, lambda *_: window.close())
+    if hasattr(signal, "SIGHUP"):
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(number, window.close_now)
+    else:  # Windows: no loop signal handlers
+        signal.signal(signal.SIGTERM, lambda *_: window.close_now())
     status = 0
     try:
         status = int(loop.run_until_complete(_run(window, options)))
@@ -75,7 +88,8 @@ async def _run(window: MainWindow, options: AppOptions) -> int:
     if options.smoke:
         window.spawn(_smoke(window, options))
     elif options.join_link:
-        window.spawn(window.join_room(window.form.display_name, options.join_link, ""))
+        # A clicked invite opens the pre-join screen: the person checks name and devices.
+        window.spawn(window.joining.open_prejoin(options.join_link))
     await window.wait_closed()
     return window.exit_status
 
