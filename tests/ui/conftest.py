@@ -86,7 +86,8 @@ class Windows:
         host = EmbeddedHost(self._tmp_path / f"data-{number}", 0, **FAST_SERVER)
         settings = settings or settings_file(self._tmp_path / f"settings-{number}.ini")
         window = MainWindow(options, host, settings=settings)
-        window.resize(1000, 640)
+        if settings.geometry is None:  # else the window restored the remembered one
+            window.resize(1000, 640)
         window.show()
         self.windows.append(window)
         return window
@@ -105,7 +106,7 @@ class Windows:
         """Close every window and wait until each has left its room and stopped."""
         for window in reversed(self.windows):  # guests first, the hosts' servers last
             started = time.monotonic()
-            window.close()
+            window.close_now()  # teardown: a host still with guests ends the call, unasked
             await asyncio.wait_for(window.wait_closed(), 20)
             assert time.monotonic() - started < 5, "closing a window took over 5 s"
 

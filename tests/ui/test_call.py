@@ -24,8 +24,11 @@ from .conftest import Windows, until
 def pattern_of(tile: VideoTile) -> int | None:
     """The sender identity the tile's picture carries (None if none is readable)."""
     image = tile.current_image()
-    if image is None:
-        return None
+    return None if image is None else pattern_of_image(image)
+
+
+def pattern_of_image(image: QImage) -> int | None:
+    """The sender identity a picture carries (None if none is readable)."""
     image = image.convertToFormat(QImage.Format.Format_RGB32)
     rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(),
                                                               image.bytesPerLine())

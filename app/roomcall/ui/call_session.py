@@ -72,6 +72,7 @@ class CallSession(QObject):
         self._ended = False
         self._finished = asyncio.Event()
         self._joining = False
+        self._ending_room = False  # this member ended the call: its own "closed" is no news
         self.bridge.attach(client)
         b = self.bridge
         b.connection_state_changed.connect(self._on_state)
@@ -169,6 +170,7 @@ class CallSession(QObject):
 
     async def end_for_everyone(self) -> None:
         """The host ends the call: every member's session closes; then this one ends."""
+        self._ending_room = True
         try:
             await self.client.end_room()
         except Exception as exc:
@@ -194,7 +196,9 @@ class CallSession(QObject):
         reason = getattr(info, "reason", None)
         code = int(getattr(info, "error_code", 0) or 0)
         closed = closed_text(info)
-        if closed is not None:
+        if self._ending_room:
+            self._spawn(self._finish(ENDED_LEFT, ""))
+        elif closed is not None:
             kind = ENDED_KICKED if getattr(info, "removed_by_host", False) else ENDED_CLOSED
             self._spawn(self._finish(kind, closed))
         elif reason == DisconnectReason.KICKED_OUT:

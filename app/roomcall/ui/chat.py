@@ -107,6 +107,11 @@ class ChatView(QWidget):
         self._lines.clear()
 
     @property
+    def history_text(self) -> str:
+        """Everything shown, notices included, as plain text."""
+        return self._history.toPlainText()
+
+    @property
     def lines(self) -> list[str]:
         """The chat texts shown so far, oldest first."""
         return list(self._lines)

@@ -48,13 +48,16 @@ def _executable() -> str:
     return f"{shlex.quote(sys.executable)} -m roomcall"
 
 
-def install_desktop_entry(applications: Path | None = None,
-                          executable: str | None = None) -> Path:
-    """Write the .desktop file for this user and make it the ``roomcall://`` handler."""
+def install_desktop_entry(applications: Path | None = None, executable: str | None = None,
+                          *, register: bool = True) -> Path:
+    """Write the .desktop file for this user and (``register``) make it the ``roomcall://``
+    handler with ``xdg-mime``."""
     folder = applications or _applications_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FILE_NAME
     path.write_text(desktop_entry(executable or _executable()), encoding="utf-8")
+    if not register:
+        return path
     update = shutil.which("update-desktop-database")
     if update:
         subprocess.run([update, str(folder)], check=False, capture_output=True)

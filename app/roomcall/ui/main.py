@@ -64,15 +64,9 @@ def run_app(args: argparse.Namespace) -> int:
     window = MainWindow(options, settings=settings)
     app.installEventFilter(LinkOpener(window))
     window.form.show_font_hint(missing_font_hint(language))
-    # Ctrl+C in the terminal leaves the room like closing the window does; SIGTERM (logout,
-    # shutdown, kill) and SIGHUP (the terminal went away) too, without asking: nobody is
-    # there to answer. On the loop, so the handler runs between Qt events, not inside one.
+    # Ctrl+C in the terminal leaves the room like closing the window does.
     signal.signal(signal.SIGINT, lambda *_: window.close())
-    if hasattr(signal, "SIGHUP"):
-        for number in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(number, window.close_now)
-    else:  # Windows: no loop signal handlers
-        signal.signal(signal.SIGTERM, lambda *_: window.close_now())
+    install_quit_signals(loop, window)
     status = 0
     try:
         status = int(loop.run_until_complete(_run(window, options)))
@@ -83,8 +77,23 @@ def run_app(args: argparse.Namespace) -> int:
     return status
 
 
+def install_quit_signals(loop: asyncio.AbstractEventLoop, window: MainWindow) -> list[int]:
+    """Make SIGTERM (logout, shutdown, ``kill``) and SIGHUP (the terminal went away) leave
+    the room and close like the window's close button, without asking (nobody is there to
+    answer: a host ends the call for everyone). The handlers run on the loop, between Qt
+    events. Returns the signal numbers handled."""
+    if not hasattr(signal, "SIGHUP"):  # Windows: no loop signal handlers
+        signal.signal(signal.SIGTERM, lambda *_: window.close_now())
+        return [signal.SIGTERM]
+    numbers: list[int] = [signal.SIGTERM, signal.SIGHUP]
+    for number in numbers:
+        loop.add_signal_handler(number, window.close_now)
+    return numbers
+
+
 async def _run(window: MainWindow, options: AppOptions) -> int:
     window.show()
+    log.info("window shown; SIGTERM and SIGHUP leave the room (pid %d)", os.getpid())
     if options.smoke:
         window.spawn(_smoke(window, options))
     elif options.join_link:

@@ -77,6 +77,7 @@ class PreJoinScreen(QWidget):
         self._frame: RenderedFrame | None = None
         self._tasks = TaskSet(log, "pre-join")
         self._meter_task: asyncio.Task[None] | None = None
+        self._opening = asyncio.Lock()  # one open or close of the devices at a time
         self._devices = Devices()
         self._room = ""
         self.frames_shown = 0
@@ -214,7 +215,11 @@ class PreJoinScreen(QWidget):
 
     async def open_preview(self, label: str, *, synthetic: bool) -> None:
         """Open the chosen camera and microphone (or the synthetic ones) for the preview."""
-        await self.close_preview()
+        async with self._opening:
+            await self._close()
+            await self._open(label, synthetic)
+
+    async def _open(self, label: str, synthetic: bool) -> None:
         media = LocalMedia(label, synthetic=synthetic, camera=self.device("camera"),
                            microphone=self.device("microphone"))
         self._media = media
@@ -234,6 +239,10 @@ class PreJoinScreen(QWidget):
 
     async def close_preview(self) -> None:
         """Close the preview's devices (before the call opens them)."""
+        async with self._opening:
+            await self._close()
+
+    async def _close(self) -> None:
         task, self._meter_task = self._meter_task, None
         if task is not None:
             task.cancel()
