@@ -4,27 +4,27 @@
 <context>
     <name>CallSession</name>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="81"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="89"/>
         <source>reconnecting…</source>
         <translation>正在重连…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="155"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="163"/>
         <source>Asking {name} to leave…</source>
         <translation>正在请 {name} 离开…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="217"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="225"/>
         <source>{name} joined</source>
         <translation>{name} 加入了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="230"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="240"/>
         <source>{name} left</source>
         <translation>{name} 离开了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="329"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="345"/>
         <source>You</source>
         <translation>我</translation>
     </message>
@@ -55,12 +55,12 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../app/roomcall/ui/chat.py" line="131"/>
+        <location filename="../../app/roomcall/ui/chat.py" line="153"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/chat.py" line="132"/>
+        <location filename="../../app/roomcall/ui/chat.py" line="154"/>
         <source>Write a message…</source>
         <translation>输入消息…</translation>
     </message>
@@ -385,37 +385,37 @@
 <context>
     <name>Joining</name>
     <message>
-        <location filename="../../app/roomcall/ui/joining.py" line="110"/>
+        <location filename="../../app/roomcall/ui/joining.py" line="113"/>
         <source>You are invited to the room {room}.</source>
         <translation>你受邀加入房间 {room}。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/joining.py" line="112"/>
+        <location filename="../../app/roomcall/ui/joining.py" line="115"/>
         <source>You are joining the room {room}.</source>
         <translation>你将加入房间 {room}。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/joining.py" line="259"/>
+        <location filename="../../app/roomcall/ui/joining.py" line="265"/>
         <source>This link has no port. Invite links look like roomcall://host:port/r/code: ask the host to copy the whole link again.</source>
         <translation>此链接缺少端口。邀请链接的格式为 roomcall://主机:端口/r/代码：请让主持人重新复制完整的链接。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/joining.py" line="263"/>
+        <location filename="../../app/roomcall/ui/joining.py" line="269"/>
         <source>This invite link is damaged or incomplete. Ask the host to copy it again.</source>
         <translation>此邀请链接已损坏或不完整。请让主持人重新复制。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/joining.py" line="266"/>
+        <location filename="../../app/roomcall/ui/joining.py" line="272"/>
         <source>A server address needs a token: paste the token the host gave you into Token, or paste the invite link (roomcall://…) instead.</source>
         <translation>服务器地址需要配合令牌使用：请将主持人给你的令牌粘贴到“令牌”一栏，或改为粘贴邀请链接（roomcall://…）。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/joining.py" line="270"/>
+        <location filename="../../app/roomcall/ui/joining.py" line="276"/>
         <source>The server address must look like ws://host:port.</source>
         <translation>服务器地址的格式应为 ws://主机:端口。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/joining.py" line="271"/>
+        <location filename="../../app/roomcall/ui/joining.py" line="277"/>
         <source>Paste the invite link you were sent (it starts with roomcall://), or a server address and a token.</source>
         <translation>请粘贴你收到的邀请链接（以 roomcall:// 开头），或填写服务器地址和令牌。</translation>
     </message>
@@ -489,84 +489,84 @@
 <context>
     <name>PreJoinScreen</name>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="186"/>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="353"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="187"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="354"/>
         <source>None found</source>
         <translation>未找到</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="212"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="213"/>
         <source>Guest</source>
         <translation>访客</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="286"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="287"/>
         <source>No sound output: {error}</source>
         <translation>无法输出声音：{error}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="293"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="294"/>
         <source>Playing a test tone…</source>
         <translation>正在播放测试音…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="297"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="298"/>
         <source>Did you hear it? If not, pick another speaker.</source>
         <translation>听到了吗？如果没有，请选择其他扬声器。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="325"/>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="355"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="326"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="356"/>
         <source>No camera</source>
         <translation>没有摄像头</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="341"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="342"/>
         <source>Ready to join?</source>
         <translation>准备好加入了吗？</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="343"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="344"/>
         <source>Your name</source>
         <translation>你的名字</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="343"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="344"/>
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="344"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="345"/>
         <source>Microphone</source>
         <translation>麦克风</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="344"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="345"/>
         <source>Level</source>
         <translation>音量</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="345"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="346"/>
         <source>Speaker</source>
         <translation>扬声器</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="347"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="348"/>
         <source>How others will see you</source>
         <translation>其他人看到的你的名字</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="348"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="349"/>
         <source>Test speaker</source>
         <translation>测试扬声器</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="349"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="350"/>
         <source>Join now</source>
         <translation>立即加入</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/prejoin.py" line="350"/>
+        <location filename="../../app/roomcall/ui/prejoin.py" line="351"/>
         <source>Back</source>
         <translation>返回</translation>
     </message>

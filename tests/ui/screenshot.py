@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import qasync
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QApplication
 
 from roomcall.ui.host import EmbeddedHost
@@ -76,6 +77,7 @@ def main() -> int:
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png")
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
+    QStandardPaths.setTestModeEnabled(True)  # never the user's remembered settings
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(16))

@@ -36,6 +36,7 @@ def test_room_link_admits_many_and_can_be_revoked(windows: Windows) -> None:
         await until(lambda: len(host.panel.member_ids()) == 3, what="three in the room")
         assert bob.session is not None  # Carol's join did not throw Bob out
         assert host.panel.member_row(bob_id).name_label.text() == "Bob"  # type: ignore
+        await until(lambda: bob.panel.title.text() == "周会", what="the room's name for Bob")
 
         dialog.guest_edit.setText("Dave")
         dave_link = await dialog.create_personal_link()

@@ -17,7 +17,13 @@ from PySide6.QtCore import QObject, Signal
 from roomcall.aio import TaskSet
 from roomcall.protocol.errors import DisconnectReason, ErrorCode
 from roomcall.ui.bridge import ClientBridge
-from roomcall.ui.chat import decode_chat, encode_chat, people_here_text
+from roomcall.ui.chat import (
+    decode_chat,
+    decode_room_title,
+    encode_chat,
+    encode_room_title,
+    people_here_text,
+)
 from roomcall.ui.end_call import confirm_kick
 from roomcall.ui.errors import closed_text, describe_error, removed_by_host_text
 from roomcall.ui.frame_renderer import RenderedFrame, TrackRenderer
@@ -62,6 +68,8 @@ class CallSession(QObject):
         self.media = media
         self.user_data = user_data
         self.kicker = HostKicker(client, kick_grace)
+        self.room_title = ""
+        """The room's name as its host typed it ("" until known): the host tells newcomers."""
         self.prompt: QObject | None = None
         """The last question asked (e.g. "Remove Bob?"), for tests to answer."""
         self._playout = playout
@@ -216,6 +224,8 @@ class CallSession(QObject):
         if not self._joining:
             self.panel.chat.add_notice(self.tr("{name} joined").format(
                 name=user_data.strip() or user_id))
+        if self.room_title and self.client.permission == "admin":
+            self._spawn(self.client.send_message(encode_room_title(self.room_title), [user_id]))
 
     def _on_user_left(self, user_id: str) -> None:
         self.kicker.on_user_left(user_id)
@@ -267,6 +277,12 @@ class CallSession(QObject):
     def _on_message(self, message: Any) -> None:
         if is_kick_request(self.client, message):
             self._spawn(self._finish(ENDED_KICKED, removed_by_host_text()))
+            return
+        title = decode_room_title(message.content)
+        if title is not None:
+            if is_admin(self.client.get_remote_user(message.user_id)):
+                self.room_title = title
+                self.panel.set_room_name(title)
             return
         text = decode_chat(message.content)
         if text is None:

@@ -59,6 +59,28 @@ def people_here_text(names: list[str]) -> str:
         names=", ".join(names[:3]), count=len(names) - 3)
 
 
+def encode_room_title(title: str) -> str:
+    """The custom message content by which the host tells a newcomer the room's name as
+    typed (the room id is derived from it and may not read like it, e.g. for "周会")."""
+    return json.dumps({"roomTitle": title[:MAX_CHAT_CHARS]}, ensure_ascii=False)
+
+
+def decode_room_title(content: str) -> str | None:
+    """The room name in a custom message content, or None if it is not one.
+
+    >>> decode_room_title(encode_room_title("周会")), decode_room_title(encode_chat("x"))
+    ('周会', None)
+    """
+    if not content.startswith("{"):
+        return None
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return None
+    title = value.get("roomTitle") if isinstance(value, dict) else None
+    return title if isinstance(title, str) and title.strip() else None
+
+
 class ChatView(QWidget):
     """The chat history and an input line.
 

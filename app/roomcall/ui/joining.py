@@ -9,6 +9,7 @@ the host role over.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
@@ -25,6 +26,8 @@ from roomcall.ui.room_view import display_name, is_admin
 if TYPE_CHECKING:
     from roomcall.ui.call_session import CallSession
     from roomcall.ui.window import MainWindow
+
+log = logging.getLogger(__name__)
 
 DEVICE_KINDS = ("camera", "microphone", "speaker")
 
@@ -118,6 +121,7 @@ class Joining(QObject):
         prejoin.show_error("")
         w.pages.setCurrentWidget(prejoin)
         prejoin.name_edit.setFocus()
+        log.info("pre-join screen for a link to %s", invite.server_url)
         await prejoin.open_preview(prejoin.display_name, synthetic=self.synthetic)
         return True
 
@@ -169,6 +173,8 @@ class Joining(QObject):
         """The window hosts ``title`` now: show it as typed, and offer it again later."""
         self.last_room = title
         self.window.panel.set_room_name(title)
+        if self.window.session is not None:
+            self.window.session.room_title = title
         self.window.form.room_edit.setText(title)
 
     # --- out ------------------------------------------------------------------------------

@@ -315,7 +315,7 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(self.tr("roomcall"))
         else:
             self.setWindowTitle(self.tr("roomcall: {room}").format(
-                room=str(getattr(self.session.client, "room", "") or "")))
+                room=self.panel.title.text()))  # the room's name as typed, not its id
         self._room_menu.setTitle(self.tr("&Room"))
         self._language_menu.setTitle(self.tr("&Language"))
         self.invite_action.setText(self.tr("&Invite…"))
