@@ -14,22 +14,21 @@ from the host's Invite dialog. Settings are kept in a temporary folder, never th
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import qasync
-from PySide6.QtCore import QSettings, QStandardPaths
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QWidget
 
 from roomcall.ui.end_call import END_FOR_EVERYONE
 from roomcall.ui.host import EmbeddedHost
 from roomcall.ui.options import AppOptions
 from roomcall.ui.settings import AppSettings
 from roomcall.ui.window import MainWindow
+
+from .screenshot import run_in_app
 
 
 async def _until(predicate: Callable[[], object], within: float = 20.0) -> None:
@@ -107,16 +106,7 @@ def main() -> int:
     """Capture the screenshots into the folder given as the first argument."""
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     folder.mkdir(parents=True, exist_ok=True)
-    app = QApplication(sys.argv[:1])
-    app.setQuitOnLastWindowClosed(False)
-    QStandardPaths.setTestModeEnabled(True)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(16))
-    with tempfile.TemporaryDirectory() as data, loop:
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, data)
-        loop.run_until_complete(_capture(folder, Path(data)))
-    return 0
+    return run_in_app(lambda _app, data: _capture(folder, data))
 
 
 if __name__ == "__main__":

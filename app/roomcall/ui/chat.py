@@ -24,6 +24,18 @@ MAX_CHAT_CHARS = 2000
 """Longest chat line sent (the server refuses contents over 15 KiB)."""
 
 
+def _field(content: str, key: str) -> str | None:
+    """The text under ``key`` in a JSON object content, or None."""
+    if not content.startswith("{"):
+        return None
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return None
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def encode_chat(text: str) -> str:
     """The custom message content for one chat line."""
     return json.dumps({"chat": text[:MAX_CHAT_CHARS]}, ensure_ascii=False)
@@ -35,14 +47,7 @@ def decode_chat(content: str) -> str | None:
     >>> decode_chat(encode_chat("hi")), decode_chat("kickOut")
     ('hi', None)
     """
-    if not content.startswith("{"):
-        return None
-    try:
-        value = json.loads(content)
-    except ValueError:
-        return None
-    text = value.get("chat") if isinstance(value, dict) else None
-    return text if isinstance(text, str) else None
+    return _field(content, "chat")
 
 
 def people_here_text(names: list[str]) -> str:
@@ -71,14 +76,8 @@ def decode_room_title(content: str) -> str | None:
     >>> decode_room_title(encode_room_title("周会")), decode_room_title(encode_chat("x"))
     ('周会', None)
     """
-    if not content.startswith("{"):
-        return None
-    try:
-        value = json.loads(content)
-    except ValueError:
-        return None
-    title = value.get("roomTitle") if isinstance(value, dict) else None
-    return title if isinstance(title, str) and title.strip() else None
+    title = _field(content, "roomTitle")
+    return title if title is not None and title.strip() else None
 
 
 class ChatView(QWidget):
