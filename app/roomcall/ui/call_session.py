@@ -166,8 +166,12 @@ class CallSession(QObject):
 
     def _confirm_kick(self, user_id: str) -> None:
         name = display_name(self.client.get_remote_user(user_id), user_id)
-        self.prompt = confirm_kick(self.panel.window(), name,
-                                   lambda choice: self.kick(user_id) if choice == "kick" else None)
+        def answered(choice: str) -> None:
+            self.prompt = None  # the dialog deletes itself once closed
+            if choice == "kick":
+                self.kick(user_id)
+
+        self.prompt = confirm_kick(self.panel.window(), name, answered)
 
     async def make_host(self, user_id: str) -> None:
         """Hand the host role to ``user_id`` (this member becomes a plain member)."""

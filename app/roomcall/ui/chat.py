@@ -1,7 +1,8 @@
 """Text chat over the room's custom messages.
 
 A chat line travels as a custom message whose content is ``{"chat": text}`` in JSON, so it can
-never be mistaken for a control message such as ``kickOut``.
+never be mistaken for a control message such as ``kickOut``. The host tells each newcomer the
+room's name as typed with ``{"roomTitle": name}`` (obeyed only from an admin member).
 """
 
 from __future__ import annotations
