@@ -129,7 +129,7 @@ class CallSession(QObject):
             [display_name(u, u.user_id) for u in self.client.remote_users]))
         tile = self.grid.add_tile(self._local_id, local=True)
         tile.set_identity(self.user_data or self._local_id, self.client.permission == "admin")
-        self.panel.set_room_name(str(getattr(self.client, "room", "") or ""))
+        self.panel.set_room_name(self.room_title or str(getattr(self.client, "room", "") or ""))
         self.panel.show_state(self.client.connection_state)
         self.panel.refresh_members(self.client)
         await self.media.open()

@@ -170,11 +170,8 @@ class Joining(QObject):
         return server_url, room_token
 
     def hosting(self, title: str) -> None:
-        """The window hosts ``title`` now: show it as typed, and offer it again later."""
+        """The window hosts ``title`` now: Start room offers it again later."""
         self.last_room = title
-        self.window.panel.set_room_name(title)
-        if self.window.session is not None:
-            self.window.session.room_title = title
         self.window.form.room_edit.setText(title)
 
     # --- out ------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         room_name = room_name_for(title)
         token = self.host.host_token(room_name, user_id_for(name))
         self._hosted_room = room_name
-        joined = await self._start_call(self.host.url, token, name)
+        joined = await self._start_call(self.host.url, token, name, title or room_name)
         if joined:
             self.joining.hosting(title or room_name)
         return joined
@@ -142,7 +142,8 @@ class MainWindow(QMainWindow):
         self._hosted_room = None
         return await self._start_call(server_url, room_token, name)
 
-    async def _start_call(self, server_url: str, token: str, name: str) -> bool:
+    async def _start_call(self, server_url: str, token: str, name: str,
+                          title: str = "") -> bool:
         self.form.set_busy(True)
         self.form.show_notice("")
         claims = read_claims(token)
@@ -160,6 +161,7 @@ class MainWindow(QMainWindow):
                               user_data=name, kick_grace=self.options.kick_grace,
                               playout=playout, devices=self.devices, parent=self)
         session.ended.connect(self._on_ended)
+        session.room_title = title
         session.leave_requested.connect(self.joining.request_leave)
         session.bridge.permission_changed.connect(lambda *_: self._retranslate())
         self.settings.name = name
