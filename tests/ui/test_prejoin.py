@@ -93,3 +93,26 @@ def test_scheme_registration_files(tmp_path: Path) -> None:
     assert ["roomcall"] in [t["CFBundleURLSchemes"] for t in types]
     target = install_desktop_entry(tmp_path / "applications", "/opt/rc", register=False)
     assert target.read_text() == desktop_entry("/opt/rc")
+
+
+def test_device_pickers_show_what_portaudio_names() -> None:
+    """A Linux PortAudio table (ALSA's sound card, its PulseAudio and default plugins) reads
+    as the card's name and readable plugin names, each with its host API, default first."""
+    from roomcall.media.devices import audio_endpoints
+    from roomcall.ui.device_names import device_choices
+
+    table = [
+        {"index": 0, "name": "HDA Intel PCH: ALC3246 Analog (hw:0,0)", "hostapi": 0,
+         "max_input_channels": 2, "max_output_channels": 2, "default_samplerate": 44100.0},
+        {"index": 1, "name": "pulse", "hostapi": 0, "max_input_channels": 32,
+         "max_output_channels": 32, "default_samplerate": 44100.0},
+        {"index": 2, "name": "default", "hostapi": 0, "max_input_channels": 32,
+         "max_output_channels": 32, "default_samplerate": 44100.0},
+    ]
+    apis = [{"name": "ALSA", "default_input_device": 2, "default_output_device": 2}]
+    speakers = [e.info for e in audio_endpoints("speaker", table, apis, default_hostapi=0)]
+    assert [label for _id, label in device_choices(speakers)] == [
+        "System default (ALSA)",
+        "HDA Intel PCH: ALC3246 Analog (hw:0,0) (ALSA)",
+        "PulseAudio sound server (ALSA)",
+    ]

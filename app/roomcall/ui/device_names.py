@@ -32,12 +32,14 @@ def device_label(device: DeviceInfo) -> str:
     """``"Built-in Audio Analog Stereo (ALSA)"``, ``"System default (ALSA)"``, a camera's
     name; the default device is marked."""
     label = device.name
+    virtual = None
     if device.kind != "camera":
         api, _, name = device.id.partition("/")
-        label = _virtual_name(name) or name or device.name
+        virtual = _virtual_name(name)
+        label = virtual or name or device.name
         if api:
             label = f"{label} ({api})"
-    if device.is_default:
+    if device.is_default and virtual is None:  # "System default, default" says it twice
         label = QCoreApplication.translate("Devices", "{device}, default").format(device=label)
     return label
 
