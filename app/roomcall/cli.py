@@ -25,8 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run a headless end-to-end check (embedded server, two clients, "
                         "synthetic media) and exit 0 if it passes")
     parser.add_argument("--join", metavar="LINK",
-                        help="open the app and join the room of an invite link "
-                        "(roomcall://host:port/room?token=...)")
+                        help="open the app at the pre-join screen for an invite link "
+                        "(roomcall://host:port/r/CODE)")
+    parser.add_argument("--install-desktop-entry", action="store_true",
+                        help="Linux: make roomcall:// links open this app (writes "
+                        "~/.local/share/applications/roomcall.desktop)")
     parser.add_argument("--server", metavar="URL",
                         help="use this room server instead of the embedded one")
     parser.add_argument("--data-dir", help="where the embedded server keeps keys and apps")
@@ -60,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _token(args)
     if args.self_test:
         return _self_test(args)
+    if args.install_desktop_entry:
+        from roomcall.ui.desktop_entry import install_command
+
+        return install_command()
     return _gui(args)
 
 

@@ -12,16 +12,32 @@ from typing import Any
 
 import pytest
 import qasync
+from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication
 
 from roomcall.ui.host import EmbeddedHost
 from roomcall.ui.options import AppOptions
+from roomcall.ui.settings import AppSettings
 from roomcall.ui.window import MainWindow
 from tests import waiting
 from tests.waiting import scaled
 
 FAST_SERVER = {"empty_room_timeout": 1.0, "unjoined_room_timeout": 2.0,
                "silent_user_timeout": 5.0, "heartbeat_interval": 1.0}
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path) -> Iterator[Path]:
+    """Keep every QSettings of a test in its own folder, never the user's."""
+    QStandardPaths.setTestModeEnabled(True)
+    folder = tmp_path / "settings"
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
+
+
+def settings_file(path: Path) -> AppSettings:
+    """Settings kept in the file ``path`` (one per window, or shared to test relaunches)."""
+    return AppSettings(QSettings(str(path), QSettings.Format.IniFormat))
 
 
 @pytest.fixture(scope="session")
@@ -62,15 +78,18 @@ class Windows:
         self.windows: list[MainWindow] = []
 
     def new(self, name: str = "Ann", server: dict[str, Any] | None = None,
-            **fields: Any) -> MainWindow:
+            settings: AppSettings | None = None, **fields: Any) -> MainWindow:
         """A shown window whose person is called ``name``; ``server`` overrides fields of
-        its embedded server's config."""
+        its embedded server's config; settings of its own unless ``settings`` are given."""
         config = {**FAST_SERVER, **(server or {})}
         options = AppOptions(synthetic_media=True, kick_grace=0.5, embedded_port=0,
                              name=name, server_config=dict(config), **fields)
-        host = EmbeddedHost(self._tmp_path / f"data-{len(self.windows)}", 0, **config)
-        window = MainWindow(options, host)
-        window.resize(1000, 640)
+        number = len(self.windows)
+        host = EmbeddedHost(self._tmp_path / f"data-{number}", 0, **config)
+        settings = settings or settings_file(self._tmp_path / f"settings-{number}.ini")
+        window = MainWindow(options, host, settings=settings)
+        if settings.geometry is None:  # else the window restored the remembered one
+            window.resize(1000, 640)
         window.show()
         self.windows.append(window)
         return window
@@ -89,7 +108,7 @@ class Windows:
         """Close every window and wait until each has left its room and stopped."""
         for window in reversed(self.windows):  # guests first, the hosts' servers last
             started = time.monotonic()
-            window.close()
+            window.close_now()  # teardown: a host still with guests ends the call, unasked
             await asyncio.wait_for(window.wait_closed(), scaled(20))
             took = time.monotonic() - started
             assert took < scaled(5), f"closing a window took {took:.1f} s"

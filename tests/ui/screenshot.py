@@ -15,9 +15,12 @@ import asyncio
 import concurrent.futures
 import sys
 import tempfile
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import qasync
+from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication
 
 from roomcall.ui.host import EmbeddedHost
@@ -64,17 +67,25 @@ async def _capture(app: QApplication, target: Path, data: Path) -> None:
             await window.wait_closed()
 
 
-def main() -> int:
-    """Capture the screenshot into the path given as the first argument."""
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png")
+def run_in_app(capture: Callable[[QApplication, Path], Coroutine[Any, Any, None]]) -> int:
+    """Run ``capture(app, data_folder)`` on a qasync loop; settings and data in a temporary
+    folder, never the user's."""
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
+    QStandardPaths.setTestModeEnabled(True)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(16))
     with tempfile.TemporaryDirectory() as data, loop:
-        loop.run_until_complete(_capture(app, target, Path(data)))
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, data)
+        loop.run_until_complete(capture(app, Path(data)))
     return 0
+
+
+def main() -> int:
+    """Capture the screenshot into the path given as the first argument."""
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png")
+    return run_in_app(lambda app, data: _capture(app, target, data))
 
 
 if __name__ == "__main__":

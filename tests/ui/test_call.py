@@ -11,6 +11,7 @@ from aiortc import RTCPeerConnection
 from PySide6.QtGui import QImage
 
 from roomcall.media.pattern import decode_pattern, identity_code
+from roomcall.ui.end_call import Prompt
 from roomcall.ui.host import lan_address
 from roomcall.ui.invite import parse_invite
 from roomcall.ui.kick import KICK_OUT
@@ -24,8 +25,11 @@ from .conftest import Windows, until
 def pattern_of(tile: VideoTile) -> int | None:
     """The sender identity the tile's picture carries (None if none is readable)."""
     image = tile.current_image()
-    if image is None:
-        return None
+    return None if image is None else pattern_of_image(image)
+
+
+def pattern_of_image(image: QImage) -> int | None:
+    """The sender identity a picture carries (None if none is readable)."""
     image = image.convertToFormat(QImage.Format.Format_RGB32)
     rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(),
                                                               image.bytesPerLine())
@@ -81,16 +85,19 @@ def test_guest_listed_and_both_see_each_others_video(
 
 
 def test_host_kicks_guest(windows: Windows) -> None:
-    """Kick: the guest is told the host removed it and is back on the join form; the host's
-    list drops it; only the host has an enabled Kick."""
+    """Kick, confirmed: the guest is told the host removed it and is back on the join form;
+    the host's list drops it; only the host has a Kick button."""
 
     async def scenario() -> None:
         host, guest, host_id, guest_id = await host_and_guest(windows)
         host_row = guest.panel.member_row(host_id)
-        assert host_row is not None and not host_row.kick_button.isEnabled()
+        assert host_row is not None and not host_row.kick_button.isVisibleTo(guest.panel)
         guest_row = host.panel.member_row(guest_id)
-        assert guest_row is not None and guest_row.kick_button.isEnabled()
+        assert guest_row is not None and guest_row.kick_button.isVisibleTo(host.panel)
         guest_row.kick_button.click()
+        prompt = host.session.prompt  # type: ignore[union-attr]
+        assert isinstance(prompt, Prompt) and prompt.isVisible()
+        prompt.choose("kick")
         await until(lambda: guest.pages.currentWidget() is guest.form, what="guest on form")
         assert "host removed you" in guest.form.notice.text()
         assert guest.form.notice.isVisibleTo(guest)
@@ -179,7 +186,7 @@ def test_network_hosting_and_invite_dialog(windows: Windows) -> None:
         dialog = host.show_invite()
         assert dialog is not None and not dialog.local_note.isVisibleTo(dialog)
         dialog.guest_edit.setText("Bob")
-        link = dialog.create_link()
+        link = await dialog.create_personal_link()
         assert parse_invite(link).server_url == f"ws://{lan_address()}:{host.host.server.port}"
         dialog.close()
         guest = windows.new("Bob")

@@ -17,6 +17,7 @@ from roomcall.ui.host import EmbeddedHost
 from roomcall.ui.ice_servers import IceServer
 from roomcall.ui.options import AppOptions
 from roomcall.ui.room_view import CallClient
+from roomcall.ui.settings import AppSettings
 from roomcall.ui.settings_dialog import SettingsDialog
 from roomcall.ui.window import MainWindow
 
@@ -84,7 +85,7 @@ def test_window_keeps_settings_and_passes_them_to_the_next_call(
     options = AppOptions(synthetic_media=True, embedded_port=0, name="Ann",
                          server_config=dict(FAST_SERVER))
     window = MainWindow(options, EmbeddedHost(tmp_path / "data", 0, **FAST_SERVER),
-                        settings=settings, client_factory=client)
+                        settings=AppSettings(settings), client_factory=client)
     windows.windows.append(window)
 
     async def scenario() -> None:

@@ -23,8 +23,6 @@ from roomcall.ui import i18n
 from roomcall.ui.bridge import EVENTS, ClientBridge
 from roomcall.ui.errors import describe_error
 from roomcall.ui.frame_renderer import RenderedFrame, TrackRenderer, convert_for_display
-from roomcall.ui.invite import parse_invite
-from roomcall.ui.invite_dialog import InviteDialog
 from roomcall.ui.join_form import JoinForm
 from roomcall.ui.room_panel import RoomPanel
 from roomcall.ui.video_grid import VideoGrid, best_columns
@@ -86,8 +84,8 @@ def test_bridge_forwards_every_event_until_detached(qtbot: QtBot) -> None:
 
 
 def test_panel_lists_members_and_only_host_can_kick(qtbot: QtBot) -> None:
-    """The list shows user_data and host badges; Kick is enabled only for the host, never
-    against another admin; clicking it asks to kick that member."""
+    """The list shows user_data and host badges; Kick and Make host show only for the host,
+    never on another admin's row; clicking them asks for that member."""
     panel = RoomPanel()
     qtbot.addWidget(panel)
     panel.show()
@@ -100,17 +98,23 @@ def test_panel_lists_members_and_only_host_can_kick(qtbot: QtBot) -> None:
     assert bob.name_label.text() == "Bob" and cohost.name_label.text() == "cohost"
     assert me.badge.isVisibleTo(panel) and cohost.badge.isVisibleTo(panel)
     assert not bob.badge.isVisibleTo(panel)
-    assert bob.kick_button.isEnabled() and not cohost.kick_button.isEnabled()
+    assert bob.kick_button.isVisibleTo(panel) and bob.host_button.isVisibleTo(panel)
+    assert not cohost.kick_button.isVisibleTo(panel)
+    assert not cohost.host_button.isVisibleTo(panel)
     assert not me.kick_button.isVisibleTo(panel)
     assert panel.invite_button.isVisibleTo(panel)
     with qtbot.waitSignal(panel.kick_requested, timeout=scaled_ms(1)) as kick:
         bob.kick_button.click()
     assert kick.args == ["bob"]
+    with qtbot.waitSignal(panel.make_host_requested, timeout=1000) as hand_over:
+        bob.host_button.click()
+    assert hand_over.args == ["bob"]
 
     guest_view = RoomView("bob", "user", [User("alice", "Alice", "admin")])
     panel.refresh_members(guest_view)
     alice = panel.member_row("alice")
-    assert alice is not None and not alice.kick_button.isEnabled()
+    assert alice is not None and not alice.kick_button.isVisibleTo(panel)
+    assert not alice.host_button.isVisibleTo(panel)
     assert panel.member_row("cohost") is None
     assert not panel.invite_button.isVisibleTo(panel)
 
@@ -303,24 +307,6 @@ def test_join_form_emits_requests(qtbot: QtBot) -> None:
     assert form.error.isVisible() and form.notice.isVisible()
     form.show_error("")
     assert not form.error.isVisible()
-
-
-def test_invite_dialog_makes_a_copyable_link(qtbot: QtBot) -> None:
-    """The dialog shows the link minted for the typed name and copies it."""
-    names: list[str] = []
-
-    def make_link(name: str) -> str:
-        names.append(name)
-        return "roomcall://127.0.0.1:7880/standup?token=AK%3As%3Ae30%3D"
-
-    dialog = InviteDialog(make_link, local_only=True)
-    qtbot.addWidget(dialog)
-    dialog.guest_edit.setText("Bob")
-    link = dialog.create_link()
-    assert names == ["Bob"] and dialog.link_edit.text() == link
-    assert parse_invite(link).token == "AK:s:e30="
-    dialog.copy_link()
-    assert dialog.local_note.isVisibleTo(dialog)
 
 
 def test_error_texts_tell_what_to_do() -> None:

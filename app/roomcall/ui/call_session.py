@@ -29,8 +29,15 @@ from roomcall.sdk.events import Message
 from roomcall.ui import rejoin
 from roomcall.ui.bridge import ClientBridge
 from roomcall.ui.call_sound import CallSound
-from roomcall.ui.chat import decode_chat, encode_chat
-from roomcall.ui.errors import describe_error, removed_by_host_text
+from roomcall.ui.chat import (
+    decode_chat,
+    decode_room_title,
+    encode_chat,
+    encode_room_title,
+    people_here_text,
+)
+from roomcall.ui.end_call import confirm_kick
+from roomcall.ui.errors import closed_text, describe_error, removed_by_host_text
 from roomcall.ui.frame_renderer import RenderedFrame, TrackRenderer
 from roomcall.ui.kick import DEFAULT_GRACE_SECONDS, HostKicker, is_kick_request
 from roomcall.ui.local_media import Devices, LocalMedia
@@ -47,6 +54,7 @@ log = logging.getLogger(__name__)
 ENDED_LEFT = "left"
 ENDED_KICKED = "kicked"
 ENDED_ERROR = "error"
+ENDED_CLOSED = "closed"
 
 
 class CallSession(QObject):
@@ -54,11 +62,15 @@ class CallSession(QObject):
 
     Signals:
         ended(kind, text): the call is over: ``"left"`` (the person left), ``"kicked"`` (the
-            host removed them) or ``"error"``; ``text`` is what to tell the person ("" for a
-            plain leave). Emitted once, after everything was torn down.
+            host removed them), ``"closed"`` (the server ended the session: the host ended
+            the call, the person joined from another window, ...) or ``"error"``; ``text`` is
+            what to tell the person ("" for a plain leave). Emitted once, after everything
+            was torn down.
+        leave_requested(): the person pressed Leave (the window asks a host what to do).
     """
 
     ended = Signal(str, str)
+    leave_requested = Signal()
 
     def __init__(self, client: CallClient, *, grid: VideoGrid, panel: RoomPanel,
                  media: LocalMedia, user_data: str, kick_grace: float = DEFAULT_GRACE_SECONDS,
@@ -73,6 +85,10 @@ class CallSession(QObject):
         self.user_data = user_data
         self.kicker = HostKicker(client, kick_grace)
         self._sound = CallSound(playout)
+        self.room_title = ""
+        """The room's name as its host typed it ("" until known): the host tells newcomers."""
+        self.prompt: QObject | None = None
+        """The last question asked (e.g. "Remove Bob?"), for tests to answer."""
         self.devices = devices
         self._renderers: dict[str, TrackRenderer] = {}
         self._tasks = TaskSet(log, "call")
@@ -81,6 +97,8 @@ class CallSession(QObject):
         self._closing = False
         self._ended = False
         self._finished = asyncio.Event()
+        self._joining = False
+        self._ending_room = False  # this member ended the call: its own "closed" is no news
         self.bridge.attach(client)
         b = self.bridge
         b.connection_state_changed.connect(self._on_state)
@@ -95,11 +113,13 @@ class CallSession(QObject):
         b.track_unsubscribed.connect(self._on_track_ended)
         b.message_received.connect(self._on_message)
         b.peer_state_changed.connect(self._on_peer_state)
+        b.permission_changed.connect(lambda uid, _permission: self._refresh_member(uid))
         # Lambdas connected to the panel have no receiver object: keep the connections to
         # cut them when the call ends, or a later call's panel would still drive this one.
         self._panel_links = [
-            panel.kick_requested.connect(self.kick),
-            panel.leave_requested.connect(lambda: self._spawn(self.leave())),
+            panel.kick_requested.connect(self._confirm_kick),
+            panel.make_host_requested.connect(lambda uid: self._spawn(self.make_host(uid))),
+            panel.leave_requested.connect(self.leave_requested),
             panel.chat_send.connect(lambda text: self._spawn(self._send_chat(text))),
             panel.microphone_toggled.connect(
                 lambda on: self._spawn(self._set_sending("microphone", on))),
@@ -117,14 +137,20 @@ class CallSession(QObject):
         self._token = token
         self.panel.set_local_name(self.user_data)
         self.panel.show_state("CONNECTING")
+        self.panel.chat.clear()
+        self._joining = True  # members listed at join are "here", not "joined"
         try:
             await self.client.join(token, self.user_data)
         except BaseException:
             self.bridge.detach()
             raise
+        finally:
+            self._joining = False
+        self.panel.chat.add_notice(people_here_text(
+            [display_name(u, u.user_id) for u in self.client.remote_users]))
         tile = self.grid.add_tile(self._local_id, local=True)
         tile.set_identity(self.user_data or self._local_id, self.client.permission == "admin")
-        self.panel.set_room_name(self.client.room or "")
+        self.panel.set_room_name(self.room_title or self.client.room or "")
         self.panel.show_state(self.client.connection_state)
         self.panel.refresh_members(self.client)
         await self.media.open()
@@ -150,6 +176,36 @@ class CallSession(QObject):
             name=display_name(self.client.get_remote_user(user_id), user_id)))
         self._spawn(self.kicker.kick(user_id))
 
+    def _confirm_kick(self, user_id: str) -> None:
+        name = display_name(self.client.get_remote_user(user_id), user_id)
+        def answered(choice: str) -> None:
+            self.prompt = None  # the dialog deletes itself once closed
+            if choice == "kick":
+                self.kick(user_id)
+
+        self.prompt = confirm_kick(self.panel.window(), name, answered)
+
+    async def make_host(self, user_id: str) -> None:
+        """Hand the host role to ``user_id`` (this member becomes a plain member)."""
+        try:
+            await self.client.transfer_host(user_id)
+        except Exception as exc:
+            self.panel.chat.add_notice(describe_error(getattr(exc, "code", None)))
+
+    async def end_for_everyone(self) -> None:
+        """The host ends the call: every member's session closes; then this one ends."""
+        self._ending_room = True
+        try:
+            await self.client.end_room()
+        except Exception as exc:
+            log.warning("ending the room failed: %r", exc)
+        await self._finish(ENDED_LEFT, "")
+
+    async def hand_over_and_leave(self, user_id: str) -> None:
+        """Make ``user_id`` the host, then leave; the room stays open."""
+        await self.make_host(user_id)
+        await self.leave()
+
     @property
     def active(self) -> bool:
         """True until the call has ended."""
@@ -165,14 +221,19 @@ class CallSession(QObject):
         self.panel.show_state(state)
         if state is not ConnectionState.DISCONNECTED or self._closing or self._rejoining:
             return
-        if rejoin.should_rejoin(info, self._token, time.time()):
+        reason = info.reason if info is not None else None
+        code = info.error_code if info is not None else 0
+        closed = closed_text(info)
+        if self._ending_room:
+            self._spawn(self._finish(ENDED_LEFT, ""))
+        elif closed is not None:
+            kind = ENDED_KICKED if info is not None and info.removed_by_host else ENDED_CLOSED
+            self._spawn(self._finish(kind, closed))
+        elif rejoin.should_rejoin(info, self._token, time.time()):
             self._rejoining = True
             self.panel.show_state(ConnectionState.CONNECTING)
             self._spawn(self._rejoin())
-            return
-        reason = info.reason if info is not None else None
-        code = info.error_code if info is not None else 0
-        if reason == DisconnectReason.KICKED_OUT:
+        elif reason == DisconnectReason.KICKED_OUT:
             self._spawn(self._finish(ENDED_KICKED, removed_by_host_text()))
         elif reason == DisconnectReason.ROOM_CLOSED:
             self._spawn(self._finish(ENDED_ERROR, describe_error(ErrorCode.ROOM_CLOSED)))
@@ -225,8 +286,11 @@ class CallSession(QObject):
     def _on_user_joined(self, user_id: str, user_data: str) -> None:
         self.grid.add_tile(user_id)
         self._refresh_member(user_id)
-        self.panel.chat.add_notice(self.tr("{name} joined").format(
-            name=user_data.strip() or user_id))
+        if not self._joining:
+            self.panel.chat.add_notice(self.tr("{name} joined").format(
+                name=user_data.strip() or user_id))
+        if self.room_title and self.client.permission == "admin":
+            self._spawn(self.client.send_message(encode_room_title(self.room_title), [user_id]))
 
     def _on_user_left(self, user_id: str) -> None:
         self.kicker.on_user_left(user_id)
@@ -282,6 +346,12 @@ class CallSession(QObject):
     def _on_message(self, message: Message) -> None:
         if is_kick_request(self.client, message):
             self._spawn(self._finish(ENDED_KICKED, removed_by_host_text()))
+            return
+        title = decode_room_title(message.content)
+        if title is not None:
+            if is_admin(self.client.get_remote_user(message.user_id)):
+                self.room_title = title
+                self.panel.set_room_name(title)
             return
         text = decode_chat(message.content)
         if text is None:

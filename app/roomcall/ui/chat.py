@@ -1,7 +1,8 @@
 """Text chat over the room's custom messages.
 
 A chat line travels as a custom message whose content is ``{"chat": text}`` in JSON, so it can
-never be mistaken for a control message such as ``kickOut``.
+never be mistaken for a control message such as ``kickOut``. The host tells each newcomer the
+room's name as typed with ``{"roomTitle": name}`` (obeyed only from an admin member).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import datetime
 import html
 import json
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
@@ -24,6 +25,18 @@ MAX_CHAT_CHARS = 2000
 """Longest chat line sent (the server refuses contents over 15 KiB)."""
 
 
+def _field(content: str, key: str) -> str | None:
+    """The text under ``key`` in a JSON object content, or None."""
+    if not content.startswith("{"):
+        return None
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return None
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def encode_chat(text: str) -> str:
     """The custom message content for one chat line."""
     return json.dumps({"chat": text[:MAX_CHAT_CHARS]}, ensure_ascii=False)
@@ -35,14 +48,37 @@ def decode_chat(content: str) -> str | None:
     >>> decode_chat(encode_chat("hi")), decode_chat("kickOut")
     ('hi', None)
     """
-    if not content.startswith("{"):
-        return None
-    try:
-        value = json.loads(content)
-    except ValueError:
-        return None
-    text = value.get("chat") if isinstance(value, dict) else None
-    return text if isinstance(text, str) else None
+    return _field(content, "chat")
+
+
+def people_here_text(names: list[str]) -> str:
+    """The notice a newcomer reads about who is already in the call."""
+    tr = QCoreApplication
+    if not names:
+        return tr.translate("Chat", "Nobody else is here yet.")
+    if len(names) == 1:
+        return tr.translate("Chat", "{name} is here.").format(name=names[0])
+    if len(names) <= 4:
+        return tr.translate("Chat", "{names} and {last} are here.").format(
+            names=", ".join(names[:-1]), last=names[-1])
+    return tr.translate("Chat", "{names} and {count} others are here.").format(
+        names=", ".join(names[:3]), count=len(names) - 3)
+
+
+def encode_room_title(title: str) -> str:
+    """The custom message content by which the host tells a newcomer the room's name as
+    typed (the room id is derived from it and may not read like it, e.g. for "周会")."""
+    return json.dumps({"roomTitle": title[:MAX_CHAT_CHARS]}, ensure_ascii=False)
+
+
+def decode_room_title(content: str) -> str | None:
+    """The room name in a custom message content, or None if it is not one.
+
+    >>> decode_room_title(encode_room_title("周会")), decode_room_title(encode_chat("x"))
+    ('周会', None)
+    """
+    title = _field(content, "roomTitle")
+    return title if title is not None and title.strip() else None
 
 
 class ChatView(QWidget):
@@ -94,6 +130,11 @@ class ChatView(QWidget):
         self._history.clear()
         self._lines.clear()
         self._notices.clear()
+
+    @property
+    def history_text(self) -> str:
+        """Everything shown, notices included, as plain text."""
+        return self._history.toPlainText()
 
     @property
     def lines(self) -> list[str]:

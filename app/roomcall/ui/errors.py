@@ -19,6 +19,21 @@ def describe_error(code: int | None, server_url: str = "") -> str:
     if code == ErrorCode.TOKEN_ERROR:
         return tr.translate("Errors", "This invite is not valid for this server. "
                             "Ask the host for a new one.")
+    if code == ErrorCode.INVITE_NOT_FOUND:
+        return tr.translate("Errors", "This invite link no longer works: the host revoked it, "
+                            "or the call has ended. Ask the host for a new one.")
+    if code == ErrorCode.INVITE_EXPIRED:
+        return tr.translate("Errors", "This invite link has expired. Ask the host for a new "
+                            "one.")
+    if code == ErrorCode.INVITE_USED_UP:
+        return tr.translate("Errors", "This invite link has been used as often as the host "
+                            "allowed. Ask the host for a new one.")
+    if code == ErrorCode.RATE_LIMITED:
+        return tr.translate("Errors", "Too many attempts to join from this computer. Wait a "
+                            "minute, then try again.")
+    if code == ErrorCode.INVALID_PARAMETER:
+        return tr.translate("Errors", "The server did not accept that name. Use at most 128 "
+                            "characters.")
     if code == ErrorCode.ROOM_FULL:
         return tr.translate("Errors", "The room is full. Try again when someone has left.")
     if code == ErrorCode.USER_ALREADY_EXIST:
@@ -56,5 +71,25 @@ def describe_error(code: int | None, server_url: str = "") -> str:
 
 
 def removed_by_host_text() -> str:
-    """The notice a kicked member reads."""
-    return QCoreApplication.translate("Errors", "The host removed you from the room.")
+    """The notice a removed member reads, and the refusal when they try to come back."""
+    return QCoreApplication.translate("Errors", "The host removed you from this room. You can "
+                                      "join it again only if the host lets you back in.")
+
+
+def closed_text(info: object) -> str | None:
+    """What to tell a person whose session the server ended (``ConnectionInfo``), or None
+    when its reason says nothing finer than its error code.
+
+    A replaced session is checked first: its reason is KICKED_OUT (10006) as in Qiniu, but
+    nobody removed the person.
+    """
+    tr = QCoreApplication
+    if getattr(info, "replaced", False):
+        return tr.translate("Errors", "You joined this room from another window.")
+    if getattr(info, "removed_by_host", False):
+        return removed_by_host_text()
+    if getattr(info, "ended_by_host", False):
+        return tr.translate("Errors", "The host ended the call.")
+    if getattr(info, "server_stopped", False):
+        return tr.translate("Errors", "The room server stopped, so the call ended.")
+    return None

@@ -105,15 +105,21 @@ class EmbeddedHost:
         return format_invite(address, int(server.port), room, str(token))
 
     @property
+    def link_host(self) -> str:
+        """The address guests reach this server at (for invite links)."""
+        return lan_address() if self._network else "127.0.0.1"
+
+    @property
     def url(self) -> str:
         """The URL the host's own client joins on."""
         return str(self._require().url)
 
-    async def stop(self) -> None:
-        """Stop the server (everyone in its rooms is disconnected)."""
+    async def stop(self, cause: str = "shutdown") -> None:
+        """Stop the server: its rooms close first, members told ``cause`` (``"ended"``: the
+        host ended the call; ``"shutdown"``: the server stopped)."""
         server, self._server = self._server, None
         if server is not None:
-            await server.stop()
+            await server.stop(cause=cause)
 
     def _require(self) -> RoomServer:
         if self._server is None:

@@ -21,6 +21,7 @@ Invite(server_url='ws://192.168.1.5:7880', room='standup', token='AK:sig:eyJ9', 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -37,8 +38,21 @@ SCHEME = "roomcall"
 _USER_ID_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]+")
 
 
+NOT_A_LINK = "not-a-link"
+NO_PORT = "no-port"
+DAMAGED = "damaged"
+NO_ADDRESS = "no-address"
+NO_TOKEN = "no-token"
+BAD_ADDRESS = "bad-address"
+
+
 class InviteError(ValueError):
-    """Text that is neither an invite link nor a usable server URL and token."""
+    """Text that is neither an invite link nor a usable server URL and token; ``reason`` says
+    what is wrong (:data:`NO_PORT`, :data:`NO_TOKEN`, ...) for the message a person reads."""
+
+    def __init__(self, message: str, reason: str = NOT_A_LINK) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -83,10 +97,10 @@ def parse_invite(text: str) -> Invite:
             room_server, code = parse_room_link(text)
             return Invite(room_server, "", "", code)
     except InviteLinkError as exc:
-        raise InviteError(str(exc)) from None
+        raise InviteError(str(exc), _link_problem(text)) from None
     tokens = parse_qs(parts.query).get("token")
     if not tokens or not tokens[0]:
-        raise InviteError("the invite link has no token")
+        raise InviteError("the invite link has no token", DAMAGED)
     token = tokens[0]
     claims = read_claims(token)
     room = claims.room_name if claims else parts.path.strip("/")
@@ -104,17 +118,28 @@ def resolve_join(address: str, token: str = "") -> Invite:
         invite = parse_invite(address)
         return Invite(invite.server_url, invite.room, token.strip() or invite.token, invite.code)
     if not address:
-        raise InviteError("no invite link or server address given")
+        raise InviteError("no invite link or server address given", NO_ADDRESS)
     if not token.strip():
-        raise InviteError("no token given")
+        raise InviteError("no token given", NO_TOKEN)
     if "://" not in address:
         address = f"ws://{address}"
     parts = urlsplit(address)
     scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(parts.scheme.lower())
     if scheme is None or not parts.netloc:
-        raise InviteError("the server address must look like ws://host:port")
+        raise InviteError("the server address must look like ws://host:port", BAD_ADDRESS)
     claims = read_claims(token.strip())
     return Invite(f"{scheme}://{parts.netloc}", claims.room_name if claims else "", token.strip())
+
+
+def _link_problem(text: str) -> str:
+    parts = urlsplit(text.strip().strip("\"'<>"))
+    if parts.scheme.lower() != SCHEME:
+        return NOT_A_LINK
+    try:
+        port = parts.port
+    except ValueError:
+        return DAMAGED
+    return NO_PORT if parts.hostname and port is None else DAMAGED
 
 
 def read_claims(token: str) -> RoomAccess | None:
@@ -129,11 +154,23 @@ def read_claims(token: str) -> RoomAccess | None:
 
 
 def room_name_for(text: str) -> str:
-    """A valid room name (``[a-zA-Z0-9_-]{3,64}``) made from what a person typed.
+    """A valid room id (``[a-zA-Z0-9_-]{3,64}``) made from the room name a person typed.
+
+    ASCII names become their slug; a name in another script keeps what ASCII it has plus a
+    hash of the whole name, so the same name always gives the same room (the name itself is
+    what the window shows). Only an empty name gives a new random room.
 
     >>> room_name_for("Team sync!")
     'team-sync'
+    >>> room_name_for("周会") == room_name_for("周会") != room_name_for("周报")
+    True
     """
+    text = text.strip()
+    if not text:
+        return f"room-{secrets.token_hex(3)}"
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = _USER_ID_UNSAFE.sub("-", ascii_text.lower()).strip("-")[:64]
-    return slug if len(slug) >= 3 else f"room-{secrets.token_hex(3)}"
+    slug = _USER_ID_UNSAFE.sub("-", ascii_text.lower()).strip("-")[:48]
+    if ascii_text == text and len(slug) >= 3:
+        return slug
+    digest = hashlib.sha256(unicodedata.normalize("NFC", text).encode()).hexdigest()[:8]
+    return f"{slug or 'room'}-{digest}"

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +44,14 @@ class JoinForm(QWidget):
         self.error.setStyleSheet("background:#fde8e7; color:#8a1f1a; border:1px solid #d9453f;"
                                  "border-radius:6px; padding:8px;")
         self.error.hide()
+        self.font_hint = QLabel(self)
+        self.font_hint.setWordWrap(True)
+        self.font_hint.setStyleSheet("color:#8a5a00;")
+        self.font_hint.hide()
+        for label in (self.subheading, self.notice, self.error, self.font_hint):
+            # A long text (an address without spaces) wraps within the column, never
+            # widening the window past the screen.
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.name_edit = QLineEdit(self)
         self.name_edit.setMaxLength(64)
@@ -85,18 +94,23 @@ class JoinForm(QWidget):
         column.addWidget(self.heading)
         column.addWidget(self.subheading)
         column.addSpacing(8)
+        column.addWidget(self.font_hint)
         column.addWidget(self.notice)
         column.addWidget(self.error)
         column.addLayout(name_row)
         column.addLayout(boxes)
         column.addWidget(self.synthetic_check)
         column.addStretch(2)
+        content = QWidget(self)
+        content.setLayout(column)
+        content.setMaximumWidth(860)
         outer = QHBoxLayout(self)
         outer.addStretch(1)
-        outer.addLayout(column, 6)
+        outer.addWidget(content, 6)
         outer.addStretch(1)
 
         self.host_button.clicked.connect(self._host)
+        self.room_edit.returnPressed.connect(self._host)
         self.join_button.clicked.connect(self._join)
         self.address_edit.returnPressed.connect(self._join)
         self.token_edit.returnPressed.connect(self._join)
@@ -113,6 +127,11 @@ class JoinForm(QWidget):
         """Show ``text`` as news about the last call, e.g. that the host removed you."""
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
+
+    def show_font_hint(self, text: str) -> None:
+        """Say which font to install for the chosen language ("" hides it)."""
+        self.font_hint.setText(text)
+        self.font_hint.setVisible(bool(text))
 
     def set_busy(self, busy: bool) -> None:
         """Disable the buttons while an attempt runs."""
@@ -154,7 +173,7 @@ class JoinForm(QWidget):
         self.name_edit.setPlaceholderText(self.tr("How others will see you"))
         self.host_box.setTitle(self.tr("Start a room"))
         self._room_label.setText(self.tr("Room name"))
-        self.room_edit.setPlaceholderText(self.tr("e.g. team-sync"))
+        self.room_edit.setPlaceholderText(self.tr("e.g. Team sync"))
         self.network_check.setText(self.tr("Accept guests from other computers on the network"))
         self.host_button.setText(self.tr("Start room"))
         self.join_box.setTitle(self.tr("Join a room"))

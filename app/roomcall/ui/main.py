@@ -42,12 +42,15 @@ def run_app(args: argparse.Namespace) -> int:
         print(problem.message(), file=sys.stderr)
         return EXIT_MISSING_LIBRARIES
     import qasync
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from roomcall.ui import i18n, ice_servers
+    from roomcall.ui import i18n
+    from roomcall.ui.fonts import missing_font_hint
+    from roomcall.ui.joining import LinkOpener
     from roomcall.ui.options import AppOptions
+    from roomcall.ui.settings import AppSettings
     from roomcall.ui.window import MainWindow
 
     logging.basicConfig(level=os.environ.get("ROOMCALL_LOG", "WARNING").upper(),
@@ -60,14 +63,14 @@ def run_app(args: argparse.Namespace) -> int:
     icon = i18n.resources_dir() / "icons" / "roomcall.png"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
-    language = i18n.install_language(args.lang)
+    settings = AppSettings()
+    language = i18n.install_language(args.lang or settings.language or None)
     options = AppOptions.from_args(args)
     if options.smoke:
         # Package data found where it is installed (a wheel, a bundle): worth one line.
         shown = icon if not app.windowIcon().isNull() else "missing"
         print(f"roomcall: language {language}, icon {shown}", flush=True)
-    settings = QSettings()
-    options.ice_servers = ice_servers.load(settings)
+    options.ice_servers = settings.ice_servers
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -75,6 +78,8 @@ def run_app(args: argparse.Namespace) -> int:
                                                      thread_name_prefix="roomcall")
     loop.set_default_executor(executor)
     window = MainWindow(options, settings=settings)
+    app.installEventFilter(LinkOpener(window))
+    window.form.show_font_hint(missing_font_hint(language))
     # Ctrl+C in the terminal leaves the room like closing the window does.
     signal.signal(signal.SIGINT, lambda *_: window.close())
     # Python runs a signal handler only when it gets control back, and an idle Qt loop stays
@@ -82,6 +87,7 @@ def run_app(args: argparse.Namespace) -> int:
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(SIGNAL_WAKE_MS)
+    install_quit_signals(loop, window)
     status = 0
     try:
         status = int(loop.run_until_complete(_run(window, options)))
@@ -92,12 +98,28 @@ def run_app(args: argparse.Namespace) -> int:
     return status
 
 
+def install_quit_signals(loop: asyncio.AbstractEventLoop, window: MainWindow) -> list[int]:
+    """Make SIGTERM (logout, shutdown, ``kill``) and SIGHUP (the terminal went away) leave
+    the room and close like the window's close button, without asking (nobody is there to
+    answer: a host ends the call for everyone). The handlers run on the loop, between Qt
+    events. Returns the signal numbers handled."""
+    if not hasattr(signal, "SIGHUP"):  # Windows: no loop signal handlers
+        signal.signal(signal.SIGTERM, lambda *_: window.close_now())
+        return [signal.SIGTERM]
+    numbers: list[int] = [signal.SIGTERM, signal.SIGHUP]
+    for number in numbers:
+        loop.add_signal_handler(number, window.close_now)
+    return numbers
+
+
 async def _run(window: MainWindow, options: AppOptions) -> int:
     window.show()
+    log.info("window shown; SIGTERM and SIGHUP leave the room (pid %d)", os.getpid())
     if options.smoke:
         window.spawn(_smoke(window, options))
     elif options.join_link:
-        window.spawn(window.join_room(window.form.display_name, options.join_link, ""))
+        # A clicked invite opens the pre-join screen: the person checks name and devices.
+        window.spawn(window.joining.open_prejoin(options.join_link))
     await window.wait_closed()
     return window.exit_status
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from roomcall.sdk import PeerState
 from roomcall.ui.chat import ChatView
+from roomcall.ui.elided_label import ElidedLabel
 from roomcall.ui.room_view import RoomView, display_name, is_admin, state_name
 
 _STATE_COLOURS = {
@@ -31,12 +32,13 @@ _STATE_COLOURS = {
 
 
 class MemberRow(QWidget):
-    """One member in the list: name, host badge, state, and the host's Kick button."""
+    """One member in the list: name (elided), host badge, state, and the host's Make host
+    and Kick buttons (absent for everyone but the host)."""
 
     def __init__(self, user_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.user_id = user_id
-        self.name_label = QLabel(self)
+        self.name_label = ElidedLabel("", self)
         self.badge = QLabel(self)
         self.badge.setStyleSheet("background:#e0a526; color:#1b1b1b; border-radius:4px;"
                                  "padding:0 4px; font-size:10px; font-weight:bold;")
@@ -46,12 +48,14 @@ class MemberRow(QWidget):
         """What is wrong with the media path to this member ("" while it is fine)."""
         self.peer_state: PeerState | None = None
         self.kick_button = QPushButton(self)
+        self.host_button = QPushButton(self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.name_label, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.media_status)
         layout.addWidget(self.badge)
+        layout.addWidget(self.host_button)
         layout.addWidget(self.kick_button)
 
 
@@ -62,6 +66,7 @@ class RoomPanel(QWidget):
         leave_requested()
         invite_requested()
         kick_requested(user_id)
+        make_host_requested(user_id)
         microphone_toggled(on)
         camera_toggled(on)
         camera_chosen(device_id)
@@ -73,6 +78,7 @@ class RoomPanel(QWidget):
     leave_requested = Signal()
     invite_requested = Signal()
     kick_requested = Signal(str)
+    make_host_requested = Signal(str)
     microphone_toggled = Signal(bool)
     camera_toggled = Signal(bool)
     camera_chosen = Signal(str)
@@ -119,6 +125,7 @@ class RoomPanel(QWidget):
         members_widget.setLayout(self._members_layout)
         scroll = QScrollArea(self.members_box)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(members_widget)
         QVBoxLayout(self.members_box).addWidget(scroll)
@@ -190,6 +197,8 @@ class RoomPanel(QWidget):
                 row = MemberRow(user_id)
                 row.kick_button.clicked.connect(
                     lambda _=False, uid=user_id: self.kick_requested.emit(uid))
+                row.host_button.clicked.connect(
+                    lambda _=False, uid=user_id: self.make_host_requested.emit(uid))
                 self._rows[user_id] = row
                 self._members_layout.insertWidget(index, row)
                 row.show()  # a layout shows new children only at the next event loop turn
@@ -200,14 +209,17 @@ class RoomPanel(QWidget):
                 row.name_label.setText(self.tr("{name} (you)").format(name=self._local_name))
                 row.badge.setVisible(self._local_admin)
                 row.kick_button.setVisible(False)
+                row.host_button.setVisible(False)
             else:
                 row.name_label.setText(display_name(user, user_id))
                 row.badge.setVisible(is_admin(user))
-                row.kick_button.setVisible(True)
-                # Only the host may kick, and never another admin or itself.
-                row.kick_button.setEnabled(self._local_admin and not is_admin(user))
+                # Only the host sees Kick and Make host, and never on another admin's row.
+                hostable = self._local_admin and not is_admin(user)
+                row.kick_button.setVisible(hostable)
+                row.host_button.setVisible(hostable)
             row.badge.setText(self.tr("HOST"))
             row.kick_button.setText(self.tr("Kick"))
+            row.host_button.setText(self.tr("Make host"))
             row.name_label.setToolTip(user_id)
         self.invite_button.setVisible(self._local_admin)
 
@@ -330,9 +342,13 @@ class RoomPanel(QWidget):
         for label, text in zip(self._device_labels, (self.tr("Camera"), self.tr("Microphone"),
                                self.tr("Speaker")), strict=True):
             label.setText(text)
+        for picker in (self.camera_picker, self.microphone_picker, self.speaker_picker):
+            if not picker.isEnabled() and picker.count() == 1 and not picker.itemData(0):
+                picker.setItemText(0, self.tr("None found"))
         for user_id, row in self._rows.items():
             self._show_peer_state(row)
             row.badge.setText(self.tr("HOST"))
             row.kick_button.setText(self.tr("Kick"))
+            row.host_button.setText(self.tr("Make host"))
             if user_id == self._local_id:
                 row.name_label.setText(self.tr("{name} (you)").format(name=self._local_name))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from aiortc.mediastreams import MediaStreamTrack
@@ -95,6 +95,16 @@ class CallClient(RoomView, Publisher, Protocol):
                            message_id: str | None = None) -> str: ...
 
     async def kick_user(self, user_id: str) -> None: ...
+
+    async def end_room(self) -> None: ...
+
+    async def transfer_host(self, user_id: str) -> None: ...
+
+    async def create_invite(self, *, name: str = "", personal: bool = False) -> Any: ...
+
+    async def list_invites(self) -> list[Any]: ...
+
+    async def revoke_invites(self, codes: Iterable[str] | None = None) -> None: ...
 
 
 def display_name(user: RemoteUserView | None, user_id: str) -> str:

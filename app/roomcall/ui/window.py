@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget, QWidget
 
@@ -15,16 +15,20 @@ from roomcall.aio import TaskSet
 from roomcall.protocol.errors import ErrorCode
 from roomcall.sdk import RTCError
 from roomcall.ui import i18n, ice_servers
-from roomcall.ui.call_session import ENDED_ERROR, ENDED_KICKED, CallSession
+from roomcall.ui.call_session import ENDED_CLOSED, ENDED_ERROR, ENDED_KICKED, CallSession
 from roomcall.ui.errors import describe_error
+from roomcall.ui.fonts import missing_font_hint
 from roomcall.ui.host import EmbeddedHost
-from roomcall.ui.invite import InviteError, read_claims, resolve_join, room_name_for, user_id_for
+from roomcall.ui.invite import read_claims, room_name_for, user_id_for
 from roomcall.ui.invite_dialog import InviteDialog
 from roomcall.ui.join_form import JoinForm
-from roomcall.ui.local_media import LocalMedia, device_pairs, list_devices
+from roomcall.ui.joining import Joining
+from roomcall.ui.local_media import LocalMedia, list_devices
 from roomcall.ui.options import AppOptions
+from roomcall.ui.prejoin import PreJoinScreen
 from roomcall.ui.room_panel import RoomPanel
 from roomcall.ui.room_view import CallClient
+from roomcall.ui.settings import AppSettings
 from roomcall.ui.settings_dialog import SettingsDialog
 from roomcall.ui.video_grid import VideoGrid
 
@@ -57,22 +61,23 @@ def _default_playout() -> AudioPlayout:
 
 class MainWindow(QMainWindow):
     """One person's window. ``host`` runs the embedded server when the person hosts;
-    ``settings`` keeps what the Settings dialog changes (None: this window only)."""
+    ``settings`` remembers what the person chose between launches (name, language, devices,
+    geometry, invites, the Settings dialog's servers; the user's settings file if None)."""
 
     def __init__(self, options: AppOptions, host: EmbeddedHost | None = None, *,
-                 settings: QSettings | None = None,
                  client_factory: ClientFactory = _default_client,
                  playout_factory: PlayoutFactory = _default_playout,
+                 settings: AppSettings | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.options = options
-        self.settings = settings
         self.host = host or EmbeddedHost(options.data_dir, options.embedded_port,
                                          **options.server_config)
         self._client_factory = client_factory
         self._playout_factory = playout_factory
         self.session: CallSession | None = None
         self._hosted_room: str | None = None
+        self.settings = settings or AppSettings()
         self._tasks = TaskSet(log, "window")
         self._closed = asyncio.Event()
         self._shutting_down = False
@@ -80,7 +85,7 @@ class MainWindow(QMainWindow):
         """What the process exits with once the window closed."""
 
         self.form = JoinForm()
-        self.form.name_edit.setText(options.name)
+        self.form.name_edit.setText(self.settings.name or options.name)
         self.form.set_hosting_available(options.server_url is None)
         if options.server_url:
             self.form.prefill(options.server_url)
@@ -97,21 +102,24 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.form)
         self.pages.addWidget(self.call_page)
+        self.prejoin = PreJoinScreen(playout_factory)
+        self.pages.addWidget(self.prejoin)
         self.setCentralWidget(self.pages)
         self.resize(1180, 720)
+        if self.settings.geometry is not None:
+            self.restoreGeometry(self.settings.geometry)
 
         self.devices = list_devices()
         self.form.offer_synthetic_media(not self.devices.cameras and not options.synthetic_media)
-        self.panel.set_devices(self.panel.camera_picker, device_pairs(self.devices.cameras))
-        self.panel.set_devices(self.panel.microphone_picker,
-                               device_pairs(self.devices.microphones))
-        self.panel.set_devices(self.panel.speaker_picker, device_pairs(self.devices.speakers))
+        self.joining = Joining(self)
+        """The way from a link to a call: the pre-join screen, redemption, the host's
+        questions when leaving (``roomcall.ui.joining``)."""
 
         self._build_menus()
         self.form.host_requested.connect(
             lambda name, room, network: self.spawn(self.host_room(name, room, network)))
         self.form.join_requested.connect(
-            lambda name, address, token: self.spawn(self.join_room(name, address, token)))
+            lambda _name, address, token: self.spawn(self.joining.open_prejoin(address, token)))
         self.panel.invite_requested.connect(self.show_invite)
         self._retranslate()
 
@@ -128,24 +136,26 @@ class MainWindow(QMainWindow):
                                          "{error}").format(error=exc.strerror or exc))
             self.form.set_busy(False)
             return False
-        room_name = room_name_for(room)
+        title = room.strip() or self.joining.last_room
+        room_name = room_name_for(title)
         token = self.host.host_token(room_name, user_id_for(name))
         self._hosted_room = room_name
-        return await self._start_call(self.host.url, token, name)
+        joined = await self._start_call(self.host.url, token, name, title or room_name)
+        if joined:
+            self.joining.hosting(title or room_name)
+        return joined
 
     async def join_room(self, name: str, address: str, token: str) -> bool:
-        """Join with an invite link, or a server URL and a token."""
-        try:
-            invite = resolve_join(address, token)
-        except InviteError:
-            self.form.show_error(self.tr(
-                "Paste the invite link you were sent (it starts with roomcall://), or a "
-                "server address and a token."))
+        """Join with an invite link (a room link is redeemed as ``name`` first), or a server
+        URL and a token."""
+        server_url, room_token = await self.joining.resolve(name, address, token)
+        if not room_token:
             return False
         self._hosted_room = None
-        return await self._start_call(invite.server_url, invite.token, name)
+        return await self._start_call(server_url, room_token, name)
 
-    async def _start_call(self, server_url: str, token: str, name: str) -> bool:
+    async def _start_call(self, server_url: str, token: str, name: str,
+                          title: str = "") -> bool:
         self.form.set_busy(True)
         self.form.show_notice("")
         claims = read_claims(token)
@@ -164,6 +174,10 @@ class MainWindow(QMainWindow):
                               user_data=name, kick_grace=self.options.kick_grace,
                               playout=playout, devices=self.devices, parent=self)
         session.ended.connect(self._on_ended)
+        session.room_title = title
+        session.leave_requested.connect(self.joining.request_leave)
+        session.bridge.permission_changed.connect(lambda *_: self._retranslate())
+        self.settings.name = name
         self.session = session
         self.pages.setCurrentWidget(self.call_page)
         try:
@@ -190,19 +204,22 @@ class MainWindow(QMainWindow):
             session.deleteLater()
         self._hosted_room = None
         self.pages.setCurrentWidget(self.form)
-        if kind == ENDED_KICKED:
+        if kind in (ENDED_KICKED, ENDED_CLOSED):
             self.form.show_notice(text)
         elif kind == ENDED_ERROR:
             self.form.show_error(text)
         self._retranslate()
 
     def show_invite(self) -> InviteDialog | None:
-        """Open the Invite dialog (the host of a room on the embedded server only)."""
-        room = self._hosted_room
-        if room is None or self.host.server is None:
+        """Open the Invite dialog (the host of the room only)."""
+        session = self.session
+        if session is None or session.client.permission != "admin":
             return None
-        dialog = InviteDialog(lambda guest: self.host.invite(room, guest),
-                              local_only=not self.host.accepts_network_guests, parent=self)
+        embedded = self._hosted_room is not None and self.host.server is not None
+        dialog = InviteDialog(session.client,
+                              link_host=self.host.link_host if embedded else None,
+                              local_only=embedded and not self.host.accepts_network_guests,
+                              parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
@@ -217,8 +234,12 @@ class MainWindow(QMainWindow):
 
     def _keep_ice_servers(self, servers: list[ice_servers.IceServer]) -> None:
         self.options.ice_servers = servers
-        if self.settings is not None:
-            ice_servers.save(self.settings, servers)
+        self.settings.ice_servers = servers
+
+    @property
+    def hosts_embedded_room(self) -> bool:
+        """True while this window is in a room on its own embedded server."""
+        return self.session is not None and self._hosted_room is not None
 
     async def leave(self) -> None:
         """Leave the current call, if any."""
@@ -245,13 +266,32 @@ class MainWindow(QMainWindow):
             return
         event.ignore()
         if not self._shutting_down:
-            self._shutting_down = True
-            self.spawn(self._shutdown())
+            self.joining.request_close()
 
-    async def _shutdown(self) -> None:
+    def close_now(self) -> None:
+        """Close without asking (a signal from the OS): a host ends the call for everyone."""
+        self.joining.ask_before_closing = False
+        self.close()
+
+    def shut_down(self, *, end_call: bool = False, successor: str | None = None) -> None:
+        """Leave (ending the call for everyone, or handing over to ``successor``, when
+        asked), stop the embedded server and close."""
+        if not self._shutting_down:
+            self._shutting_down = True
+            self.spawn(self._shutdown(end_call, successor))
+
+    async def _shutdown(self, end_call: bool, successor: str | None) -> None:
         try:
+            self.settings.geometry = self.saveGeometry()
+            session = self.session
+            if session is not None and end_call:
+                await session.end_for_everyone()
+            elif session is not None and successor is not None:
+                await session.hand_over_and_leave(successor)
             await self.leave()
-            await self.host.stop()
+            await self.prejoin.stop()
+            # Members of rooms on this computer read "The host ended the call" at once.
+            await self.host.stop(cause="ended")
             self._tasks.cancel()
             await self._tasks.wait()
         finally:
@@ -291,8 +331,10 @@ class MainWindow(QMainWindow):
     def set_language(self, code: str) -> None:
         """Switch the interface language now."""
         used = i18n.install_language(code)
+        self.settings.language = used
         for name, action in self.language_actions.items():
             action.setChecked(name == used)
+        self.form.show_font_hint(missing_font_hint(used))
 
     def changeEvent(self, event: QEvent) -> None:
         """Retranslate when the language changes."""
@@ -306,12 +348,14 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(self.tr("roomcall"))
         else:
             self.setWindowTitle(self.tr("roomcall: {room}").format(
-                room=self.session.client.room or ""))
+                room=self.panel.title.text()))  # the room's name as typed, not its id
         self._room_menu.setTitle(self.tr("&Room"))
         self._language_menu.setTitle(self.tr("&Language"))
         self.invite_action.setText(self.tr("&Invite…"))
         self.leave_action.setText(self.tr("L&eave"))
         self.settings_action.setText(self.tr("&Settings…"))
         self.quit_action.setText(self.tr("&Quit"))
-        self.invite_action.setEnabled(in_call and self._hosted_room is not None)
+        self.invite_action.setEnabled(
+            in_call and getattr(self.session.client if self.session else None,
+                                "permission", None) == "admin")
         self.leave_action.setEnabled(in_call)
