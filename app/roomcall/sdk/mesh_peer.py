@@ -22,6 +22,8 @@ from aiortc.mediastreams import MediaStreamTrack
 from roomcall.aio import cancel_and_wait
 from roomcall.media.encoder import TrackEncoder
 from roomcall.media.keyframe import route_keyframe_requests
+from roomcall.media.packet_track import PacketTrack
+from roomcall.sdk.compat import tap_sender_feedback
 from roomcall.sdk.negotiation import Answer, Offer
 
 logger = logging.getLogger(__name__)
@@ -91,6 +93,14 @@ def pin_codecs(transceiver: RTCRtpTransceiver) -> None:
     wanted = ("video/vp8", "video/rtx") if transceiver.kind == "video" else ("audio/opus",)
     codecs = RTCRtpSender.getCapabilities(transceiver.kind).codecs
     transceiver.setCodecPreferences([c for c in codecs if c.mimeType.lower() in wanted])
+
+
+def _wire_sender(sender: RTCRtpSender, track: PacketTrack) -> None:
+    """Route ``sender``'s RTCP to the peer's track: keyframe requests, and for video the REMB
+    and receiver reports its bandwidth estimate follows (retransmissions bounded by it)."""
+    route_keyframe_requests(sender, track.picture_lost)
+    if track.kind == "video":
+        tap_sender_feedback(sender, track)
 
 
 def _carries_shared_codec(transceiver: RTCRtpTransceiver) -> bool:
@@ -219,7 +229,7 @@ class MeshPeer:
                 track = encoder.subscribe()
                 transceiver = self.pc.addTransceiver(track, direction="sendonly")
                 pin_codecs(transceiver)
-                route_keyframe_requests(transceiver.sender, track.picture_lost)
+                _wire_sender(transceiver.sender, track)
                 self.sending[media_id] = transceiver
         for media_id in list(self.sending):
             if media_id not in encoders:
@@ -259,7 +269,7 @@ class MeshPeer:
             track = encoder.subscribe(held=held)
             transceiver.sender.replaceTrack(track)
             transceiver.direction = "sendonly"
-            route_keyframe_requests(transceiver.sender, track.picture_lost)
+            _wire_sender(transceiver.sender, track)
             self.sending[media_id] = transceiver
 
     async def ask_keyframes(self, media_ids: Iterable[str]) -> None:
