@@ -15,11 +15,11 @@ not turn into a retransmission storm that starves the media itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
-START_BITRATE: Final = 1_000_000
-"""bit/s assumed for a new peer until its first report (the top rung's usual rate)."""
+START_BITRATE: Final = 600_000
+"""bit/s assumed for a new peer until its first reports: low enough that a capped link is
+not flooded while the first estimates arrive (REMB needs about 3 s), on the top rung."""
 MIN_BITRATE: Final = 60_000
 """The estimate never falls below this: the bottom rung's floor."""
 MAX_BITRATE: Final = 1_500_000
@@ -93,32 +93,42 @@ class BandwidthEstimator:
         return self._remb
 
 
-RETRANSMIT_SHARE: Final = 0.25
+RETRANSMIT_SHARE: Final = 0.5
 """Retransmitted bytes may use up to this share of the estimated send rate."""
-RETRANSMIT_BURST: Final = 0.25
+RETRANSMIT_BURST: Final = 0.5
 """Seconds of that budget that may be spent at once (a burst of NACKs after a short gap)."""
 RETRANSMIT_MAX_AGE: Final = 1.0
 """Packets older than this (seconds of RTP time) are not resent: they would arrive too late
 to be played and only delay what follows."""
+RETRANSMIT_MIN_GAP: Final = 0.05
+"""A packet is resent again only after max(this, 1.5 RTT): aiortc's receiver NACKs every
+packet it still misses with each new gap, so one lost packet is asked for many times."""
+RETRANSMIT_MAX_TIMES: Final = 3
+"""Times one packet may be resent."""
 
 
-@dataclass
 class RetransmitBudget:
-    """A token bucket in bytes, refilled at ``share`` of the current send-rate estimate."""
+    """Which NACKed packets to resend: a token bucket in bytes, refilled at ``share`` of the
+    current send-rate estimate, plus per packet an age limit and a spacing between resends."""
 
-    share: float = RETRANSMIT_SHARE
-    burst: float = RETRANSMIT_BURST
-    max_age: float = RETRANSMIT_MAX_AGE
-    resent: int = 0
-    """Packets resent."""
-    refused: int = 0
-    """NACKed packets not resent (no budget left, or too old)."""
-    _tokens: float = 0.0
-    _at: float | None = None
+    def __init__(self, *, share: float = RETRANSMIT_SHARE, burst: float = RETRANSMIT_BURST,
+                 max_age: float = RETRANSMIT_MAX_AGE) -> None:
+        self.share = share
+        self.burst = burst
+        self.max_age = max_age
+        self.resent = 0
+        """Packets resent."""
+        self.refused = 0
+        """NACKed packets not resent (no budget left, too old, or just resent)."""
+        self._tokens = 0.0
+        self._at: float | None = None
+        self._history: dict[int, tuple[float, int]] = {}
+        """seq -> (last resend time, times resent), for recent packets only."""
 
-    def allow(self, size: int, age: float, bitrate: int, now: float) -> bool:
-        """Whether a NACKed packet of ``size`` bytes sent ``age`` seconds ago may be resent
-        while the peer's estimate is ``bitrate`` bit/s; spends the budget if so."""
+    def allow(self, seq: int, size: int, age: float, bitrate: int, now: float,
+              rtt: float | None = None) -> bool:
+        """Whether NACKed packet ``seq`` of ``size`` bytes, sent ``age`` seconds ago, may be
+        resent while the peer's estimate is ``bitrate`` bit/s; spends the budget if so."""
         rate = self.share * bitrate / 8.0
         capacity = max(rate * self.burst, float(size))
         if self._at is None:
@@ -126,9 +136,39 @@ class RetransmitBudget:
         else:
             self._tokens = min(capacity, self._tokens + rate * max(0.0, now - self._at))
         self._at = now
-        if age > self.max_age or self._tokens < size:
+        last, times = self._history.get(seq, (float("-inf"), 0))
+        gap = max(RETRANSMIT_MIN_GAP, 1.5 * rtt if rtt is not None else 0.0)
+        if (age > self.max_age or self._tokens < size or now - last < gap
+                or times >= RETRANSMIT_MAX_TIMES):
             self.refused += 1
             return False
         self._tokens -= size
         self.resent += 1
+        self._history[seq] = (now, times + 1)
+        if len(self._history) > 512:
+            # Sequence numbers wrap: forget resends older than any packet still asked for.
+            self._history = {k: v for k, v in self._history.items()
+                             if now - v[0] <= self.max_age}
         return True
+
+
+PACING_FACTOR: Final = 1.5
+"""Packets leave at up to this many times the estimate. aiortc has no pacer: a whole frame
+goes out at once, and a keyframe (15 KB at 320x240, 40 KB at 640x480) overflows the queue of a
+300 kbit/s bottleneck by itself; libwebrtc paces at 2.5x, which still overflows a 200 ms
+queue with keyframes this size."""
+
+
+class Pacer:
+    """A leaky bucket: how long to hold each packet so a peer's stream leaves smoothly."""
+
+    def __init__(self, factor: float = PACING_FACTOR) -> None:
+        self.factor = factor
+        self._free_at = 0.0
+
+    def delay(self, size: int, bitrate: int, now: float, *, wait: bool = True) -> float:
+        """Seconds to hold a packet of ``size`` bytes at ``now`` (``wait=False``: one that
+        cannot wait, e.g. a retransmission, which only takes its share of the rate)."""
+        start = max(now, self._free_at)
+        self._free_at = start + size * 8 / (self.factor * bitrate)
+        return start - now if wait else 0.0

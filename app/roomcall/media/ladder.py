@@ -18,9 +18,9 @@ import av
 
 from roomcall.media.codecs import VideoCodec
 
-MIN_KEYFRAME_INTERVAL: Final = 0.2
+MIN_KEYFRAME_INTERVAL: Final = 0.5
 """Seconds between keyframes forced by PLI / FIR on one rung, so lossy peers cannot ask for one
-per frame."""
+per frame: a 320x240 keyframe is ~15 KB, half a second of a 250 kbit/s link."""
 UP_MARGIN: Final = 1.3
 """A peer moves up a rung once its estimate is this many times the rung's floor..."""
 UP_HOLD: Final = 3.0

@@ -24,7 +24,7 @@ from typing import Any, Final, Protocol
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from roomcall.media.bandwidth import BandwidthEstimator, RetransmitBudget
+from roomcall.media.bandwidth import BandwidthEstimator, Pacer, RetransmitBudget
 from roomcall.media.ladder import RungSelector
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ class PacketTrack(MediaStreamTrack):
         """What this peer's downlink takes (video), from its sender's RTCP feedback."""
         self.retransmits = RetransmitBudget()
         """Bounds what this peer's sender resends for NACKs."""
+        self._pacer = Pacer()
         self._selector = RungSelector()
         self.rung = 0
         """Index of the ladder rung whose packets this peer gets (0: the best)."""
@@ -115,10 +116,17 @@ class PacketTrack(MediaStreamTrack):
         """A receiver report: loss since the previous one (0..1) and the RTT in seconds."""
         self.estimator.on_report(fraction_lost, time.monotonic(), rtt)
 
-    def may_retransmit(self, size: int, age: float) -> bool:
-        """Whether a NACKed packet of ``size`` bytes, ``age`` seconds old, may be resent."""
+    def may_retransmit(self, seq: int, size: int, age: float) -> bool:
+        """Whether NACKed packet ``seq`` of ``size`` bytes, ``age`` seconds old, may be resent."""
         now = time.monotonic()
-        return self.retransmits.allow(size, age, self.estimator.estimate(now), now)
+        estimate = self.estimator.estimate(now)
+        return self.retransmits.allow(seq, size, age, estimate, now,
+                                      self.estimator.round_trip_time)
+
+    def pace(self, size: int, *, wait: bool) -> float:
+        """Seconds to hold an outgoing RTP packet of ``size`` bytes (0 when ``wait`` is False)."""
+        now = time.monotonic()
+        return self._pacer.delay(size, self.estimator.estimate(now), now, wait=wait)
 
     @property
     def started(self) -> bool:

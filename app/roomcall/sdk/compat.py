@@ -4,11 +4,15 @@ file to re-check. Each names what it works around upstream.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
 import aioice.ice
-from aiortc import RTCRtpSender
+import aiortc.jitterbuffer
+import aiortc.rtcrtpreceiver
+from aiortc import RTCDtlsTransport, RTCRtpSender
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTCP_RTPFB_NACK,
@@ -18,6 +22,7 @@ from aiortc.rtp import (
     RtcpRtpfbPacket,
     RtcpSrPacket,
     RtpPacket,
+    is_rtcp,
     unpack_remb_fci,
 )
 
@@ -53,8 +58,11 @@ class SenderFeedback(Protocol):
     def on_report(self, fraction_lost: float, rtt: float | None) -> None:
         """A receiver report: loss since the previous one (0..1) and the RTT in seconds."""
 
-    def may_retransmit(self, size: int, age: float) -> bool:
-        """Whether a NACKed packet of ``size`` bytes, ``age`` seconds old, may be resent."""
+    def may_retransmit(self, seq: int, size: int, age: float) -> bool:
+        """Whether NACKed packet ``seq`` of ``size`` bytes, ``age`` seconds old, may be resent."""
+
+    def pace(self, size: int, *, wait: bool) -> float:
+        """Seconds to hold an outgoing RTP packet of ``size`` bytes (0 when ``wait`` is False)."""
 
 
 _RTP_CLOCK = 90_000
@@ -106,6 +114,39 @@ def tap_sender_feedback(sender: RTCRtpSender, feedback: SenderFeedback) -> None:
                     feedback.on_report(report.fraction_lost / 256.0, rtt)
 
     setattr(sender, "_handle_rtcp_packet", handle_rtcp_packet)  # noqa: B010
+    _install_pacing()
+    _paced[sender._ssrc] = (feedback, True)
+    _paced[sender._rtx_ssrc] = (feedback, False)
+
+
+_paced: dict[int, tuple[SenderFeedback, bool]] = {}
+"""RTP SSRC -> (its feedback, whether its packets may be held): video media and RTX."""
+_send_rtp_unpaced = RTCDtlsTransport._send_rtp
+
+
+def _install_pacing() -> None:
+    """Pace the RTP of tapped senders (aiortc 1.16 has no pacer; every packet of a frame is
+    sent at once by ``RTCRtpSender._run_rtp``).
+
+    ``RTCDtlsTransport._send_rtp`` carries every sender of a connection, so it is wrapped once
+    for the class and looks the packet's SSRC up: tapped video is held (which slows only that
+    sender's own RTP loop), its retransmissions are only counted (they are sent from the RTCP
+    handler, which must not block), everything else passes untouched.
+    """
+    if RTCDtlsTransport._send_rtp is not _send_rtp_unpaced:
+        return
+
+    async def send_rtp(self: RTCDtlsTransport, data: bytes) -> None:
+        if len(data) >= 12 and not is_rtcp(data):
+            entry = _paced.get(int.from_bytes(data[8:12], "big"))
+            if entry is not None:
+                feedback, hold = entry
+                delay = feedback.pace(len(data), wait=hold)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+        await _send_rtp_unpaced(self, data)
+
+    RTCDtlsTransport._send_rtp = send_rtp  # type: ignore[method-assign]
 
 
 def _may_resend(sender: RTCRtpSender, seq: int, feedback: SenderFeedback) -> bool:
@@ -115,4 +156,104 @@ def _may_resend(sender: RTCRtpSender, seq: int, feedback: SenderFeedback) -> boo
         return False  # no longer held: aiortc would skip it too
     latest: int = getattr(sender, "_RTCRtpSender__rtp_timestamp", packet.timestamp)
     age = ((latest - packet.timestamp) % (1 << 32)) / _RTP_CLOCK
-    return feedback.may_retransmit(len(packet.payload) + _RTP_HEADER, age)
+    return feedback.may_retransmit(seq, len(packet.payload) + _RTP_HEADER, age)
+
+
+VIDEO_GAP_WAIT = 0.4
+"""Seconds a video receiver waits for a missing packet (its retransmission) before it skips
+the incomplete frame and asks for a keyframe."""
+
+
+VIDEO_BACKLOG_FRAMES = 6
+"""Complete frames left buffered behind the one handed out that make a receiver ask for a
+keyframe (PLI) to catch up on: 200 ms at 30 fps."""
+BACKLOG_PLI_INTERVAL = 1.0
+"""Seconds between two such requests."""
+
+
+class _GapSkippingJitterBuffer(aiortc.jitterbuffer.JitterBuffer):
+    """aiortc's video jitter buffer, made to give up on a gap and to catch up on a backlog.
+
+    aiortc 1.16 ``JitterBuffer`` (video: 512 packets) hands out frames strictly in sequence
+    order, one per packet added, and drops a missing packet only once 512 newer ones arrived.
+    So a lost or refused retransmission stops a 300 kbit/s stream for ~15 s, and any wait
+    leaves a backlog that never drains at one packet per frame: the picture then runs seconds
+    behind (network-facts: "aiortc's receive buffer is not flushed"). Here a gap is skipped
+    after ``VIDEO_GAP_WAIT`` (with a PLI); a backlog asks for a keyframe, and a keyframe's first
+    packet drops everything buffered before it, since nothing before it is needed to decode.
+    """
+
+    def __init__(self, capacity: int, prefetch: int = 0, is_video: bool = False) -> None:
+        super().__init__(capacity, prefetch=prefetch, is_video=is_video)
+        self._last_frame = time.monotonic()
+        self._last_pli = float("-inf")
+
+    def add(self, packet: RtpPacket) -> tuple[bool, aiortc.jitterbuffer.JitterFrame | None]:
+        if self._is_video and self._origin is not None and _starts_vp8_keyframe(packet):
+            ahead = (packet.sequence_number - self._origin) % (1 << 16)
+            if 0 < ahead < self._capacity:
+                self.remove(ahead)  # the keyframe decodes without anything before it
+        pli_flag, frame = super().add(packet)
+        if not self._is_video:
+            return pli_flag, frame
+        now = time.monotonic()
+        if frame is not None:
+            self._last_frame = now
+            if (now - self._last_pli >= BACKLOG_PLI_INTERVAL
+                    and self._complete_frames() > VIDEO_BACKLOG_FRAMES):
+                self._last_pli = now
+                pli_flag = True
+            return pli_flag, frame
+        if now - self._last_frame < VIDEO_GAP_WAIT or not self._skip_gap():
+            return pli_flag, frame
+        self._last_frame = now
+        return True, self._remove_frame(packet.sequence_number)
+
+    def _slots(self) -> list[RtpPacket | None]:
+        assert self._origin is not None
+        return [self._packets[(self._origin + i) % self._capacity] for i in range(self._capacity)]
+
+    def _complete_frames(self) -> int:
+        """Frames buffered in sequence from the head (the last one may be incomplete)."""
+        if self._origin is None:
+            return 0
+        stamps: set[int] = set()
+        for slot in self._slots():
+            if slot is None:
+                break
+            stamps.add(slot.timestamp)
+        return max(0, len(stamps) - 1)
+
+    def _skip_gap(self) -> bool:
+        """Drop everything before the newest frame after the first hole; False if there is no
+        hole with packets after it."""
+        if self._origin is None:
+            return False
+        slots = self._slots()
+        hole = next((i for i, p in enumerate(slots) if p is None), None)
+        last = max((i for i, p in enumerate(slots) if p is not None), default=None)
+        if hole is None or last is None or last < hole:
+            return False
+        newest = slots[last]
+        assert newest is not None
+        first = next(i for i in range(hole, last + 1)
+                     if (p := slots[i]) is not None and p.timestamp == newest.timestamp)
+        self.remove(first)
+        return True
+
+
+def _starts_vp8_keyframe(packet: RtpPacket) -> bool:
+    """Whether ``packet`` carries the start of a VP8 keyframe (RFC 7741: descriptor S bit and
+    partition 0, then the frame tag's inverse key-frame bit), as aiortc's depacketiser left it
+    in ``_data``."""
+    payload, data = packet.payload, getattr(packet, "_data", b"")
+    return bool(payload) and bool(data) and payload[0] & 0x1F == 0x10 and data[0] & 0x01 == 0
+
+
+def bound_video_gaps() -> None:
+    """Give every RTCRtpReceiver made from now on a video jitter buffer that skips a gap after
+    VIDEO_GAP_WAIT (see ``_GapSkippingJitterBuffer``); idempotent.
+
+    ``RTCRtpReceiver.__init__`` looks ``JitterBuffer`` up in its module when it runs.
+    """
+    setattr(aiortc.rtcrtpreceiver, "JitterBuffer", _GapSkippingJitterBuffer)  # noqa: B010

@@ -23,7 +23,7 @@ from roomcall.aio import cancel_and_wait
 from roomcall.media.encoder import TrackEncoder
 from roomcall.media.keyframe import route_keyframe_requests
 from roomcall.media.packet_track import PacketTrack
-from roomcall.sdk.compat import tap_sender_feedback
+from roomcall.sdk.compat import bound_video_gaps, tap_sender_feedback
 from roomcall.sdk.negotiation import Answer, Offer
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ Below the offerer's answer timeout, so an answerer holding an offer still answer
 
 def new_connection(ice_servers: Iterable[RTCIceServer]) -> RTCPeerConnection:
     """A fresh RTCPeerConnection configured for the mesh."""
+    bound_video_gaps()
     # Explicit ICE servers always: aiortc's default asks Google's STUN server, which stalls
     # setLocalDescription for 5 s where it is unreachable.
     # max-bundle: every m-line rides the first one's transport from the start. Under aiortc
