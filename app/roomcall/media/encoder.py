@@ -184,8 +184,10 @@ class TrackEncoder:
                 # keeps its rung (without lowering that rung's rate for the others on it).
                 track.next_rung = target
                 self.rungs[target].want_keyframe(urgent=True)
-            wanted.setdefault(track.rung, self.rungs[track.rung].bitrate or ceiling)
             wanted[target] = min(wanted.get(target, ceiling), estimate)
+        for track in readers:
+            if track.rung not in wanted:  # only peers leaving it: keep its rate meanwhile
+                wanted[track.rung] = self.rungs[track.rung].bitrate or ceiling
         plan: dict[int, bool] = {}
         for index, rung in enumerate(self.rungs):
             if index not in wanted:
