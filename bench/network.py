@@ -59,7 +59,10 @@ OUTAGE_AT = 3.0
 AFTER_OUTAGE = 14.0
 """Seconds the window runs on after an outage ends."""
 DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench/network.py: begin -->", "<!-- bench/network.py: end -->"
+MARKERS = {False: ("<!-- bench/network.py: begin -->", "<!-- bench/network.py: end -->"),
+           True: ("<!-- bench/network.py --kernel: begin -->",
+                  "<!-- bench/network.py --kernel: end -->")}
+"""Where --update-doc writes, one block for each kind of cap."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,9 @@ CONDITIONS = {c.name: c for c in (
 # --- receiver process ------------------------------------------------------------------
 
 
-async def run_receiver() -> None:
-    """One receiving Mesh; reports every decoded frame when told to stop."""
-    restrict_host_addresses(["127.0.0.1"])
+async def run_receiver(host: str) -> None:
+    """One receiving Mesh on ``host``; reports every decoded frame when told to stop."""
+    restrict_host_addresses([host])
     done = asyncio.Event()
     identity = identity_code(LABEL)
 
@@ -140,7 +143,7 @@ async def run_receiver() -> None:
         writer.close()
         done.set()
 
-    server = await asyncio.start_server(on_connection, "127.0.0.1", 0)
+    server = await asyncio.start_server(on_connection, host, 0)
     print(json.dumps({"port": server.sockets[0].getsockname()[1]}), flush=True)
     await done.wait()
     server.close()
@@ -150,10 +153,11 @@ async def run_receiver() -> None:
 
 
 async def run_sender(mode: str, condition: Condition, port: int, warmup: float,
-                     seconds: float) -> None:
+                     seconds: float, kernel: bool) -> None:
     """Send the camera-like source over the impaired link; print the sender's figures."""
-    restrict_host_addresses(["127.0.0.1"])
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    host, peer = (SENDER_ADDRESS, RECEIVER_ADDRESS) if kernel else ("127.0.0.1", "127.0.0.1")
+    restrict_host_addresses([host])
+    reader, writer = await asyncio.open_connection(peer, port)
     link = Link(reader, writer)
     track = CameraLikeVideoTrack(LABEL)
     endpoint: Mesh | RelayBaseline
@@ -177,7 +181,8 @@ async def run_sender(mode: str, condition: Condition, port: int, warmup: float,
             message = await inbox.get()
             await endpoint.handle_relay(message["from"], message["data"])
 
-    impairment = Impairment(rate=condition.rate, loss=1.0 if condition.blocked else condition.loss,
+    impairment = Impairment(rate=None if kernel else condition.rate,
+                            loss=1.0 if condition.blocked else condition.loss,
                             delay=condition.delay, jitter=condition.jitter)
     shaped = ImpairedLink(impairment)
     tasks = [asyncio.create_task(read()), asyncio.create_task(dispatch())]
@@ -187,8 +192,6 @@ async def run_sender(mode: str, condition: Condition, port: int, warmup: float,
     assert pc is not None
     await shaped.attach(pc)
     resent = _count_retransmits(pc)
-    if os.environ.get("BENCH_DEBUG") and isinstance(endpoint, Mesh):
-        tasks.append(asyncio.create_task(_trace(endpoint)))
     await asyncio.sleep(warmup)
     start = time.monotonic()
     wall0 = time.time()
@@ -217,22 +220,6 @@ async def run_sender(mode: str, condition: Condition, port: int, warmup: float,
     }), flush=True)
 
 
-async def _trace(mesh: Mesh) -> None:
-    """Once a second on stderr: each peer's estimate and rung, each rung's bitrate."""
-    while True:
-        await asyncio.sleep(1.0)
-        for encoder in mesh.encoders.values():
-            for out in encoder.outputs:
-                est = out.estimator
-                print(f"{time.monotonic():.1f} est={est.estimate(time.monotonic())} "
-                      f"remb={est._remb} loss={est.fraction_lost:.2f} rung={out.rung} "
-                      f"next={out.next_rung} rates={[r.bitrate for r in encoder.rungs]} "
-                      f"kf={encoder.keyframes} resent={out.retransmits.resent} "
-                      f"refused={out.retransmits.refused} dropped={out.packets_dropped} "
-                      f"q={out._queue.qsize()} pace={out._pacer._free_at - time.monotonic():.2f}",
-                      file=sys.stderr, flush=True)
-
-
 def _count_retransmits(pc: Any) -> list[int]:
     """Count the RTP packets the pc's senders actually resend (both modes)."""
     counter = [0]
@@ -253,19 +240,68 @@ def _count_retransmits(pc: Any) -> list[int]:
 
 def _run_case(mode: str, condition: Condition, args: argparse.Namespace) -> dict[str, Any]:
     me = [sys.executable, __file__]
-    receiver = subprocess.Popen([*me, "--role", "receiver"], stdout=subprocess.PIPE, text=True)
+    if args.kernel:
+        _tbf(condition.rate)
+    host = RECEIVER_ADDRESS if args.kernel else "127.0.0.1"
+    receiver = subprocess.Popen([*_in(RECEIVER_NS, args), *me, "--role", "receiver",
+                                 "--host", host], stdout=subprocess.PIPE, text=True)
     assert receiver.stdout is not None
     port = json.loads(receiver.stdout.readline())["port"]
     seconds = args.seconds
     if condition.outage:
         seconds = max(seconds, OUTAGE_AT + condition.outage + AFTER_OUTAGE)
     sender = subprocess.run(
-        [*me, "--role", "sender", "--mode", mode, "--condition", condition.name,
-         "--port", str(port), "--warmup", str(args.warmup), "--seconds", str(seconds)],
+        [*_in(SENDER_NS, args), *me, *(["--kernel"] if args.kernel else []),
+         "--role", "sender", "--mode", mode, "--condition", condition.name, "--port", str(port),
+         "--warmup", str(args.warmup), "--seconds", str(seconds)],
         stdout=subprocess.PIPE, text=True, check=True, timeout=seconds + args.warmup + 120,
     )
     receiver.wait(timeout=30)
     return summarise(json.loads(sender.stdout.strip().splitlines()[-1]))
+
+
+SENDER_NS, RECEIVER_NS = "rcbw-send", "rcbw-recv"
+SENDER_ADDRESS, RECEIVER_ADDRESS = "198.51.100.1", "198.51.100.2"
+"""``--kernel``: the two processes in namespaces of their own, joined by a veth pair whose
+sender end carries the uplink cap as a kernel ``tbf`` (loss, delay and outages stay in user
+space: this kernel has no ``sch_netem``)."""
+
+
+def _in(namespace: str, args: argparse.Namespace) -> list[str]:
+    return ["ip", "netns", "exec", namespace] if args.kernel else []
+
+
+def _ip(*command: str) -> None:
+    subprocess.run(["ip", *command], check=True)
+
+
+def _make_namespaces() -> None:
+    _remove_namespaces()
+    for ns in (SENDER_NS, RECEIVER_NS):
+        _ip("netns", "add", ns)
+    _ip("link", "add", "rcbw0", "netns", SENDER_NS, "type", "veth", "peer", "name", "rcbw1",
+        "netns", RECEIVER_NS)
+    for ns, dev, address in ((SENDER_NS, "rcbw0", SENDER_ADDRESS),
+                             (RECEIVER_NS, "rcbw1", RECEIVER_ADDRESS)):
+        _ip("-n", ns, "addr", "add", f"{address}/24", "dev", dev)
+        _ip("-n", ns, "link", "set", dev, "up")
+        _ip("-n", ns, "link", "set", "lo", "up")
+
+
+def _remove_namespaces() -> None:
+    for ns in (SENDER_NS, RECEIVER_NS):
+        subprocess.run(["ip", "netns", "delete", ns], stderr=subprocess.DEVNULL, check=False)
+
+
+def _tbf(rate: int | None) -> None:
+    """The sender's uplink cap, as the reference measurement set it (or none)."""
+    base = ["ip", "netns", "exec", SENDER_NS, "tc", "qdisc"]
+    if rate is None:
+        subprocess.run([*base, "del", "dev", "rcbw0", "root"], stderr=subprocess.DEVNULL,
+                       check=False)
+    else:
+        subprocess.run([*base, "replace", "dev", "rcbw0", "root", "tbf", "rate",
+                        f"{rate // 1000}kbit", "burst", "3000", "latency", "200ms"], check=True)
 
 
 def summarise(raw: dict[str, Any]) -> dict[str, Any]:
@@ -286,9 +322,6 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
                 recover = t - end
                 break
     widths = sorted({f[3] for f in good})
-    if os.environ.get("BENCH_DEBUG"):
-        print(f"frames {len(raw['frames'])} in window {len(frames)} good {len(good)} widths "
-              f"{sorted({f[3] for f in frames})}", file=sys.stderr)
     return {
         "good_fps": len(good) / span,
         "share": len(good) / len(frames) if frames else 0.0,
@@ -302,7 +335,7 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
 def _fmt(row: dict[str, Any]) -> list[str]:
     recover = "-" if not row["outage"] else (
         "never" if row["recover"] is None else f"{row['recover']:.1f} s")
-    latency = "-" if row["good_fps"] == 0 else f"{row['p50']:.0f} / {row['p95']:.0f}"
+    latency = "-" if row["good_fps"] == 0 else f"{row['p50']:.0f}/{row['p95']:.0f}"
     return [f"{row['good_fps']:.1f}", f"{row['share']:.2f}", latency, str(row["freezes"]),
             f"{row['send_kbps']:.0f}", "-" if row["keyframes"] is None else str(row["keyframes"]),
             str(row["retransmits"]), recover]
@@ -358,12 +391,20 @@ def orchestrate(args: argparse.Namespace) -> int:
         return 2
     started, load_before = time.monotonic(), _load()
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for name in names:
-        for mode in ("roomcall", "aiortc"):
-            rows[mode, name] = _run_case(mode, CONDITIONS[name], args)
-            print(f"  {name:>8} {mode:>8}: {' | '.join(_fmt(rows[mode, name]))}", flush=True)
+    if args.kernel:
+        _make_namespaces()
+    try:
+        for name in names:
+            for mode in ("roomcall", "aiortc"):
+                rows[mode, name] = _run_case(mode, CONDITIONS[name], args)
+                print(f"  {name:>8} {mode:>8}: {' | '.join(_fmt(rows[mode, name]))}", flush=True)
+    finally:
+        if args.kernel:
+            _remove_namespaces()
     command = " ".join(["bench/network.py", *sys.argv[1:]])
-    intro = (f"`.venv/bin/python {command}` ({datetime.date.today()}): camera-like 640x480@30, "
+    caps = "kernel tbf between two namespaces" if args.kernel else "user-space shaper"
+    intro = (f"`.venv/bin/python {command}` ({datetime.date.today()}, caps: {caps}): "
+             f"camera-like 640x480@30, "
              f"{args.warmup:g} s warm-up then a {args.seconds:g} s window (outages: the cut "
              f"starts {OUTAGE_AT:g} s in, the window runs {AFTER_OUTAGE:g} s past it); "
              f"CPython {platform.python_version()}, 2 cores shared with other work, load "
@@ -377,18 +418,20 @@ def orchestrate(args: argparse.Namespace) -> int:
         print(f"{'PASS' if ok else 'FAIL'}  {name}: {shown}")
     print(f"\ntotal {time.monotonic() - started:.0f} s")
     if args.update_doc:
-        _update_doc(intro, lines, results)
+        _update_doc(intro, lines, results, kernel=args.kernel)
     return 0 if all(ok for _, ok, _ in results) else 1
 
 
-def _update_doc(intro: str, lines: list[str], results: list[tuple[str, bool, str]]) -> None:
-    body = [BEGIN, intro, "", *lines, "", "| target | result | figure |", "|---|---|---|"]
+def _update_doc(intro: str, lines: list[str], results: list[tuple[str, bool, str]], *,
+                kernel: bool) -> None:
+    begin, end = MARKERS[kernel]
+    body = [begin, intro, "", *lines, "", "| target | result | figure |", "|---|---|---|"]
     body += [f"| {name} | {'PASS' if ok else 'FAIL'} | {shown} |" for name, ok, shown in results]
-    body.append(END)
+    body.append(end)
     text = DOC.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + "\n".join(body) + rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + "\n".join(body) + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + "\n\n## Network\n\n" + "\n".join(body) + "\n"
     DOC.write_text(text)
@@ -400,6 +443,8 @@ def main() -> int:
                         help=f"comma-separated subset of: {', '.join(CONDITIONS)}")
     parser.add_argument("--seconds", type=float, default=20.0, help="measurement window")
     parser.add_argument("--warmup", type=float, default=6.0, help="settling time before it")
+    parser.add_argument("--kernel", action="store_true",
+                        help="sender and receiver in network namespaces, caps as kernel tbf")
     parser.add_argument("--update-doc", action="store_true",
                         help="write the table into docs/benchmarks.md")
     parser.add_argument("--role", choices=["orchestrate", "sender", "receiver"],
@@ -407,13 +452,14 @@ def main() -> int:
     parser.add_argument("--mode", choices=["roomcall", "aiortc"], help=argparse.SUPPRESS)
     parser.add_argument("--condition", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role == "receiver":
-        asyncio.run(run_receiver())
+        asyncio.run(run_receiver(args.host))
         return 0
     if args.role == "sender":
         asyncio.run(run_sender(args.mode, CONDITIONS[args.condition], args.port, args.warmup,
-                               args.seconds))
+                               args.seconds, args.kernel))
         return 0
     return orchestrate(args)
 

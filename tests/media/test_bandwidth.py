@@ -13,7 +13,16 @@ from roomcall.media.bandwidth import (
     Pacer,
     RetransmitBudget,
 )
-from roomcall.media.ladder import LADDER, UP_HOLD, UP_MARGIN, Rung, RungSelector, best_rung
+from roomcall.media.ladder import (
+    LADDER,
+    MIN_KEYFRAME_INTERVAL,
+    UP_HOLD,
+    UP_MARGIN,
+    Rung,
+    RungEncoder,
+    RungSelector,
+    best_rung,
+)
 
 
 def test_high_loss_cuts_the_rate_by_half_the_loss() -> None:
@@ -147,3 +156,21 @@ def test_rungs_scale_down_to_fit_and_never_up() -> None:
     assert box.size_for(1280, 720) == (320, 180)
     assert box.size_for(160, 120) == (160, 120)
     assert LADDER[0].size_for(1280, 720) == (1280, 720)
+
+
+def test_picture_loss_keyframes_keep_their_minimum_interval_per_rung() -> None:
+    """Requests on one rung get at most one keyframe per MIN_KEYFRAME_INTERVAL; another rung's
+    keyframes do not use up its interval, and an urgent request (a rung switch) goes first."""
+    top, low = RungEncoder(LADDER[0]), RungEncoder(LADDER[2])
+    made = {"top": 0, "low": 0}
+    for step in range(100):  # 10 ms apart: 1 s of a PLI on every frame, on both rungs
+        now = step * 0.01
+        for name, rung in (("top", top), ("low", low)):
+            rung.want_keyframe(urgent=False)
+            if rung.take_keyframe(now):
+                made[name] += 1
+                rung.last_keyframe = now
+    allowed = int(0.99 / MIN_KEYFRAME_INTERVAL) + 1  # the first, then one per interval
+    assert made == {"top": allowed, "low": allowed}
+    top.want_keyframe(urgent=True)
+    assert top.take_keyframe(top.last_keyframe + 0.01)

@@ -12,7 +12,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from roomcall.media.bandwidth import BandwidthEstimator
 from roomcall.media.encoder import TrackEncoder, bitrate_for_peers
-from roomcall.media.ladder import LADDER
+from roomcall.media.ladder import HEADROOM, LADDER
 from roomcall.media.packet_track import PacketTrack
 from roomcall.media.synthetic import CameraLikeVideoTrack, decode_pattern, identity_code
 
@@ -142,14 +142,14 @@ async def test_a_rungs_bitrate_follows_its_slowest_peer_not_the_others(
     a, b, c = _peer(encoder, 1_500_000), _peer(encoder, 500_000), _peer(encoder, 1_500_000)
     receivers = [Receiver(t) for t in (a, b, c)]
     await asyncio.gather(*(r.read(10) for r in receivers))
-    assert encoder.rungs[0].bitrate == 500_000
+    assert encoder.rungs[0].bitrate == max(LADDER[0].min_bitrate, int(500_000 * HEADROOM))
     b.on_remb(100_000)  # b goes to the bottom rung
     await asyncio.gather(*(r.read(20) for r in receivers))
     assert b.rung == 2
     # Back to the uplink ceiling for three peers once the retarget interval allows.
     async with asyncio.timeout(TIMEOUT):
-        while encoder.rungs[0].bitrate != bitrate_for_peers(3):
+        while encoder.rungs[0].bitrate != int(bitrate_for_peers(3) * HEADROOM):
             await asyncio.gather(*(r.read(5) for r in receivers))
     top, bottom = LADDER[0], LADDER[2]
     assert top.min_bitrate <= bitrate_for_peers(3) <= top.max_bitrate
-    assert encoder.rungs[2].bitrate == max(bottom.min_bitrate, 100_000)
+    assert encoder.rungs[2].bitrate == max(bottom.min_bitrate, int(100_000 * HEADROOM))

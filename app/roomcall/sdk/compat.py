@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -115,12 +116,14 @@ def tap_sender_feedback(sender: RTCRtpSender, feedback: SenderFeedback) -> None:
 
     setattr(sender, "_handle_rtcp_packet", handle_rtcp_packet)  # noqa: B010
     _install_pacing()
-    _paced[sender._ssrc] = (feedback, True)
-    _paced[sender._rtx_ssrc] = (feedback, False)
+    _paced_media[sender._ssrc] = feedback
+    _paced_rtx[sender._rtx_ssrc] = feedback
 
 
-_paced: dict[int, tuple[SenderFeedback, bool]] = {}
-"""RTP SSRC -> (its feedback, whether its packets may be held): video media and RTX."""
+_paced_media: weakref.WeakValueDictionary[int, SenderFeedback] = weakref.WeakValueDictionary()
+"""RTP SSRC of a tapped video sender -> its feedback; gone with the per-peer track."""
+_paced_rtx: weakref.WeakValueDictionary[int, SenderFeedback] = weakref.WeakValueDictionary()
+"""The same for its retransmissions (RTX SSRC): counted, never held."""
 _send_rtp_unpaced = RTCDtlsTransport._send_rtp
 
 
@@ -138,12 +141,16 @@ def _install_pacing() -> None:
 
     async def send_rtp(self: RTCDtlsTransport, data: bytes) -> None:
         if len(data) >= 12 and not is_rtcp(data):
-            entry = _paced.get(int.from_bytes(data[8:12], "big"))
-            if entry is not None:
-                feedback, hold = entry
-                delay = feedback.pace(len(data), wait=hold)
+            ssrc = int.from_bytes(data[8:12], "big")
+            media = _paced_media.get(ssrc)
+            if media is not None:
+                delay = media.pace(len(data), wait=True)
                 if delay > 0:
                     await asyncio.sleep(delay)
+            else:
+                rtx = _paced_rtx.get(ssrc)
+                if rtx is not None:
+                    rtx.pace(len(data), wait=False)
         await _send_rtp_unpaced(self, data)
 
     RTCDtlsTransport._send_rtp = send_rtp  # type: ignore[method-assign]
