@@ -34,7 +34,7 @@ from av.frame import Frame
 
 from roomcall.aio import cancel_and_wait
 from roomcall.media.codecs import AudioCodec
-from roomcall.media.ladder import LADDER, RungEncoder
+from roomcall.media.ladder import HEADROOM, LADDER, RungEncoder
 from roomcall.media.packet_track import PacketTrack
 
 logger = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ class TrackEncoder:
                 # keeps its rung (without lowering that rung's rate for the others on it).
                 track.next_rung = target
                 self.rungs[target].want_keyframe(urgent=True)
-            wanted[target] = min(wanted.get(target, ceiling), estimate)
+            wanted[target] = min(wanted.get(target, ceiling), int(estimate * HEADROOM))
         for track in readers:
             if track.rung not in wanted:  # only peers leaving it: keep its rate meanwhile
                 wanted[track.rung] = self.rungs[track.rung].bitrate or ceiling

@@ -32,8 +32,9 @@ open), which costs a keyframe."""
 RETARGET_INTERVAL: Final = 3.0
 """Seconds between two upward retargets of a rung (a drop is applied at once)."""
 HEADROOM: Final = 0.85
-"""A rung's encoder targets this share of its peers' estimate: libvpx overshoots its target by
-up to 15 % (``overshoot-pct``) and RTP/SRTP/UDP/IP headers add about 4 %."""
+"""A rung's encoder targets this share of its peers' estimate (the uplink ceiling is not
+cut): libvpx overshoots its target by up to 15 % (``overshoot-pct``) and RTP/SRTP/UDP/IP headers
+add about 4 %."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class RungEncoder:
         """Start encoding (a fresh encoder begins with a keyframe)."""
         if self.codec is None:
             self.codec = VideoCodec()
-            self.codec.bitrate = self._clamp(int(bitrate * HEADROOM))
+            self.codec.bitrate = self._clamp(bitrate)
 
     def deactivate(self) -> None:
         """No peer takes the rung any more: drop its encoder."""
@@ -138,7 +139,7 @@ class RungEncoder:
         """Follow the estimate of the rung's peers, within the rung's range (see RETARGET_*)."""
         if self.codec is None:
             return
-        target, current = self._clamp(int(bitrate * HEADROOM)), self.codec.bitrate
+        target, current = self._clamp(bitrate), self.codec.bitrate
         if abs(target - current) < RETARGET_STEP * current:
             return
         if target > current and now - self._retargeted < RETARGET_INTERVAL:
