@@ -22,7 +22,7 @@ from roomcall.protocol.messages import (
     UserReconnecting,
     UserUnpublished,
 )
-from roomcall.server.config import ServerConfig
+from roomcall.server.config import IceConfig, ServerConfig
 from roomcall.server.room import Effects, RoomError, RoomSettings
 from roomcall.server.rooms import REPLACED_MESSAGE, Rooms, SessionEnded
 
@@ -33,8 +33,9 @@ ROOM = "room1"
 class World:
     """A rooms core with a fake clock and named sessions."""
 
-    def __init__(self, settings: RoomSettings | None = None) -> None:
-        self.rooms = Rooms(ServerConfig())
+    def __init__(self, settings: RoomSettings | None = None,
+                 config: ServerConfig | None = None) -> None:
+        self.rooms = Rooms(config or ServerConfig())
         self.now = 1_000_000.0
         self.settings = settings or RoomSettings()
         self.sid: dict[str, str] = {}
@@ -163,6 +164,33 @@ def test_disconnect_then_resume_inside_window() -> None:
     assert joined.resumed and [t.track_id for t in joined.tracks] == ["t1"]
     assert w.to(effects, "alice") == [UserReconnected("bob")]
     assert w.rooms.room_users(APP, ROOM) == ["alice", "bob"]
+
+
+def test_join_and_resume_answers_carry_fresh_turn_credentials() -> None:
+    """Each member's join answer lists the configured STUN and TURN servers, TURN with a
+    credential for that member expiring a ttl after the answer; a resume mints a new one."""
+    ice = IceConfig(stun_urls=("stun:turn.example.org:3478",),
+                    turn_urls=("turn:turn.example.org:3478?transport=udp",
+                               "turn:turn.example.org:443?transport=tcp"),
+                    turn_secret="s3cret", turn_credential_ttl=600)
+    w = World(config=ServerConfig(ice=ice))
+    joined, _ = w.join("alice")
+    assert joined.ice_servers == ice.servers_for("alice", w.now)
+    stun, turn = joined.ice_servers
+    assert stun.urls == ice.stun_urls and turn.urls == ice.turn_urls
+    assert turn.username == f"{int(w.now) + 600}:alice"
+    w.rooms.disconnect(w.sid["alice"], w.now)
+    w.advance(10)
+    resumed, _ = w.rooms.resume(app_id=APP, room=ROOM, user_id="alice",
+                                session_id=w.sid["alice"], now=w.now, req=2)
+    assert resumed.ice_servers[1].username == f"{int(w.now) + 600}:alice"
+    assert resumed.ice_servers[1].credential != turn.credential
+
+
+def test_without_ice_config_members_get_no_servers() -> None:
+    """No ``[ice]`` settings: the answer lists no servers (host candidates only)."""
+    joined, _ = World().join("alice")
+    assert joined.ice_servers == ()
 
 
 def test_resume_outside_window_is_refused() -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Union
 
 from roomcall.protocol.errors import ErrorCode
+from roomcall.protocol.ice import IceServer
 
 PROTOCOL_VERSION = 1
 """Sent in ``join``; the server refuses versions it does not speak with 10053."""
@@ -211,6 +212,9 @@ class Joined:
     resumed: bool = False
     tracks: tuple[TrackInfo, ...] = ()
     """The joining session's own published tracks (kept across a resume)."""
+    ice_servers: tuple[IceServer, ...] = ()
+    """STUN / TURN servers for this member's peer connections, TURN with credentials minted
+    for this answer (a resume brings fresh ones); empty: host candidates only."""
 
 
 @dataclass(frozen=True)

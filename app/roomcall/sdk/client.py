@@ -71,8 +71,10 @@ class RTCClient:
 
     Args:
         server_url: the server's base URL, e.g. ``ws://127.0.0.1:7880``.
-        ice_servers: aiortc ``RTCIceServer`` values for the peer connections; none by default
-            (host candidates only; never a public STUN server behind the user's back).
+        ice_servers: aiortc ``RTCIceServer`` values for the peer connections. None (the
+            default): the STUN / TURN servers the room server hands out in its join answer
+            (host candidates only if it hands out none; never a public STUN server behind
+            the user's back). An explicit list, even empty, overrides the server's.
         reconnect_delays: seconds to wait before each reconnection attempt: an iterable, or a
             callable returning a fresh one for each loss. Default: exponential backoff.
         auto_subscribe: subscribe to every remote track as it is published.
@@ -83,13 +85,13 @@ class RTCClient:
         self,
         server_url: str,
         *,
-        ice_servers: Iterable[RTCIceServer] = (),
+        ice_servers: Iterable[RTCIceServer] | None = None,
         reconnect_delays: Delays = None,
         auto_subscribe: bool = True,
         media: bool = True,
     ) -> None:
         self.server_url = server_url
-        self._ice_servers = tuple(ice_servers)
+        self._ice_servers = None if ice_servers is None else tuple(ice_servers)
         self._delays = reconnect_delays
         self._auto_subscribe = auto_subscribe
         self._media_enabled = media
@@ -193,7 +195,8 @@ class RTCClient:
             if self._media_enabled:
                 self._media = MediaSession(
                     answer.user_id, self._send_relay, self._events.emit,
-                    ice_servers=self._ice_servers, auto_subscribe=self._auto_subscribe,
+                    ice_servers=_ice_servers(self._ice_servers, answer),
+                    auto_subscribe=self._auto_subscribe,
                 )
         except Exception as exc:  # e.g. media unavailable: end cleanly, never stay CONNECTING
             log.exception("starting the session failed")
@@ -495,6 +498,17 @@ class RTCClient:
                 raise RTCError(ErrorCode.INVALID_STATE, "this client was created with media=False")
             raise RTCError(ErrorCode.INVALID_STATE, f"not connected ({self._state.name})")
         return self._media
+
+
+def _ice_servers(explicit: tuple[RTCIceServer, ...] | None, answer: Joined
+                 ) -> tuple[RTCIceServer, ...]:
+    """The caller's ICE servers if it gave any list, else those of the join answer."""
+    if explicit is not None:
+        return explicit
+    from aiortc import RTCIceServer  # media clients only: signalling-only ones never load aiortc
+
+    return tuple(RTCIceServer(urls=list(s.urls), username=s.username or None,
+                              credential=s.credential or None) for s in answer.ice_servers)
 
 
 def _reason_for(code: int) -> DisconnectReason:

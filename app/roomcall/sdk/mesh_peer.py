@@ -23,10 +23,17 @@ from roomcall.aio import cancel_and_wait
 from roomcall.media.encoder import TrackEncoder
 from roomcall.media.keyframe import route_keyframe_requests
 from roomcall.media.packet_track import PacketTrack
-from roomcall.sdk.compat import bound_video_gaps, tap_sender_feedback
+from roomcall.sdk.compat import (
+    bound_video_gaps,
+    gather_from_every_ice_server,
+    tap_sender_feedback,
+)
 from roomcall.sdk.negotiation import Answer, Offer
 
 logger = logging.getLogger(__name__)
+
+# aiortc alone gathers from the first STUN and the first TURN URL only (see compat).
+gather_from_every_ice_server()
 
 SETUP_TIMEOUT = 8.0
 """Seconds a held exchange waits for the transport to connect before going ahead anyway.

@@ -13,8 +13,9 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from roomcall.protocol.ice import IceServer, check_ice_url, turn_credential
 from roomcall.protocol.messages import MAX_FRAME_BYTES, MAX_MESSAGE_CONTENT_BYTES, MAX_RELAY_BYTES
 
 
@@ -72,6 +73,56 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class IceConfig:
+    """The STUN / TURN servers every member is given in its ``joined`` answer (``[ice]``).
+
+    TURN credentials are minted per answer in the TURN REST API scheme that coturn checks with
+    ``use-auth-secret`` (see :mod:`roomcall.protocol.ice`); ``turn_secret`` is coturn's
+    ``static-auth-secret``. Nothing configured: members use host candidates only.
+    """
+
+    stun_urls: tuple[str, ...] = ()
+    """``stun:`` URLs, e.g. ``stun:turn.example.org:3478``."""
+    turn_urls: tuple[str, ...] = ()
+    """``turn:`` / ``turns:`` URLs, e.g. ``turn:turn.example.org:3478?transport=udp``; every
+    one is used (list UDP first, then TCP / TLS for networks that block UDP)."""
+    turn_secret: str | None = None
+    """coturn's ``static-auth-secret``; required with ``turn_urls``. Prefer the environment
+    (``ROOMCALL_TURN_SECRET``) to the file."""
+    turn_credential_ttl: int = 86400
+    """Seconds a minted TURN credential stays valid."""
+
+    def __post_init__(self) -> None:
+        for url in (*self.stun_urls, *self.turn_urls):
+            try:
+                check_ice_url(url)
+            except ValueError as exc:
+                raise ConfigError(f"ice: {exc}") from None
+        if any(not u.startswith("stun:") for u in self.stun_urls):
+            raise ConfigError("ice.stun_urls: only stun: URLs belong here")
+        if any(u.startswith("stun:") for u in self.turn_urls):
+            raise ConfigError("ice.turn_urls: only turn: or turns: URLs belong here")
+        if self.turn_urls and not self.turn_secret:
+            raise ConfigError("ice.turn_urls need a turn_secret (or ROOMCALL_TURN_SECRET): "
+                              "coturn's static-auth-secret")
+        if isinstance(self.turn_credential_ttl, bool) or self.turn_credential_ttl <= 0:
+            raise ConfigError(f"ice.turn_credential_ttl: {self.turn_credential_ttl!r} is not a "
+                              "positive number of seconds")
+
+    def servers_for(self, user_id: str, now: float) -> tuple[IceServer, ...]:
+        """What member ``user_id`` is told at ``now`` (Unix time): the STUN servers, then the
+        TURN servers with a credential valid for ``turn_credential_ttl`` seconds."""
+        servers: list[IceServer] = []
+        if self.stun_urls:
+            servers.append(IceServer(urls=self.stun_urls))
+        if self.turn_urls and self.turn_secret:
+            username, password = turn_credential(self.turn_secret, user_id,
+                                                 int(now) + self.turn_credential_ttl)
+            servers.append(IceServer(urls=self.turn_urls, username=username, credential=password))
+        return tuple(servers)
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """Everything the room server can be told. Lifecycle defaults are Qiniu's."""
 
@@ -95,6 +146,8 @@ class ServerConfig:
     """Seconds between heartbeats the server asks clients for."""
     limits: Limits = field(default_factory=Limits)
     """Per-connection limits."""
+    ice: IceConfig = field(default_factory=IceConfig)
+    """STUN / TURN servers handed to members."""
 
 
 _ENV_FIELDS = {
@@ -104,15 +157,18 @@ _ENV_FIELDS = {
     "ROOMCALL_ACCESS_KEY": "access_key",
     "ROOMCALL_SECRET_KEY": "secret_key",
 }
+_ENV_TURN_SECRET = "ROOMCALL_TURN_SECRET"
 
 
 def load_config(config_file: Path | None, env: Mapping[str, str], **overrides: Any) -> ServerConfig:
     """The configuration from defaults, then ``config_file`` (TOML), then ``env``
     (``ROOMCALL_HOST``, ``ROOMCALL_PORT``, ``ROOMCALL_DATA_DIR``, ``ROOMCALL_ACCESS_KEY``,
-    ``ROOMCALL_SECRET_KEY``), then ``overrides`` (``None`` values are ignored).
+    ``ROOMCALL_SECRET_KEY``, ``ROOMCALL_TURN_SECRET``), then ``overrides`` (``None`` values
+    are ignored).
 
-    The TOML file holds :class:`ServerConfig` field names at the top level and an optional
-    ``[limits]`` table of :class:`Limits` fields. Raises :class:`ConfigError`.
+    The TOML file holds :class:`ServerConfig` field names at the top level, an optional
+    ``[limits]`` table of :class:`Limits` fields and an optional ``[ice]`` table of
+    :class:`IceConfig` fields. Raises :class:`ConfigError`.
     """
     values: dict[str, Any] = {}
     if config_file is not None:
@@ -120,6 +176,11 @@ def load_config(config_file: Path | None, env: Mapping[str, str], **overrides: A
     for name, key in _ENV_FIELDS.items():
         if env.get(name):
             values[key] = env[name]
+    if env.get(_ENV_TURN_SECRET):
+        ice = values.get("ice", {})
+        if not isinstance(ice, Mapping):
+            raise ConfigError("ice: expected a table")
+        values["ice"] = {**ice, "turn_secret": env[_ENV_TURN_SECRET]}
     values.update({k: v for k, v in overrides.items() if v is not None})
     return _build(values)
 
@@ -141,7 +202,9 @@ def _build(values: dict[str, Any]) -> ServerConfig:
         if key not in fields:
             raise ConfigError(f"unknown setting {key!r}")
         if key == "limits":
-            kwargs[key] = _build_limits(value)
+            kwargs[key] = _build_table(Limits, key, value)
+        elif key == "ice":
+            kwargs[key] = _build_table(IceConfig, key, value)
         else:
             kwargs[key] = _coerce(key, fields[key].type, value)
     if not 0 <= kwargs.get("port", 0) <= 65535:
@@ -149,18 +212,22 @@ def _build(values: dict[str, Any]) -> ServerConfig:
     return ServerConfig(**kwargs)
 
 
-def _build_limits(value: Any) -> Limits:
-    if isinstance(value, Limits):
+_Table = TypeVar("_Table", Limits, IceConfig)
+
+
+def _build_table(cls: type[_Table], name: str, value: Any) -> _Table:
+    """The ``[name]`` table of the file (or a ready value) as a ``cls``."""
+    if isinstance(value, cls):
         return value
     if not isinstance(value, Mapping):
-        raise ConfigError("limits: expected a table")
-    fields = {f.name: f for f in dataclasses.fields(Limits)}
+        raise ConfigError(f"{name}: expected a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
     for key, item in value.items():
         if key not in fields:
-            raise ConfigError(f"unknown setting limits.{key}")
-        kwargs[key] = _coerce(f"limits.{key}", fields[key].type, item)
-    return Limits(**kwargs)
+            raise ConfigError(f"unknown setting {name}.{key}")
+        kwargs[key] = _coerce(f"{name}.{key}", fields[key].type, item)
+    return cls(**kwargs)
 
 
 def _coerce(name: str, hint: Any, value: Any) -> Any:
@@ -184,6 +251,10 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
             if not isinstance(value, str):
                 raise ValueError
             return value
+        if hint == "tuple[str, ...]":
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise ValueError
+            return tuple(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name}: invalid value {value!r}") from None
     return value

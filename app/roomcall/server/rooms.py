@@ -407,7 +407,8 @@ class Rooms:
                       members=target.snapshot(member.user_id), server_time=_ms(now),
                       heartbeat_interval=self._config.heartbeat_interval,
                       reconnect_window=self._config.silent_user_timeout,
-                      resumed=resumed, tracks=tuple(member.tracks.values()))
+                      resumed=resumed, tracks=tuple(member.tracks.values()),
+                      ice_servers=self._config.ice.servers_for(member.user_id, now))
 
     def _remove(self, target: Room, member: Member, reason: LeaveReason,
                 closed: Closed | None, effects: Effects, now: float) -> None:
