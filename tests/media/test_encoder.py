@@ -13,7 +13,8 @@ import pytest
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from roomcall.media import packet_track
-from roomcall.media.encoder import AudioCodec, TrackEncoder, VideoCodec, bitrate_for_peers
+from roomcall.media.codecs import AudioCodec, VideoCodec
+from roomcall.media.encoder import TrackEncoder, bitrate_for_peers
 from roomcall.media.packet_track import VIDEO_QUEUE_PACKETS, PacketTrack
 from roomcall.media.synthetic import (
     SyntheticAudioTrack,

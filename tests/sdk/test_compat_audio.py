@@ -41,15 +41,17 @@ def test_duplicates_and_stale_packets_are_dropped_and_a_restart_is_followed() ->
     assert buffer.add(packet(20_000))[1] is not None
 
 
-def test_video_keeps_aiortc_s_buffer_and_the_switch_restores_it() -> None:
-    """Video frames still need reassembly; turning the workaround off brings back aiortc's."""
+def test_video_keeps_a_reassembling_buffer_and_the_switch_restores_aiortc_s_audio() -> None:
+    """Video frames still need reassembly (aiortc's buffer, or its gap-skipping subclass);
+    turning the audio workaround off brings back aiortc's audio buffer."""
     video = aiortc.rtcrtpreceiver.JitterBuffer(capacity=512, is_video=True)
-    assert type(video) is JitterBuffer
+    assert isinstance(video, JitterBuffer) and not isinstance(video, compat._UnbufferedAudio)
     try:
         compat.unbuffered_audio_receivers(False)
-        assert aiortc.rtcrtpreceiver.JitterBuffer is JitterBuffer
         plain = aiortc.rtcrtpreceiver.JitterBuffer(capacity=16, prefetch=4)
+        assert type(plain) is JitterBuffer
         assert plain.add(packet(0))[1] is None  # aiortc's prefetch holds it
     finally:
         compat.unbuffered_audio_receivers(True)
-    assert aiortc.rtcrtpreceiver.JitterBuffer is not JitterBuffer
+    audio = aiortc.rtcrtpreceiver.JitterBuffer(capacity=16, prefetch=4)
+    assert isinstance(audio, compat._UnbufferedAudio)

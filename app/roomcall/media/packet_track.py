@@ -5,6 +5,10 @@ packetises it (``Encoder.pack``) instead of encoding (the path ``MediaPlayer(dec
 uses). A :class:`PacketTrack` per peer per local track therefore lets one encoder feed every
 peer's sender.
 
+A video track also holds what adapts its peer's stream: the peer's bandwidth estimate and
+retransmission budget (:mod:`roomcall.media.bandwidth`, fed from its sender's RTCP through
+``on_remb`` / ``on_report`` / ``may_retransmit``) and the ladder rung it takes.
+
 Each track has a small bounded queue so that a slow peer never holds up the others: video that
 overflows is dropped up to the next keyframe (which the track asks for), audio drops its oldest
 packet (every Opus packet decodes on its own).
@@ -14,10 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Final, Protocol
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from roomcall.media.bandwidth import BandwidthEstimator, Pacer, RetransmitBudget
+from roomcall.media.ladder import RungSelector
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +43,8 @@ class PacketSource(Protocol):
     def output_started(self, track: PacketTrack) -> None:
         """The track's sender began reading: it needs a keyframe now."""
 
-    def request_keyframe(self, *, urgent: bool = False) -> None:
-        """A receiver lost pictures (PLI / FIR) or the track skipped ahead: next frame is key.
+    def request_keyframe(self, track: PacketTrack, *, urgent: bool = False) -> None:
+        """``track``'s receiver lost pictures (PLI / FIR) or it skipped ahead: next frame is key.
 
         ``urgent``: serve it at once rather than after the minimum interval between keyframes.
         """
@@ -78,6 +86,47 @@ class PacketTrack(MediaStreamTrack):
         """Packets handed to the sender."""
         self.packets_dropped = 0
         """Packets dropped because this peer fell behind or waited for a keyframe."""
+        self.estimator = BandwidthEstimator()
+        """What this peer's downlink takes (video), from its sender's RTCP feedback."""
+        self.retransmits = RetransmitBudget()
+        """Bounds what this peer's sender resends for NACKs."""
+        self._pacer = Pacer()
+        self._selector = RungSelector()
+        self.rung = 0
+        """Index of the ladder rung whose packets this peer gets (0: the best)."""
+        self.next_rung: int | None = None
+        """The rung it moves to at that rung's next keyframe, if any."""
+
+    @property
+    def target_rung(self) -> int:
+        """The rung this peer is on or moving to."""
+        return self.rung if self.next_rung is None else self.next_rung
+
+    def select_rung(self, estimate: int, now: float) -> int:
+        """The rung this peer's estimate allows now (with hysteresis)."""
+        return self._selector.update(estimate, now)
+
+    # --- feedback from this peer's RTCP (see roomcall.sdk.compat.tap_sender_feedback) ----
+
+    def on_remb(self, bitrate: int) -> None:
+        """The receiver's REMB, in bit/s."""
+        self.estimator.on_remb(bitrate, time.monotonic())
+
+    def on_report(self, fraction_lost: float, rtt: float | None) -> None:
+        """A receiver report: loss since the previous one (0..1) and the RTT in seconds."""
+        self.estimator.on_report(fraction_lost, time.monotonic(), rtt)
+
+    def may_retransmit(self, seq: int, size: int, age: float) -> bool:
+        """Whether NACKed packet ``seq`` of ``size`` bytes, ``age`` seconds old, may be resent."""
+        now = time.monotonic()
+        estimate = self.estimator.estimate(now)
+        return self.retransmits.allow(seq, size, age, estimate, now,
+                                      self.estimator.round_trip_time)
+
+    def pace(self, size: int, *, wait: bool) -> float:
+        """Seconds to hold an outgoing RTP packet of ``size`` bytes (0 when ``wait`` is False)."""
+        now = time.monotonic()
+        return self._pacer.delay(size, self.estimator.estimate(now), now, wait=wait)
 
     @property
     def started(self) -> bool:
@@ -100,7 +149,7 @@ class PacketTrack(MediaStreamTrack):
                     # A delta frame after a gap cannot be decoded: wait for a fresh keyframe.
                     self._awaiting_keyframe = True
                     self.packets_dropped += 1
-                    self._source.request_keyframe()
+                    self._source.request_keyframe(self)
                     return
             else:
                 self._queue.get_nowait()
@@ -117,7 +166,7 @@ class PacketTrack(MediaStreamTrack):
             self._release()
             return
         urgent, self._first_loss_report = self._first_loss_report, False
-        self._source.request_keyframe(urgent=urgent)
+        self._source.request_keyframe(self, urgent=urgent)
 
     def _release(self) -> None:
         """Stop holding: start sending, from a fresh keyframe."""

@@ -3,6 +3,9 @@
 :class:`SyntheticVideoTrack` yields a test pattern whose pixels carry the sender's identity,
 a frame counter and the send time (:mod:`roomcall.media.pattern`), on a background coloured per
 label with a moving bar, so both people and tests can tell streams apart.
+:class:`CameraLikeVideoTrack` carries the same code over moving texture and sensor-like noise,
+which fills a VP8 budget of 1 Mbit/s and more as a webcam does (the plain pattern needs only
+about 230 kbit/s, so it hides every bandwidth cap).
 :class:`SyntheticAudioTrack` yields a continuous sine tone; :func:`dominant_frequency`
 tells a receiver which tone it got.
 """
@@ -31,6 +34,7 @@ from roomcall.media.pattern import (
 )
 
 __all__ = [
+    "CameraLikeVideoTrack",
     "PatternInfo",
     "SyntheticAudioTrack",
     "SyntheticVideoTrack",
@@ -156,6 +160,61 @@ class SyntheticVideoTrack(VideoStreamTrack):
         span = self.width - self._bar_width
         self._bar_x = (counter * max(1, self.width // 160)) % span if span > 0 else 0
         luma[top:, self._bar_x : self._bar_x + self._bar_width] = 235
+        return av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")
+
+
+_NOISE_FRAMES: Final = 7
+"""Distinct noise fields cycled through (a prime, so the cycle never lines up with motion)."""
+
+
+class CameraLikeVideoTrack(SyntheticVideoTrack):
+    """The test pattern's code over a moving, noisy scene, like a webcam for the encoder.
+
+    Below the code rows: a textured scene (sinusoids of several scales and directions plus
+    smooth random blobs) panning along a circle, slowly changing colour, with fresh
+    sensor-like noise on every frame. Frames still carry ``identity_code(label)``, the counter
+    and the send time in the code rows, readable with :func:`decode_pattern`.
+    """
+
+    def __init__(
+        self, label: str, *, width: int = 640, height: int = 480, fps: int = 30,
+        noise: int = 6, seed: int = 0,
+    ) -> None:
+        super().__init__(label, width=width, height=height, fps=fps)
+        rng = np.random.default_rng(seed)
+        self._pan = max(8, width // 8)
+        tall, wide = height + 2 * self._pan, width + 2 * self._pan
+        y, x = np.mgrid[0:tall, 0:wide].astype(np.float32)
+        scene = (
+            40 * np.sin(x / (wide / 23)) * np.cos(y / (tall / 17))
+            + 25 * np.sin((x + 2 * y) / 5.0)
+            + 18 * np.sin((3 * x - y) / 2.3)
+        )
+        blobs = rng.normal(0.0, 1.0, (tall // 16 + 2, wide // 16 + 2)).astype(np.float32)
+        blobs = np.kron(blobs, np.ones((16, 16), dtype=np.float32))[:tall, :wide]
+        self._scene = np.clip(self._background_y + scene + 20 * blobs, 16, 235).astype(np.int16)
+        self._noise = rng.integers(-noise, noise + 1, (_NOISE_FRAMES, height, width),
+                                   dtype=np.int16)
+        cy, cx = np.mgrid[0 : height // 2, 0 : width // 2].astype(np.float32)
+        self._chroma_wave = (12 * np.sin(cx / 11.0 + cy / 7.0)).astype(np.int16)
+
+    def render(self, counter: int, sent_at_ms: int) -> av.VideoFrame:
+        """Draw the frame numbered ``counter`` stamped ``sent_at_ms`` (no pacing, no pts)."""
+        angle = counter * 2 * math.pi / (4 * self.fps)  # one turn every 4 s
+        dx = self._pan + round(self._pan * math.cos(angle))
+        dy = self._pan + round(self._pan * math.sin(angle))
+        top = self._geometry.code_height
+        view = self._scene[dy : dy + self.height, dx : dx + self.width]
+        luma = view + self._noise[counter % _NOISE_FRAMES]
+        self._yuv[top : self.height] = np.clip(luma[top:], 0, 255)
+        info = PatternInfo(self.identity, counter, sent_at_ms)
+        self._yuv[:top] = self._geometry.render(encode_bits(info))
+        chroma = self._yuv[self.height :].reshape(2, self.height // 2, self.width // 2)
+        shift = counter % (self.width // 2)
+        wave = np.roll(self._chroma_wave, shift, axis=1)
+        chroma_top = -(-top // 2)
+        chroma[:, chroma_top:] = np.clip(128 + wave[chroma_top:], 0, 255)
+        chroma[:, :chroma_top] = 128  # neutral behind the code, as the plain pattern
         return av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")
 
 

@@ -11,9 +11,11 @@ import contextlib
 import ipaddress
 import logging
 import queue
+import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aioice
 import aioice.candidate
@@ -21,6 +23,19 @@ import aioice.ice
 import aiortc.jitterbuffer
 import aiortc.rtcicetransport
 import aiortc.rtcrtpreceiver
+from aiortc import RTCDtlsTransport, RTCRtpSender
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTCP_RTPFB_NACK,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSrPacket,
+    RtpPacket,
+    is_rtcp,
+    unpack_remb_fci,
+)
 
 if TYPE_CHECKING:
     from aiortc import RTCIceServer
@@ -55,6 +70,220 @@ def restrict_host_addresses(addresses: Sequence[str] | None) -> None:
 
     aioice.ice.get_host_addresses = only_chosen
 
+
+class SenderFeedback(Protocol):
+    """Who takes one video sender's RTCP feedback (a per-peer packet track)."""
+
+    def on_remb(self, bitrate: int) -> None:
+        """The receiver's REMB, in bit/s."""
+
+    def on_report(self, fraction_lost: float, rtt: float | None) -> None:
+        """A receiver report: loss since the previous one (0..1) and the RTT in seconds."""
+
+    def may_retransmit(self, seq: int, size: int, age: float) -> bool:
+        """Whether NACKed packet ``seq`` of ``size`` bytes, ``age`` seconds old, may be resent."""
+
+    def pace(self, size: int, *, wait: bool) -> float:
+        """Seconds to hold an outgoing RTP packet of ``size`` bytes (0 when ``wait`` is False)."""
+
+
+_RTP_CLOCK = 90_000
+"""Video RTP clock rate: only video senders are tapped."""
+RTP_HISTORY_SIZE = 128
+"""aiortc 1.16 ``rtcrtpsender.RTP_HISTORY_SIZE``: the sender keeps the last 128 packets."""
+_RTP_HEADER = 12
+"""Bytes of RTP header (plus extensions, roughly) a resent packet costs beyond its payload."""
+
+
+def tap_sender_feedback(sender: RTCRtpSender, feedback: SenderFeedback) -> None:
+    """Hand ``sender``'s REMB and receiver reports to ``feedback`` and bound its retransmissions.
+
+    aiortc 1.16 ``RTCRtpSender._handle_rtcp_packet``:
+
+    - applies REMB only as ``self.__encoder.target_bitrate``, i.e. to its own encoder; a track
+      that yields encoded ``av.Packet`` objects has none, so the estimate is dropped;
+    - turns every NACK into ``_retransmit`` for each listed sequence number, with no budget and
+      no age limit (its 128-packet history): on a capped link the resends compete with the
+      media for the same bandwidth and the loss only grows;
+    - keeps the receiver-report loss and RTT for ``getStats()`` only.
+
+    The RTCP router looks the handler up on the sender instance for each packet, so an instance
+    attribute shadows it for this sender only (the sender is made by RTCPeerConnection, so a
+    subclass cannot be slotted in). The RTT and the retransmission history are read from the
+    sender's private (name-mangled) fields; re-check both on an aiortc upgrade.
+    """
+    original = sender._handle_rtcp_packet
+
+    async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            for seq in packet.lost:
+                if _may_resend(sender, seq, feedback):
+                    await sender._retransmit(seq)
+            return
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                pass
+            else:
+                if sender._ssrc in ssrcs:
+                    feedback.on_remb(bitrate)
+        await original(packet)
+        if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+            for report in packet.reports:
+                if report.ssrc == sender._ssrc:
+                    rtt: float | None = getattr(sender, "_RTCRtpSender__rtt", None)
+                    feedback.on_report(report.fraction_lost / 256.0, rtt)
+
+    setattr(sender, "_handle_rtcp_packet", handle_rtcp_packet)  # noqa: B010
+    _install_pacing()
+    _paced_media[sender._ssrc] = feedback
+    _paced_rtx[sender._rtx_ssrc] = feedback
+
+
+_paced_media: weakref.WeakValueDictionary[int, SenderFeedback] = weakref.WeakValueDictionary()
+"""RTP SSRC of a tapped video sender -> its feedback; gone with the per-peer track."""
+_paced_rtx: weakref.WeakValueDictionary[int, SenderFeedback] = weakref.WeakValueDictionary()
+"""The same for its retransmissions (RTX SSRC): counted, never held."""
+_send_rtp_unpaced = RTCDtlsTransport._send_rtp
+
+
+def _install_pacing() -> None:
+    """Pace the RTP of tapped senders (aiortc 1.16 has no pacer; every packet of a frame is
+    sent at once by ``RTCRtpSender._run_rtp``).
+
+    ``RTCDtlsTransport._send_rtp`` carries every sender of a connection, so it is wrapped once
+    for the class and looks the packet's SSRC up: tapped video is held (which slows only that
+    sender's own RTP loop), its retransmissions are only counted (they are sent from the RTCP
+    handler, which must not block), everything else passes untouched.
+    """
+    if RTCDtlsTransport._send_rtp is not _send_rtp_unpaced:
+        return
+
+    async def send_rtp(self: RTCDtlsTransport, data: bytes) -> None:
+        if len(data) >= 12 and not is_rtcp(data):
+            ssrc = int.from_bytes(data[8:12], "big")
+            media = _paced_media.get(ssrc)
+            if media is not None:
+                delay = media.pace(len(data), wait=True)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            else:
+                rtx = _paced_rtx.get(ssrc)
+                if rtx is not None:
+                    rtx.pace(len(data), wait=False)
+        await _send_rtp_unpaced(self, data)
+
+    RTCDtlsTransport._send_rtp = send_rtp  # type: ignore[method-assign]
+
+
+def _may_resend(sender: RTCRtpSender, seq: int, feedback: SenderFeedback) -> bool:
+    history: dict[int, RtpPacket] = getattr(sender, "_RTCRtpSender__rtp_history", {})
+    packet = history.get(seq % RTP_HISTORY_SIZE)
+    if packet is None or packet.sequence_number != seq:
+        return False  # no longer held: aiortc would skip it too
+    latest: int = getattr(sender, "_RTCRtpSender__rtp_timestamp", packet.timestamp)
+    age = ((latest - packet.timestamp) % (1 << 32)) / _RTP_CLOCK
+    return feedback.may_retransmit(seq, len(packet.payload) + _RTP_HEADER, age)
+
+
+VIDEO_GAP_WAIT = 0.4
+"""Seconds a video receiver waits for a missing packet (its retransmission) before it skips
+the incomplete frame and asks for a keyframe."""
+
+
+VIDEO_BACKLOG_FRAMES = 6
+"""Complete frames left buffered behind the one handed out that make a receiver ask for a
+keyframe (PLI) to catch up on: 200 ms at 30 fps."""
+BACKLOG_PLI_INTERVAL = 1.0
+"""Seconds between two such requests."""
+
+
+class _GapSkippingJitterBuffer(aiortc.jitterbuffer.JitterBuffer):
+    """aiortc's video jitter buffer, made to give up on a gap and to catch up on a backlog.
+
+    aiortc 1.16 ``JitterBuffer`` (video: 512 packets) hands out frames strictly in sequence
+    order, one per packet added, and drops a missing packet only once 512 newer ones arrived.
+    So a lost or refused retransmission stops a 300 kbit/s stream for ~15 s, and any wait
+    leaves a backlog that never drains at one packet per frame: the picture then runs seconds
+    behind (network-facts: "aiortc's receive buffer is not flushed"). Here a gap is skipped
+    after ``VIDEO_GAP_WAIT`` (with a PLI); a backlog asks for a keyframe, and a keyframe's first
+    packet drops everything buffered before it, since nothing before it is needed to decode.
+    """
+
+    def __init__(self, capacity: int, prefetch: int = 0, is_video: bool = False) -> None:
+        super().__init__(capacity, prefetch=prefetch, is_video=is_video)
+        self._last_frame = time.monotonic()
+        self._last_pli = float("-inf")
+
+    def add(self, packet: RtpPacket) -> tuple[bool, aiortc.jitterbuffer.JitterFrame | None]:
+        if self._is_video and self._origin is not None and _starts_vp8_keyframe(packet):
+            ahead = (packet.sequence_number - self._origin) % (1 << 16)
+            if 0 < ahead < self._capacity:
+                self.remove(ahead)  # the keyframe decodes without anything before it
+        pli_flag, frame = super().add(packet)
+        if not self._is_video:
+            return pli_flag, frame
+        now = time.monotonic()
+        if frame is not None:
+            self._last_frame = now
+            if (now - self._last_pli >= BACKLOG_PLI_INTERVAL
+                    and self._complete_frames() > VIDEO_BACKLOG_FRAMES):
+                self._last_pli = now
+                pli_flag = True
+            return pli_flag, frame
+        if now - self._last_frame < VIDEO_GAP_WAIT or not self._skip_gap():
+            return pli_flag, frame
+        self._last_frame = now
+        return True, self._remove_frame(packet.sequence_number)
+
+    def _slots(self) -> list[RtpPacket | None]:
+        assert self._origin is not None
+        return [self._packets[(self._origin + i) % self._capacity] for i in range(self._capacity)]
+
+    def _complete_frames(self) -> int:
+        """Frames buffered in sequence from the head (the last one may be incomplete)."""
+        if self._origin is None:
+            return 0
+        stamps: set[int] = set()
+        for slot in self._slots():
+            if slot is None:
+                break
+            stamps.add(slot.timestamp)
+        return max(0, len(stamps) - 1)
+
+    def _skip_gap(self) -> bool:
+        """Drop everything before the newest frame after the first hole; False if there is no
+        hole with packets after it."""
+        if self._origin is None:
+            return False
+        slots = self._slots()
+        hole = next((i for i, p in enumerate(slots) if p is None), None)
+        last = max((i for i, p in enumerate(slots) if p is not None), default=None)
+        if hole is None or last is None or last < hole:
+            return False
+        newest = slots[last]
+        assert newest is not None
+        first = next(i for i in range(hole, last + 1)
+                     if (p := slots[i]) is not None and p.timestamp == newest.timestamp)
+        self.remove(first)
+        return True
+
+
+def _starts_vp8_keyframe(packet: RtpPacket) -> bool:
+    """Whether ``packet`` carries the start of a VP8 keyframe (RFC 7741: descriptor S bit and
+    partition 0, then the frame tag's inverse key-frame bit), as aiortc's depacketiser left it
+    in ``_data``."""
+    payload, data = packet.payload, getattr(packet, "_data", b"")
+    return bool(payload) and bool(data) and payload[0] & 0x1F == 0x10 and data[0] & 0x01 == 0
+
+
+def bound_video_gaps() -> None:
+    """Give every RTCRtpReceiver made from now on a video jitter buffer that skips a gap after
+    VIDEO_GAP_WAIT (see ``_GapSkippingJitterBuffer``); idempotent."""
+    global _video_buffer
+    _video_buffer = _GapSkippingJitterBuffer
+    _install_receive_buffers()
 
 # --- every STUN and TURN URL, not just the first of each ------------------------------------
 
@@ -404,7 +633,7 @@ class _UnbufferedAudio(aiortc.jitterbuffer.JitterBuffer):
     """Hands each audio packet to the decoder as it arrives (one Opus packet is one frame),
     dropping duplicates and packets older than one already handed on."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, prefetch: int = 0, is_video: bool = False) -> None:
         super().__init__(capacity)
         self._last: int | None = None
 
@@ -419,10 +648,19 @@ class _UnbufferedAudio(aiortc.jitterbuffer.JitterBuffer):
                                                       timestamp=packet.timestamp)
 
 
+_video_buffer: Callable[..., Any] = _plain_jitter_buffer
+_audio_buffer: Callable[..., Any] = _plain_jitter_buffer
+
+
 def _jitter_buffer(capacity: int, prefetch: int = 0, is_video: bool = False) -> Any:
-    if is_video:
-        return _plain_jitter_buffer(capacity, prefetch, is_video)
-    return _UnbufferedAudio(capacity)
+    make = _video_buffer if is_video else _audio_buffer
+    return make(capacity, prefetch=prefetch, is_video=is_video)
+
+
+def _install_receive_buffers() -> None:
+    # ``RTCRtpReceiver.__init__`` looks ``JitterBuffer`` up in its module when it runs: the one
+    # seam, shared by the video and the audio workaround.
+    _receiver_module.JitterBuffer = _jitter_buffer
 
 
 def unbuffered_audio_receivers(enabled: bool = True) -> None:
@@ -437,4 +675,6 @@ def unbuffered_audio_receivers(enabled: bool = True) -> None:
     receiver only needs to keep the order: the one seam is the module global the receiver
     builds its buffer from.
     """
-    _receiver_module.JitterBuffer = _jitter_buffer if enabled else _plain_jitter_buffer
+    global _audio_buffer
+    _audio_buffer = _UnbufferedAudio if enabled else _plain_jitter_buffer
+    _install_receive_buffers()

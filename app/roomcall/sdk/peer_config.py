@@ -15,6 +15,7 @@ from aiortc import (
 )
 
 from roomcall.sdk.compat import (
+    bound_video_gaps,
     gather_from_every_ice_server,
     negotiated_codecs,
     unbuffered_audio_receivers,
@@ -24,6 +25,8 @@ from roomcall.sdk.compat import (
 gather_from_every_ice_server()
 # aiortc's audio jitter buffer adds 80 ms and stalls on loss; the playout buffers instead.
 unbuffered_audio_receivers()
+# aiortc's video jitter buffer waits for 512 packets on a gap and never drains a backlog.
+bound_video_gaps()
 
 
 def new_connection(ice_servers: Iterable[RTCIceServer]) -> RTCPeerConnection:

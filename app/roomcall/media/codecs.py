@@ -1,0 +1,107 @@
+"""The shared encoders: VP8 (libvpx) and Opus (libopus) through PyAV, set up like aiortc's."""
+
+from __future__ import annotations
+
+import fractions
+import os
+from typing import Any, Final
+
+import av
+from aiortc.codecs.vpx import number_of_threads
+from av.audio.resampler import AudioResampler
+from av.video.frame import PictureType
+
+VIDEO_TIME_BASE: Final = fractions.Fraction(1, 90_000)
+OPUS_RATE: Final = 48_000
+OPUS_FRAME_SAMPLES: Final = 960
+"""20 ms at 48 kHz: the frame size aiortc's Opus depacketiser and jitter buffer expect."""
+AUDIO_BITRATE: Final = 64_000
+VIDEO_BITRATE: Final = 1_000_000
+"""Initial VP8 target in bit/s."""
+
+
+class VideoCodec:
+    """A VP8 encoder (libvpx through PyAV) set up like aiortc's ``Vp8Encoder`` (realtime CBR)."""
+
+    def __init__(self) -> None:
+        self.bitrate = VIDEO_BITRATE
+        """Target bit/s; a change re-creates the encoder (and so starts with a keyframe)."""
+        self._codec: av.VideoCodecContext | None = None
+        self._next_pts = 0
+
+    def encode(self, frame: av.VideoFrame, keyframe: bool) -> list[av.Packet[Any]]:
+        """Encode one frame (a keyframe if asked); runs in an executor thread."""
+        if frame.format.name != "yuv420p":
+            frame = frame.reformat(format="yuv420p")
+        if frame.pts is None or frame.time_base is None:
+            frame.pts = self._next_pts
+            frame.time_base = VIDEO_TIME_BASE
+        self._next_pts = int(frame.pts) + 3000
+        codec = self._codec
+        if codec is not None and (
+            frame.width != codec.width
+            or frame.height != codec.height
+            or codec.bit_rate != self.bitrate
+        ):
+            codec = None
+        if codec is None:
+            codec = self._codec = self._open(frame)
+        elif keyframe:
+            frame.pict_type = PictureType.I
+        return list(codec.encode(frame))
+
+    def _open(self, frame: av.VideoFrame) -> av.VideoCodecContext:
+        codec = av.CodecContext.create("libvpx", "w")
+        assert isinstance(codec, av.VideoCodecContext)
+        codec.width = frame.width
+        codec.height = frame.height
+        codec.pix_fmt = "yuv420p"
+        codec.time_base = frame.time_base or VIDEO_TIME_BASE
+        codec.framerate = fractions.Fraction(30, 1)
+        codec.bit_rate = self.bitrate
+        codec.gop_size = 3000  # keyframes come on request, not on a timer
+        codec.qmin = 2
+        codec.qmax = 56
+        rate = str(self.bitrate)
+        codec.options = {
+            "bufsize": rate,
+            "cpu-used": "-6",
+            "deadline": "realtime",
+            "lag-in-frames": "0",
+            # minrate = maxrate = bit_rate makes libvpx run CBR, as aiortc does.
+            "minrate": rate,
+            "maxrate": rate,
+            "noise-sensitivity": "4",
+            "overshoot-pct": "15",
+            "partitions": "0",
+            "static-thresh": "1",
+            "undershoot-pct": "100",
+        }
+        codec.thread_count = number_of_threads(frame.width * frame.height, os.cpu_count() or 1)
+        return codec
+
+
+class AudioCodec:
+    """An Opus encoder (libopus through PyAV): 48 kHz stereo, 20 ms packets."""
+
+    def __init__(self) -> None:
+        codec = av.CodecContext.create("libopus", "w")
+        assert isinstance(codec, av.AudioCodecContext)
+        codec.bit_rate = AUDIO_BITRATE
+        codec.format = "s16"
+        codec.layout = "stereo"
+        codec.sample_rate = OPUS_RATE
+        codec.time_base = fractions.Fraction(1, OPUS_RATE)
+        codec.options = {"application": "voip"}
+        self._codec = codec
+        self._resampler = AudioResampler(
+            format="s16", layout="stereo", rate=OPUS_RATE, frame_size=OPUS_FRAME_SAMPLES
+        )
+
+    def encode(self, frame: av.AudioFrame, keyframe: bool) -> list[av.Packet[Any]]:
+        """Encode one source frame (any rate / layout); may return zero or more packets."""
+        del keyframe  # every Opus packet decodes on its own
+        packets: list[av.Packet[Any]] = []
+        for chunk in self._resampler.resample(frame):
+            packets.extend(self._codec.encode(chunk))
+        return packets
