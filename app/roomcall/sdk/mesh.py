@@ -158,6 +158,15 @@ class Mesh:
         elif peer.state is PairState.CONNECTED:
             # Back after a signalling gap: what the receivers queued meanwhile is stale.
             await peer.ask_keyframes(list(peer.receiving), flush=True)
+        elif peer.state in (PairState.RECOVERING, PairState.FAILED):
+            # Back after a signalling gap while the media path was down (an outage, a new
+            # address): the network works again now, so start the fresh connection at once
+            # instead of at the next retry, up to a connect timeout away.
+            async with peer.lock:
+                if not peer.closed:
+                    await self._restart(peer)
+            await self._negotiate(peer)
+            return
         await self._negotiate(peer, again=True)
 
     async def remove_peer(self, user_id: str) -> None:
