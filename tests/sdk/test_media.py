@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
@@ -383,6 +384,57 @@ async def test_cancelling_a_leave_in_progress_is_not_lost(members: Callable[...,
     # A leave() still running when cancelled ends cancelled; one that already ended is done.
     assert leaving.cancelled() if still_leaving else leaving.exception() is None
     assert alice.connection_state.name == "DISCONNECTED"
+
+
+def open_udp_ports() -> set[int]:
+    """The local ports of the UDP sockets this process holds open."""
+    return {c.laddr.port for c in psutil.Process().net_connections(kind="udp")}
+
+
+def ice_sockets(client: RTCClient, user: str) -> tuple[Any, set[int]]:
+    """``client``'s connected peer connection to ``user`` and the local ports of its ICE
+    candidates (one open UDP socket each)."""
+    pc = client.peer_connection(user)
+    assert pc is not None
+    transports = {id(t.receiver.transport): t.receiver.transport for t in pc.getTransceivers()}
+    ports = {c.port for d in transports.values()
+             for c in d.transport.iceGatherer.getLocalCandidates()}
+    assert ports and ports <= open_udp_ports()
+    return pc, ports
+
+
+async def test_leave_after_a_kick_returns_once_the_media_are_closed(
+        members: Callable[..., Any]) -> None:
+    """A kicked client's leave() returns only once its peer connections are closed: no UDP
+    socket of theirs stays open for the event loop's end to find."""
+    alice, _ = await members("alice", publish=True, admin=True)
+    bob, rec_b = await members("bob", publish=True)
+    await rec_b.wait("peer_state_changed", lambda u, s: u == "alice" and s.name == "CONNECTED")
+    pc, ports = ice_sockets(bob, "alice")
+    await alice.kick_user("bob")
+    await rec_b.wait_state("DISCONNECTED")
+    await bob.leave()
+    assert pc.connectionState == "closed"
+    assert not ports & open_udp_ports(), "the kicked client's ICE sockets are still open"
+
+
+async def test_a_cancelled_leave_still_closes_every_peer_connection(
+        members: Callable[..., Any]) -> None:
+    """leave() cancelled while it stops the media worker still closes the other peer
+    connections, and a second leave() returns once they are closed."""
+    alice = await kicked_with_media(members)
+    _, rec_c = await members("carol", publish=True)
+    await rec_c.wait("peer_state_changed", lambda u, s: u == "alice" and s.name == "CONNECTED")
+    pc, ports = ice_sockets(alice, "carol")
+    worker = alice._media._worker  # watched only to cancel leave() while it stops the worker
+    leaving = asyncio.ensure_future(alice.leave())
+    await until(lambda: worker.cancelling() > 0 or worker.done(), interval=0)
+    leaving.cancel()
+    assert await ended_within(leaving), "the cancelled leave() kept running"
+    second = asyncio.ensure_future(alice.leave())
+    assert await ended_within(second), "the second leave() did not return"
+    assert pc.connectionState == "closed"
+    assert not ports & open_udp_ports(), "the cancelled leave() left ICE sockets open"
 
 
 async def test_peer_state_and_media_recover_after_a_connection_dies(

@@ -27,6 +27,7 @@ with the ``closed`` the client missed, and the client ends with its reason and c
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -247,9 +248,15 @@ class RTCClient(HostCalls):
 
     async def leave(self) -> None:
         """Leave the room: others see ``user_left`` at once; DISCONNECTED with LEAVE.
-        Harmless when not in a room."""
+        Returns once the session's socket and peer connections are closed. Harmless when not
+        in a room: it then waits for the teardown of a session that ended by itself (kicked,
+        room closed, resume refused) or of a leave() that was cancelled.
+
+        A cancellation of the caller is honoured at once; the teardown then goes on in the
+        background (a later leave() waits for it)."""
         session = self._session
         if self._state is _S.DISCONNECTED or session is None:
+            await self._tasks.wait()
             return
         connected = self._state.is_connected
         conn, media = self._end(session, DisconnectReason.LEAVE, 0, "")
@@ -258,9 +265,11 @@ class RTCClient(HostCalls):
                 with contextlib.suppress(RTCError):
                     await conn.request(Leave(req=0), timeout=LEAVE_TIMEOUT)
         finally:
-            # Also when the caller cancels us while the server's answer is pending: the state
-            # is already DISCONNECTED, so no later leave() would close the socket and media.
-            await self._cleanup(conn, media)
+            # Also when the caller cancels us, before or during the teardown: the state is
+            # already DISCONNECTED, so no later leave() would close the socket and media. As
+            # a task of the client, the teardown outlives our cancellation.
+            await asyncio.shield(self._tasks.spawn(self._cleanup(conn, media),
+                                                   name="client-cleanup"))
 
     async def __aenter__(self) -> RTCClient:
         return self
@@ -347,10 +356,14 @@ class RTCClient(HostCalls):
         return conn, media
 
     async def _cleanup(self, conn: Connection | None, media: MediaSession | None) -> None:
-        if conn is not None:
-            await conn.close()
-        if media is not None:
-            await media.close()
+        try:
+            if conn is not None:
+                await conn.close()
+        finally:
+            # Cancelled while closing the socket (the event loop shutting down): the peer
+            # connections' UDP sockets must still be closed.
+            if media is not None:
+                await media.close()
 
     def _join_interrupted(self) -> JoinError:
         info = self._info or ConnectionInfo(DisconnectReason.LEAVE)

@@ -190,19 +190,25 @@ class MediaSession:
         self._mesh.set_muted(pub.media_id, muted)
 
     async def close(self) -> None:
-        """Close every peer connection and end every remote track (no events)."""
+        """Close every peer connection and end every remote track (no events).
+
+        Also when cancelled while stopping the media worker: only the first call closes, so
+        skipping the rest would leave the peer connections and their UDP sockets open for
+        good."""
         if self._closed:
             return
         self._closed = True
-        await cancel_and_wait(self._worker)
-        for drain in self._drains.values():
-            self._stop_later(drain)
-        self._drains.clear()
-        await self._stopping.wait()
-        self._remote.clear()
-        self._sources.clear()
-        self._infos.clear()
-        await self._mesh.close()
+        try:
+            await cancel_and_wait(self._worker)
+        finally:
+            for drain in self._drains.values():
+                self._stop_later(drain)
+            self._drains.clear()
+            await self._stopping.wait()
+            self._remote.clear()
+            self._sources.clear()
+            self._infos.clear()
+            await self._mesh.close()
 
     # --- internals -----------------------------------------------------------------------
 
