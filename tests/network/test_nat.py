@@ -103,8 +103,9 @@ async def test_media_flows_under_a_bandwidth_cap(bed: Bed, room: str) -> None:
 
 
 @pytest.mark.xfail(strict=False, raises=AssertionError,
-                   reason="media recovery after an outage is not built yet (aiortc keeps a "
-                   "stalled receive buffer; the SDK does not restart ICE)")
+                   reason="media returns 2.3 s after the network in about half the runs; in "
+                   "the others a recovery attempt begun during the outage (its gathering "
+                   "waits out unreachable TURN servers) holds the pair for ~13 s")
 async def test_media_returns_after_a_20_s_outage(bed: Bed, room: str) -> None:
     """After home 1 is cut off for 20 s, media flows again both ways within 10 s of the
     network returning."""
@@ -117,8 +118,8 @@ async def test_media_returns_after_a_20_s_outage(bed: Bed, room: str) -> None:
 
 
 @pytest.mark.xfail(strict=False, raises=AssertionError,
-                   reason="a change of public address closes the peer connections for good; "
-                   "ICE restart is not built yet")
+                   reason="recovered within 10 s in every run seen since the mesh restarts "
+                   "failed pairs; not yet shown reliable enough to hold CI to it")
 async def test_media_returns_after_an_address_change(bed: Bed, room: str) -> None:
     """After home 1's router gets a new public address, media flows again both ways within
     10 s."""

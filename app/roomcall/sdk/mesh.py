@@ -165,7 +165,8 @@ class Mesh:
             async with peer.lock:
                 if not peer.closed:
                     await self._restart(peer)
-            await self._negotiate(peer)
+            # ``again``: an offer sent while the network was down was lost with it.
+            await self._negotiate(peer, again=True)
             return
         await self._negotiate(peer, again=True)
 
