@@ -80,6 +80,10 @@ class Condition:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+LINK_LINE_LIMIT = 16 * 1024 * 1024
+"""Longest report line between the bench's processes: a long run's per-frame record is one
+line, far over asyncio's 64 KiB default."""
+
 CONDITIONS = {c.name: c for c in (
     Condition("clean", "no impairment"),
     Condition("cap1500", "uplink 1500 kbit/s", rate=1_500_000),
@@ -143,7 +147,7 @@ async def run_receiver(host: str) -> None:
         writer.close()
         done.set()
 
-    server = await asyncio.start_server(on_connection, host, 0)
+    server = await asyncio.start_server(on_connection, host, 0, limit=LINK_LINE_LIMIT)
     print(json.dumps({"port": server.sockets[0].getsockname()[1]}), flush=True)
     await done.wait()
     server.close()
@@ -157,7 +161,7 @@ async def run_sender(mode: str, condition: Condition, port: int, warmup: float,
     """Send the camera-like source over the impaired link; print the sender's figures."""
     host, peer = (SENDER_ADDRESS, RECEIVER_ADDRESS) if kernel else ("127.0.0.1", "127.0.0.1")
     restrict_host_addresses([host])
-    reader, writer = await asyncio.open_connection(peer, port)
+    reader, writer = await asyncio.open_connection(peer, port, limit=LINK_LINE_LIMIT)
     link = Link(reader, writer)
     track = CameraLikeVideoTrack(LABEL)
     endpoint: Mesh | RelayBaseline
