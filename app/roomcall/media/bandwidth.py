@@ -15,6 +15,7 @@ not turn into a retransmission storm that starves the media itself.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Final
 
 START_BITRATE: Final = 600_000
@@ -31,6 +32,12 @@ RAMP_PER_SECOND: Final = 1.08
 climb (1.08 per second), so the loss rule would lag behind a recovering link."""
 REMB_STALE: Final = 5.0
 """Seconds after which a REMB no longer caps the estimate (the receiver stopped sending it)."""
+SENT_WINDOW: Final = 1.0
+"""Seconds over which the rate sent to the peer is measured (aiortc's receiver measures what
+arrives over the same span)."""
+REMB_TAKES_ALL: Final = 0.9
+"""A REMB of at least this share of the rate sent says the receiver takes all it gets, not
+that its link is full: aiortc's estimator cuts to 0.85 x what arrives on overuse."""
 
 
 class BandwidthEstimator:
@@ -48,6 +55,9 @@ class BandwidthEstimator:
         self._last_report: float | None = None
         self._remb: int | None = None
         self._remb_at = float("-inf")
+        self._sent: deque[tuple[float, int]] = deque()
+        self._sent_bytes = 0
+        self._sending_since: float | None = None
         self.fraction_lost = 0.0
         """Loss of the last receiver report, 0..1."""
         self.round_trip_time: float | None = None
@@ -55,9 +65,37 @@ class BandwidthEstimator:
         self.reports = 0
         """Receiver reports taken."""
 
+    def on_sent(self, size: int, now: float) -> None:
+        """``size`` bytes of RTP were sent to the peer at ``now``."""
+        if self._sending_since is None:
+            self._sending_since = now
+        self._sent.append((now, size))
+        self._sent_bytes += size
+        while self._sent and self._sent[0][0] <= now - SENT_WINDOW:
+            self._sent_bytes -= self._sent.popleft()[1]
+
+    def sent_rate(self, now: float) -> int | None:
+        """bit/s sent over the last SENT_WINDOW, None until sending for that long."""
+        if self._sending_since is None or now - self._sending_since < SENT_WINDOW:
+            return None
+        recent = sum(size for at, size in self._sent if at > now - SENT_WINDOW)
+        return int(recent * 8 / SENT_WINDOW)
+
     def on_remb(self, bitrate: int, now: float) -> None:
-        """The receiver's REMB: its delay-based estimate of what it can take, in bit/s."""
-        self._remb = max(0, int(bitrate))
+        """The receiver's REMB: its delay-based estimate of what it can take, in bit/s.
+
+        aiortc's receiver starts its estimate at the rate that arrives (after 3 s without
+        overuse, ``rate.AimdRateControl``) and grows it to at most 1.5 x that rate. So while
+        the peer takes all it is sent, a REMB only says what the encoder happened to send: it
+        may stop the estimate from growing but does not pull it down. (Taken as a limit, a
+        640x480 encoder undershooting its target for a second sent a clean link's estimate
+        below the top rung's floor, and the lower rung's rate kept it there.)
+        """
+        remb = max(0, int(bitrate))
+        sent = self.sent_rate(now)
+        if sent is not None and remb >= REMB_TAKES_ALL * sent:
+            remb = max(remb, self.estimate(now))
+        self._remb = remb
         self._remb_at = now
 
     def on_report(self, fraction_lost: float, now: float, rtt: float | None = None) -> None:
