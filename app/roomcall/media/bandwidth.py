@@ -55,6 +55,8 @@ class BandwidthEstimator:
         self._last_report: float | None = None
         self._remb: int | None = None
         self._remb_at = float("-inf")
+        self._remb_limits = True
+        """False while the last REMB showed the peer taking all it was sent."""
         self._sent: deque[tuple[float, int]] = deque()
         self._sent_bytes = 0
         self._sending_since: float | None = None
@@ -86,15 +88,22 @@ class BandwidthEstimator:
 
         aiortc's receiver starts its estimate at the rate that arrives (after 3 s without
         overuse, ``rate.AimdRateControl``) and grows it to at most 1.5 x that rate. So while
-        the peer takes all it is sent, a REMB only says what the encoder happened to send: it
-        may stop the estimate from growing but does not pull it down. (Taken as a limit, a
-        640x480 encoder undershooting its target for a second sent a clean link's estimate
-        below the top rung's floor, and the lower rung's rate kept it there.)
+        the peer takes all it is sent, a REMB only says what the encoder happened to send (a
+        simple picture needs far less than its target): it then bounds only the loss rule's
+        growth (to twice the REMB), not the estimate, until a lower one shows overuse. Taken
+        as a limit, a 640x480 encoder undershooting its target sent a clean link's estimate
+        below the top rung's floor, and the lower rung's smaller rate kept the REMB, and so
+        the peer, down there.
         """
-        remb = max(0, int(bitrate))
+        remb, previous = max(0, int(bitrate)), self._remb
         sent = self.sent_rate(now)
-        if sent is not None and remb >= REMB_TAKES_ALL * sent:
-            remb = max(remb, self.estimate(now))
+        if previous is not None and remb < previous:
+            self._remb_limits = True  # only overuse lowers aiortc's estimate
+        elif sent is None or remb >= REMB_TAKES_ALL * sent:
+            self._remb_limits = sent is None
+        elif previous is None:
+            self._remb_limits = True  # overuse before the first estimate: 0.85 x the arrivals
+        # else rising, yet under what is sent: it lags a step up of ours; nothing new
         self._remb = remb
         self._remb_at = now
 
@@ -121,7 +130,7 @@ class BandwidthEstimator:
         """The rate to send this peer at, in bit/s, within [floor, ceiling]."""
         rate = self._loss_rate
         remb = self._remb_cap(now)
-        if remb is not None:
+        if remb is not None and self._remb_limits:
             rate = min(rate, float(remb))
         return int(min(float(self.ceiling), max(float(self.floor), rate)))
 
