@@ -25,6 +25,8 @@ from tests.media.impair import ImpairedLink, Impairment
 from tests.waiting import until
 
 TIMEOUT = 40.0
+HOLD = 0.1
+"""Seconds the pacer is made to hold each packet in the send-time test."""
 ALICE = identity_code("alice")
 
 
@@ -181,3 +183,34 @@ async def test_a_capped_peer_moves_down_the_ladder_and_the_other_keeps_the_top()
         assert rungs[0].bitrate >= LADDER[0].min_bitrate
     finally:
         await call.close()
+
+
+
+async def test_packets_the_pacer_held_carry_the_time_they_left(pair: Call) -> None:
+    """A packet the pacer holds reaches bob with the abs-send-time of when it left, not of when
+    aiortc made it (bob's REMB would take every hold for queuing delay on the link)."""
+    await until(lambda: pair.good("bob", width=640), within=TIMEOUT)
+    bob_pc = pair.meshes["bob"].connection("alice")
+    assert bob_pc is not None
+    receiver = bob_pc.getTransceivers()[0].receiver
+    offsets: dict[bool, list[float]] = {False: [], True: []}
+    """Arrival minus abs-send-time (s), of packets sent unheld and held."""
+    holding = False
+    original = receiver._handle_rtp_packet
+
+    async def record(packet: RtpPacket, arrival_time_ms: int) -> None:
+        sent = packet.extensions.abs_send_time
+        if sent is not None:
+            offsets[holding].append(arrival_time_ms / 1000 - sent / (1 << 18))
+        await original(packet, arrival_time_ms=arrival_time_ms)
+
+    receiver._handle_rtp_packet = record  # type: ignore[method-assign]
+    await until(lambda: len(offsets[False]) >= 20, within=TIMEOUT)
+    track = pair.track_to("bob")
+    holding = True
+    track.pace = lambda size, *, wait: HOLD if wait else 0.0  # type: ignore[method-assign]
+    await until(lambda: len(offsets[True]) >= 8, within=TIMEOUT)
+    # abs-send-time wraps every 64 s: each offset relative to the first, within +-32 s.
+    first = offsets[False][0]
+    unheld, held = ([(o - first + 32) % 64 - 32 for o in offsets[k]] for k in (False, True))
+    assert max(held[2:]) - max(unheld) < HOLD / 2

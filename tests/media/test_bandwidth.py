@@ -64,6 +64,20 @@ def test_ramping_stops_well_above_what_remb_allows() -> None:
     assert estimator._loss_rate <= 400_000
 
 
+
+def test_a_remb_that_matches_what_was_sent_does_not_pull_the_estimate_down() -> None:
+    """aiortc's first REMB is the rate that arrived: at what was sent it leaves the estimate be,
+    while one well under what was sent (an overuse cut) caps it."""
+    estimator = BandwidthEstimator(start=600_000)
+    for tick in range(301):  # 400 kbit/s sent for 3 s: the encoder undershot its target
+        estimator.on_sent(500, now=tick / 100)
+    assert estimator.sent_rate(3.0) == 400_000
+    estimator.on_remb(395_000, now=3.0)
+    assert estimator.estimate(3.0) == 600_000
+    estimator.on_remb(int(0.85 * 400_000), now=3.0)
+    assert estimator.estimate(3.0) == 340_000
+
+
 def test_the_estimate_stays_within_floor_and_ceiling() -> None:
     """Total loss never drives the estimate below the floor, nor a long clean run above the cap."""
     estimator = BandwidthEstimator()

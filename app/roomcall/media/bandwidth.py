@@ -15,6 +15,7 @@ not turn into a retransmission storm that starves the media itself.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Final
 
 START_BITRATE: Final = 600_000
@@ -31,6 +32,12 @@ RAMP_PER_SECOND: Final = 1.08
 climb (1.08 per second), so the loss rule would lag behind a recovering link."""
 REMB_STALE: Final = 5.0
 """Seconds after which a REMB no longer caps the estimate (the receiver stopped sending it)."""
+SENT_WINDOW: Final = 1.0
+"""Seconds over which the rate sent to the peer is measured (aiortc's receiver measures what
+arrives over the same span)."""
+REMB_TAKES_ALL: Final = 0.9
+"""A REMB of at least this share of the rate sent says the receiver takes all it gets, not
+that its link is full: aiortc's estimator cuts to 0.85 x what arrives on overuse."""
 
 
 class BandwidthEstimator:
@@ -48,6 +55,11 @@ class BandwidthEstimator:
         self._last_report: float | None = None
         self._remb: int | None = None
         self._remb_at = float("-inf")
+        self._remb_limits = True
+        """False while the last REMB showed the peer taking all it was sent."""
+        self._sent: deque[tuple[float, int]] = deque()
+        self._sent_bytes = 0
+        self._sending_since: float | None = None
         self.fraction_lost = 0.0
         """Loss of the last receiver report, 0..1."""
         self.round_trip_time: float | None = None
@@ -55,9 +67,44 @@ class BandwidthEstimator:
         self.reports = 0
         """Receiver reports taken."""
 
+    def on_sent(self, size: int, now: float) -> None:
+        """``size`` bytes of RTP were sent to the peer at ``now``."""
+        if self._sending_since is None:
+            self._sending_since = now
+        self._sent.append((now, size))
+        self._sent_bytes += size
+        while self._sent and self._sent[0][0] <= now - SENT_WINDOW:
+            self._sent_bytes -= self._sent.popleft()[1]
+
+    def sent_rate(self, now: float) -> int | None:
+        """bit/s sent over the last SENT_WINDOW, None until sending for that long."""
+        if self._sending_since is None or now - self._sending_since < SENT_WINDOW:
+            return None
+        recent = sum(size for at, size in self._sent if at > now - SENT_WINDOW)
+        return int(recent * 8 / SENT_WINDOW)
+
     def on_remb(self, bitrate: int, now: float) -> None:
-        """The receiver's REMB: its delay-based estimate of what it can take, in bit/s."""
-        self._remb = max(0, int(bitrate))
+        """The receiver's REMB: its delay-based estimate of what it can take, in bit/s.
+
+        aiortc's receiver starts its estimate at the rate that arrives (after 3 s without
+        overuse, ``rate.AimdRateControl``) and grows it to at most 1.5 x that rate. So while
+        the peer takes all it is sent, a REMB only says what the encoder happened to send (a
+        simple picture needs far less than its target): it then bounds only the loss rule's
+        growth (to twice the REMB), not the estimate, until a lower one shows overuse. Taken
+        as a limit, a 640x480 encoder undershooting its target sent a clean link's estimate
+        below the top rung's floor, and the lower rung's smaller rate kept the REMB, and so
+        the peer, down there.
+        """
+        remb, previous = max(0, int(bitrate)), self._remb
+        sent = self.sent_rate(now)
+        if previous is not None and remb < previous:
+            self._remb_limits = True  # only overuse lowers aiortc's estimate
+        elif sent is None or remb >= REMB_TAKES_ALL * sent:
+            self._remb_limits = sent is None
+        elif previous is None:
+            self._remb_limits = True  # overuse before the first estimate: 0.85 x the arrivals
+        # else rising, yet under what is sent: it lags a step up of ours; nothing new
+        self._remb = remb
         self._remb_at = now
 
     def on_report(self, fraction_lost: float, now: float, rtt: float | None = None) -> None:
@@ -83,7 +130,7 @@ class BandwidthEstimator:
         """The rate to send this peer at, in bit/s, within [floor, ceiling]."""
         rate = self._loss_rate
         remb = self._remb_cap(now)
-        if remb is not None:
+        if remb is not None and self._remb_limits:
             rate = min(rate, float(remb))
         return int(min(float(self.ceiling), max(float(self.floor), rate)))
 

@@ -126,6 +126,7 @@ class PacketTrack(MediaStreamTrack):
     def pace(self, size: int, *, wait: bool) -> float:
         """Seconds to hold an outgoing RTP packet of ``size`` bytes (0 when ``wait`` is False)."""
         now = time.monotonic()
+        self.estimator.on_sent(size, now)
         return self._pacer.delay(size, self.estimator.estimate(now), now, wait=wait)
 
     @property

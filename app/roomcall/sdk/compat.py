@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aioice
 import aioice.candidate
 import aioice.ice
+import aiortc.clock
 import aiortc.jitterbuffer
 import aiortc.rtcicetransport
 import aiortc.rtcrtpreceiver
@@ -138,6 +139,7 @@ def tap_sender_feedback(sender: RTCRtpSender, feedback: SenderFeedback) -> None:
     setattr(sender, "_handle_rtcp_packet", handle_rtcp_packet)  # noqa: B010
     _install_pacing()
     _paced_media[sender._ssrc] = feedback
+    _paced_senders[sender._ssrc] = sender
     _paced_rtx[sender._rtx_ssrc] = feedback
 
 
@@ -145,6 +147,9 @@ _paced_media: weakref.WeakValueDictionary[int, SenderFeedback] = weakref.WeakVal
 """RTP SSRC of a tapped video sender -> its feedback; gone with the per-peer track."""
 _paced_rtx: weakref.WeakValueDictionary[int, SenderFeedback] = weakref.WeakValueDictionary()
 """The same for its retransmissions (RTX SSRC): counted, never held."""
+_paced_senders: weakref.WeakValueDictionary[int, RTCRtpSender] = weakref.WeakValueDictionary()
+"""RTP SSRC of a tapped video sender -> the sender, whose header extensions a held packet's
+send time is rewritten with."""
 _send_rtp_unpaced = RTCDtlsTransport._send_rtp
 
 
@@ -156,6 +161,14 @@ def _install_pacing() -> None:
     for the class and looks the packet's SSRC up: tapped video is held (which slows only that
     sender's own RTP loop), its retransmissions are only counted (they are sent from the RTCP
     handler, which must not block), everything else passes untouched.
+
+    A held packet's abs-send-time is stamped again as it leaves: ``_run_rtp`` stamps it before
+    calling ``_send_rtp``, so without this every hold would reach the receiver as queuing
+    delay. aiortc's receiver-side estimator (``rate.RemoteBitrateEstimator``, the REMB) reads
+    a growing delay as overuse and cuts to 0.85 x the incoming rate; the pacer spreads each
+    640x480 keyframe over ~0.3 s, so a clean link's REMB fell below the top rung, and at the
+    lower rung's rate (REMB grows to at most 1.5 x what arrives) it took tens of seconds to
+    come back.
     """
     if RTCDtlsTransport._send_rtp is not _send_rtp_unpaced:
         return
@@ -168,6 +181,7 @@ def _install_pacing() -> None:
                 delay = media.pace(len(data), wait=True)
                 if delay > 0:
                     await asyncio.sleep(delay)
+                    data = _stamp_send_time(data, _paced_senders.get(ssrc))
             else:
                 rtx = _paced_rtx.get(ssrc)
                 if rtx is not None:
@@ -175,6 +189,19 @@ def _install_pacing() -> None:
         await _send_rtp_unpaced(self, data)
 
     RTCDtlsTransport._send_rtp = send_rtp  # type: ignore[method-assign]
+
+
+def _stamp_send_time(data: bytes, sender: RTCRtpSender | None) -> bytes:
+    """``data`` (an RTP packet of ``sender``) with its abs-send-time set to now, as
+    ``RTCRtpSender._run_rtp`` sets it (aiortc 1.16; the map is the sender's private field)."""
+    extensions = getattr(sender, "_RTCRtpSender__rtp_header_extensions_map", None)
+    if extensions is None:
+        return data
+    packet = RtpPacket.parse(data, extensions)
+    if packet.extensions.abs_send_time is None:
+        return data
+    packet.extensions.abs_send_time = (aiortc.clock.current_ntp_time() >> 14) & 0x00FFFFFF
+    return bytes(packet.serialize(extensions))
 
 
 def _may_resend(sender: RTCRtpSender, seq: int, feedback: SenderFeedback) -> bool:
