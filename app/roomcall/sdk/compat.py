@@ -588,7 +588,9 @@ def flush_receiver(receiver: RTCRtpReceiver) -> int:
     """
     dropped = 0
     jitter = getattr(receiver, "_RTCRtpReceiver__jitter_buffer", None)
-    if jitter is not None:
+    if jitter is not None and jitter._origin is not None:
+        # No origin: nothing was buffered since it was made or last flushed (and aiortc's
+        # ``remove`` cannot run then: it counts from the origin).
         dropped += sum(p is not None for p in jitter._packets)
         jitter.remove(jitter.capacity)
         jitter._origin = None
