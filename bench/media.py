@@ -191,18 +191,10 @@ class RelayBaseline:
         await asyncio.gather(*(pc.close() for pc in self.pcs.values()))
 
 
-async def run_sender(mode: str, peers: int, port: int, warmup: float, seconds: float) -> None:
-    """Publish one synthetic camera to every receiver; print CPU and the receiver's results."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    link = Link(reader, writer)
-    track = SyntheticVideoTrack("sender", width=640, height=480, fps=30)
-    ids = [f"b{i:02d}" for i in range(peers)]
-    endpoint: Mesh | RelayBaseline
-    if mode == "once":
-        endpoint = Mesh(SENDER, _relay_to(link, SENDER))
-        await endpoint.add_local_track(track)
-    else:
-        endpoint = RelayBaseline(track, link)
+def serve_relays(link: Link, endpoint: Mesh | RelayBaseline
+                 ) -> tuple[asyncio.Future[dict[str, Any]], list[asyncio.Task[None]]]:
+    """Hand the receiver's negotiation messages to ``endpoint`` in order, as they come over
+    ``link``; the future gets the receiver's ``result`` message. Cancel the tasks when done."""
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     result: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
 
@@ -218,7 +210,23 @@ async def run_sender(mode: str, peers: int, port: int, warmup: float, seconds: f
             message = await inbox.get()
             await endpoint.handle_relay(message["from"], message["data"])
 
-    tasks = [asyncio.create_task(read()), asyncio.create_task(dispatch())]
+    return result, [asyncio.create_task(read()), asyncio.create_task(dispatch())]
+
+
+async def run_sender(mode: str, peers: int, port: int, warmup: float, seconds: float) -> None:
+    """Publish one synthetic camera to every receiver; print CPU and the receiver's results."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    link = Link(reader, writer)
+    track = SyntheticVideoTrack("sender", width=640, height=480, fps=30)
+    ids = [f"b{i:02d}" for i in range(peers)]
+    endpoint: Mesh | RelayBaseline
+    if mode == "once":
+        endpoint = Mesh(SENDER, _relay_to(link, SENDER))
+        await endpoint.add_local_track(track)
+    else:
+        endpoint = RelayBaseline(track, link)
+
+    result, tasks = serve_relays(link, endpoint)
     await link.send({"ctl": "start", "t0": time.time()})
     for uid in ids:
         await endpoint.add_peer(uid)

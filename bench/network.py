@@ -44,7 +44,15 @@ sys.path.insert(0, str(ROOT))
 
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
 
-from bench.media import SENDER, InOrder, Link, RelayBaseline, _pct, _relay_to  # noqa: E402
+from bench.media import (  # noqa: E402
+    SENDER,
+    InOrder,
+    Link,
+    RelayBaseline,
+    _pct,
+    _relay_to,
+    serve_relays,
+)
 from roomcall.media.drain import TrackDrain  # noqa: E402
 from roomcall.media.synthetic import CameraLikeVideoTrack, decode_pattern, identity_code  # noqa: E402
 from roomcall.sdk.compat import restrict_host_addresses  # noqa: E402
@@ -170,26 +178,12 @@ async def run_sender(mode: str, condition: Condition, port: int, warmup: float,
         await endpoint.add_local_track(track)
     else:
         endpoint = RelayBaseline(track, link)
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    result: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-
-    async def read() -> None:
-        async for message in link.messages():
-            if message.get("ctl") == "result":
-                result.set_result(message)
-            else:
-                inbox.put_nowait(message)
-
-    async def dispatch() -> None:
-        while True:
-            message = await inbox.get()
-            await endpoint.handle_relay(message["from"], message["data"])
 
     impairment = Impairment(rate=None if kernel else condition.rate,
                             loss=1.0 if condition.blocked else condition.loss,
                             delay=condition.delay, jitter=condition.jitter)
     shaped = ImpairedLink(impairment)
-    tasks = [asyncio.create_task(read()), asyncio.create_task(dispatch())]
+    result, tasks = serve_relays(link, endpoint)
     await link.send({"ctl": "start"})
     await endpoint.add_peer(RECEIVER)
     pc = endpoint.connection(RECEIVER) if isinstance(endpoint, Mesh) else endpoint.pcs[RECEIVER]
