@@ -10,6 +10,7 @@ from aioice import Candidate
 from aiortc import RTCIceServer
 
 from roomcall.sdk import compat
+from roomcall.sdk.compat import ice
 
 
 def relay(port: int) -> Candidate:
@@ -21,7 +22,7 @@ def relay(port: int) -> Candidate:
 def test_every_url_is_kept_in_order() -> None:
     """Every STUN and TURN URL survives, in list order, with its credentials and transport;
     URLs aiortc cannot use (turns over UDP) are left out as aiortc leaves them out."""
-    kwargs = compat._every_server_kwargs([
+    kwargs = ice._every_server_kwargs([
         RTCIceServer(urls=["stun:203.0.113.10:3478", "stun:203.0.113.11"]),
         RTCIceServer(urls=["turn:203.0.113.10:3478?transport=udp",
                            "turn:203.0.113.10:443?transport=tcp",
@@ -45,7 +46,7 @@ def test_enabled_and_disabled_swap_aiortc_s_gathering() -> None:
         assert one == {"stun_server": ("203.0.113.10", 3478)}  # aiortc drops the second
     finally:
         compat.gather_from_every_ice_server(True)
-    assert aiortc.rtcicetransport.connection_kwargs is compat._every_server_kwargs
+    assert aiortc.rtcicetransport.connection_kwargs is ice._every_server_kwargs
 
 
 async def test_an_unreachable_server_does_not_hold_gathering_past_the_grace() -> None:
@@ -61,7 +62,7 @@ async def test_an_unreachable_server_does_not_hold_gathering_past_the_grace() ->
 
     silent = asyncio.create_task(never())
     started = time.monotonic()
-    results = await compat._first_results([asyncio.create_task(answers()), silent],
+    results = await ice._first_results([asyncio.create_task(answers()), silent],
                                           within=30.0, grace=0.05)
     assert [c.port for c, _ in results] == [50000]
     assert silent.cancelled()
@@ -78,6 +79,6 @@ async def test_without_a_relay_every_answer_is_awaited() -> None:
     async def fails() -> tuple[Candidate, None]:
         raise OSError("unreachable")
 
-    results = await compat._first_results([asyncio.create_task(fails()),
+    results = await ice._first_results([asyncio.create_task(fails()),
                                            asyncio.create_task(slow())], within=30.0, grace=0.0)
     assert [c.port for c, _ in results] == [50001]

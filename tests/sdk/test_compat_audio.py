@@ -8,6 +8,7 @@ from aiortc.rtp import RtpPacket
 
 import roomcall.sdk.mesh_peer  # noqa: F401  (applies the workaround, as every SDK call does)
 from roomcall.sdk import compat
+from roomcall.sdk.compat import receiving
 
 
 def packet(sequence: int) -> RtpPacket:
@@ -45,7 +46,7 @@ def test_video_keeps_a_reassembling_buffer_and_the_switch_restores_aiortc_s_audi
     """Video frames still need reassembly (aiortc's buffer, or its gap-skipping subclass);
     turning the audio workaround off brings back aiortc's audio buffer."""
     video = aiortc.rtcrtpreceiver.JitterBuffer(capacity=512, is_video=True)
-    assert isinstance(video, JitterBuffer) and not isinstance(video, compat._UnbufferedAudio)
+    assert isinstance(video, JitterBuffer) and not isinstance(video, receiving._UnbufferedAudio)
     try:
         compat.unbuffered_audio_receivers(False)
         plain = aiortc.rtcrtpreceiver.JitterBuffer(capacity=16, prefetch=4)
@@ -54,4 +55,4 @@ def test_video_keeps_a_reassembling_buffer_and_the_switch_restores_aiortc_s_audi
     finally:
         compat.unbuffered_audio_receivers(True)
     audio = aiortc.rtcrtpreceiver.JitterBuffer(capacity=16, prefetch=4)
-    assert isinstance(audio, compat._UnbufferedAudio)
+    assert isinstance(audio, receiving._UnbufferedAudio)

@@ -1,0 +1,50 @@
+"""Workarounds for aiortc and aioice behaviour, in one package so that an upgrade of either is
+four short modules to re-check. Each names what it works around upstream: the issue where one
+exists, else the code path and version (aiortc 1.16.0, aioice 0.13.0). Nothing else in roomcall
+reads or writes a private attribute of either library.
+
+- :mod:`.ice`: host addresses gathered, every STUN and TURN URL used;
+- :mod:`.sending`: sender feedback, bounded retransmissions, pacing, keyframe requests;
+- :mod:`.receiving`: receive buffers, flushing, stalls, keyframe asks;
+- :mod:`.closing`: closing peer connections promptly.
+"""
+
+from roomcall.sdk.compat.closing import (
+    ICE_SETTLE_TIMEOUT,
+    close_connection,
+    packets_received,
+    stop_ice_abruptly,
+)
+from roomcall.sdk.compat.ice import (
+    GATHER_TIMEOUT,
+    RELAY_GRACE,
+    gather_from_every_ice_server,
+    restrict_host_addresses,
+)
+from roomcall.sdk.compat.receiving import (
+    BACKLOG_PLI_INTERVAL,
+    VIDEO_BACKLOG_FRAMES,
+    VIDEO_GAP_WAIT,
+    bound_video_gaps,
+    end_remote_track,
+    flush_receiver,
+    negotiated_codecs,
+    request_keyframe,
+    stalled_at,
+    unbuffered_audio_receivers,
+)
+from roomcall.sdk.compat.sending import (
+    RTP_HISTORY_SIZE,
+    SenderFeedback,
+    route_keyframe_requests,
+    tap_sender_feedback,
+)
+
+__all__ = [
+    "BACKLOG_PLI_INTERVAL", "GATHER_TIMEOUT", "ICE_SETTLE_TIMEOUT", "RELAY_GRACE",
+    "RTP_HISTORY_SIZE", "VIDEO_BACKLOG_FRAMES", "VIDEO_GAP_WAIT", "SenderFeedback",
+    "bound_video_gaps", "close_connection", "end_remote_track", "flush_receiver",
+    "gather_from_every_ice_server", "negotiated_codecs", "packets_received",
+    "request_keyframe", "restrict_host_addresses", "route_keyframe_requests", "stalled_at",
+    "stop_ice_abruptly", "tap_sender_feedback", "unbuffered_audio_receivers",
+]

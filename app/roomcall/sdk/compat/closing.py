@@ -1,0 +1,104 @@
+"""Closing peer connections promptly and counting what they received (aiortc 1.16.0,
+aioice 0.13.0)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    pass
+
+from roomcall.aio import TaskSet, cancel_and_wait
+
+if TYPE_CHECKING:  # aiortc loads only for clients that use media
+    from aiortc import RTCPeerConnection
+
+log = logging.getLogger(__name__)
+
+
+# --- closing a peer connection -------------------------------------------------------------
+
+ICE_SETTLE_TIMEOUT = 2.0
+"""Seconds :func:`close_connection` waits for an ICE ``connect()`` in flight to return."""
+
+_closing = TaskSet(log, "peer connection close")
+
+
+async def close_connection(pc: RTCPeerConnection) -> None:
+    """Close ``pc`` and leave no ICE task of it running; a cancellation of the caller is
+    honoured at once (the close then finishes in the background).
+
+    Two upstream behaviours:
+
+    - aioice 0.13 ``Connection.close`` awaits its consent task inside ``except
+      asyncio.CancelledError: pass``, and aiortc 1.16's ``RTCPeerConnection.close`` awaits
+      that: a cancellation of *our* task arriving meanwhile is swallowed, so a media worker
+      being stopped carried on and ``leave()`` never returned. The close therefore runs as its
+      own task, which the caller awaits through ``asyncio.shield``.
+    - aioice 0.13 ``Connection.connect``: when the check list completes just before
+      ``close()``, ``connect()`` has the result queued but resumes only after ``close()`` ran,
+      and then starts its RFC 7675 consent checks (``query_consent``) on the closed
+      connection, which wake every ~5 s for ever. So: close, let any ``connect()`` in flight
+      return, then cancel a consent task it started.
+    """
+    await asyncio.shield(_closing.spawn(_close(pc), name="pc-close"))
+
+
+async def _close(pc: RTCPeerConnection) -> None:
+    transports = _ice_transports(pc)
+    await pc.close()
+    for ice in transports:
+        # aiortc's RTCIceTransport.start() sets this event once aioice's connect() returned.
+        started: asyncio.Event | None = getattr(ice, "_RTCIceTransport__start", None)
+        if started is not None and not started.is_set():
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation
+            # arriving as the event is set (CPython gh-86296).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ICE_SETTLE_TIMEOUT):
+                    await started.wait()
+        connection = getattr(ice, "_connection", None)
+        consent: asyncio.Task[None] | None = getattr(connection, "_query_consent_task", None)
+        if consent is not None and not consent.done():
+            await cancel_and_wait(consent)
+
+
+def _ice_transports(pc: RTCPeerConnection) -> list[Any]:
+    """The RTCIceTransports under ``pc``'s transceivers and data channel, each once."""
+    found: dict[int, Any] = {}
+    dtls = [t.receiver.transport for t in pc.getTransceivers()]
+    if pc.sctp is not None:
+        dtls.append(pc.sctp.transport)
+    for transport in dtls:
+        ice = getattr(transport, "transport", None)
+        if ice is not None:
+            found[id(ice)] = ice
+    return list(found.values())
+
+
+async def stop_ice_abruptly(pc: RTCPeerConnection) -> None:
+    """Stop ``pc``'s ICE transports without a DTLS goodbye, as a dead network path does.
+
+    aiortc 1.16 then closes the peer connection by itself (its DTLS transports closed) while
+    the far side learns nothing until its consent checks fail (~30 s). For tests of recovery.
+    """
+    for ice in _ice_transports(pc):
+        await ice.stop()
+
+
+def packets_received(pc: RTCPeerConnection) -> int:
+    """Datagrams (DTLS, SRTP, SRTCP) ``pc`` has received so far, over all its transports.
+
+    aiortc 1.16 counts them in ``RTCDtlsTransport._get_stats()``; the public
+    ``RTCPeerConnection.getStats()`` reaches the same figure only through every sender's and
+    receiver's stats, far more work for a check made every second.
+    """
+    transports = {id(t.receiver.transport): t.receiver.transport for t in pc.getTransceivers()}
+    total = 0
+    for transport in transports.values():
+        for stats in transport._get_stats().values():
+            if getattr(stats, "type", "") == "transport":
+                total += int(getattr(stats, "packetsReceived", 0))
+    return total
