@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from aiortc.mediastreams import MediaStreamTrack
 
     from roomcall.media.drain import TrackDrain
+    from roomcall.media.encoder import TrackEncoder
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ class MediaSession:
         self._ops: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._worker = asyncio.create_task(self._run_ops(), name="media-ops")
         self._publications: dict[str, LocalPublication] = {}
+        self._encoders: dict[str, TrackEncoder] = {}
+        """One encoder per local track, by media_id, shared by every topology."""
         self._closed = False
         self._stopping = TaskSet(log, "drain stop")
 
@@ -154,14 +157,14 @@ class MediaSession:
     async def publish(self, tracks: list[MediaStreamTrack], tag: str, request: Request
                       ) -> list[LocalPublication]:
         """Start sending ``tracks`` and announce them; their publications, in order."""
-        media_ids = [await self._mesh.add_local_track(t) for t in tracks]
+        media_ids = [await self._add_encoder(t) for t in tracks]
         specs = tuple(TrackSpec(kind=t.kind, tag=tag, media_id=m)  # type: ignore[arg-type]
                       for t, m in zip(tracks, media_ids, strict=True))
         try:
             answer = await request(Publish(req=0, tracks=specs))
         except BaseException:
             for media_id in media_ids:
-                await self._mesh.remove_local_track(media_id)
+                await self._remove_encoder(media_id)
             raise
         assert isinstance(answer, Published)
         result = []
@@ -179,7 +182,7 @@ class MediaSession:
         await request(Unpublish(req=0, track_ids=tuple(p.track_id for p in pubs)))
         for pub in pubs:
             self._publications.pop(pub.track_id, None)
-            await self._mesh.remove_local_track(pub.media_id)
+            await self._remove_encoder(pub.media_id)
 
     async def set_muted(self, track: MediaStreamTrack | LocalPublication, muted: bool,
                         request: Request) -> None:
@@ -187,7 +190,8 @@ class MediaSession:
         pub = self._publication(track)
         await request(Mute(req=0, track_id=pub.track_id, muted=muted))
         pub.muted = muted
-        self._mesh.set_muted(pub.media_id, muted)
+        # Muted: no frame is encoded or sent to anyone; the m-lines stay as they are.
+        self._encoders[pub.media_id].muted = muted
 
     async def close(self) -> None:
         """Close every peer connection and end every remote track (no events).
@@ -209,8 +213,31 @@ class MediaSession:
             self._sources.clear()
             self._infos.clear()
             await self._mesh.close()
+            encoders = list(self._encoders.values())
+            self._encoders.clear()
+            await asyncio.gather(*(e.stop() for e in encoders))
 
     # --- internals -----------------------------------------------------------------------
+
+    async def _add_encoder(self, track: MediaStreamTrack) -> str:
+        """Encode ``track`` once for every topology; returns its media_id."""
+        import uuid
+
+        from roomcall.media.encoder import TrackEncoder
+
+        encoder = TrackEncoder(track, uuid.uuid4().hex)
+        encoder.start()
+        self._encoders[encoder.media_id] = encoder
+        await self._mesh.add_encoder(encoder)
+        return encoder.media_id
+
+    async def _remove_encoder(self, media_id: str) -> None:
+        """Stop encoding ``media_id`` and sending it anywhere (its source is left running)."""
+        encoder = self._encoders.pop(media_id, None)
+        if encoder is None:
+            return
+        await encoder.stop()
+        await self._mesh.drop_encoder(media_id)
 
     def _on_track(self, user_id: str, track: MediaStreamTrack) -> None:
         from roomcall.media.drain import TrackDrain
