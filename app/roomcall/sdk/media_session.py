@@ -1,5 +1,5 @@
-"""A client's media: its local publications, its peer connections (behind one seam, the mesh)
-and the remote tracks it receives.
+"""A client's media: its local publications, the topology carrying them (behind one seam,
+:mod:`roomcall.sdk.topology`: the mesh, or an SFU) and the remote tracks it receives.
 
 The client tells this object what the signalling says (members joining and leaving, tracks
 published, unpublished and muted, relayed negotiation); it emits ``track_subscribed`` when the
@@ -11,6 +11,7 @@ completes the subscription.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,8 @@ from roomcall.protocol.messages import (
     TrackSpec,
     Unpublish,
 )
-from roomcall.sdk.state import RTCError
+from roomcall.sdk.state import PeerState, RTCError
+from roomcall.sdk.topology import Topology, TopologyEvents, TrackProfile
 from roomcall.sdk.tracks import LocalPublication, RemoteTrack
 
 if TYPE_CHECKING:
@@ -63,10 +65,15 @@ class MediaSession:
         self._emit = emit
         self._auto_subscribe = auto_subscribe
         self._mesh = Mesh(local_user_id, send_relay, ice_servers=tuple(ice_servers))
-        self._mesh.on_track = self._on_track
-        self._mesh.on_track_ended = self._on_track_ended
-        self._mesh.on_peer_state = lambda user_id, state: emit(
-            "peer_state_changed", user_id, state)
+        mesh_events = self._events_for(self._mesh)
+        # The mesh's received tracks carry the publisher's media_id as their id.
+        self._mesh.on_track = lambda user_id, track: mesh_events.track(user_id, track.id, track)
+        self._mesh.on_track_ended = mesh_events.track_ended
+        self._mesh.on_peer_state = mesh_events.peer_state
+        self._carrier: dict[str, Topology] = {}
+        """The topology whose media of a member this client uses (the mesh if not listed)."""
+        self._profiles: dict[_Key, TrackProfile] = {}
+        """What the application asked for each remote track (HIGH if not listed)."""
         self._infos: dict[_Key, TrackInfo] = {}
         self._sources: dict[_Key, MediaStreamTrack] = {}
         self._drains: dict[_Key, TrackDrain] = {}
@@ -92,8 +99,11 @@ class MediaSession:
         return list(self._remote.values())
 
     def peer_connection(self, user_id: str) -> RTCPeerConnection | None:
-        """The live RTCPeerConnection to ``user_id``, or None."""
-        return self._mesh.connection(user_id) if user_id in self._mesh.peers else None
+        """The live RTCPeerConnection carrying ``user_id``'s media, or None."""
+        carrier = self._carrier_of(user_id)
+        if carrier is self._mesh and user_id not in self._mesh.peers:
+            return None
+        return carrier.connection(user_id)
 
     # --- what the signalling says --------------------------------------------------------
 
@@ -119,6 +129,7 @@ class MediaSession:
         """End ``user_id``'s remote tracks now and close its peer connection at once."""
         for key in {k for k in (*self._infos, *self._sources) if k[0] == user_id}:
             self._forget(key)
+        self._carrier.pop(user_id, None)
         self._queue(lambda: self._mesh.remove_peer(user_id))
 
     def published(self, user_id: str, tracks: Iterable[TrackInfo]) -> None:
@@ -132,6 +143,7 @@ class MediaSession:
         """``user_id`` withdrew ``tracks``: their remote tracks end."""
         for info in tracks:
             self._forget((user_id, info.media_id))
+            self._profiles.pop((user_id, info.media_id), None)
 
     def muted(self, user_id: str, info: TrackInfo) -> None:
         """Keep the remote track's mute state current."""
@@ -239,10 +251,35 @@ class MediaSession:
         await encoder.stop()
         await self._mesh.drop_encoder(media_id)
 
-    def _on_track(self, user_id: str, track: MediaStreamTrack) -> None:
+    def _events_for(self, topology: Topology) -> TopologyEvents:
+        return TopologyEvents(
+            track=functools.partial(self._on_track, topology),
+            track_ended=functools.partial(self._on_track_ended, topology),
+            peer_state=functools.partial(self._on_peer_state, topology),
+        )
+
+    def _carrier_of(self, user_id: str) -> Topology:
+        return self._carrier.get(user_id, self._mesh)
+
+    def _on_peer_state(self, topology: Topology, user_id: str, state: PeerState) -> None:
+        if topology is self._carrier_of(user_id):
+            self._emit("peer_state_changed", user_id, state)
+
+    def _set_profile(self, remote: RemoteTrack, profile: TrackProfile) -> None:
+        key = (remote.user_id, remote.info.media_id)
+        if self._remote.get(key) is not remote:
+            return  # an ended track: nothing to receive
+        self._profiles[key] = profile
+        carrier = self._carrier_of(key[0])
+        self._queue(lambda: carrier.set_profile(key[0], key[1], profile))
+
+    def _on_track(self, topology: Topology, user_id: str, media_id: str,
+                  track: MediaStreamTrack) -> None:
         from roomcall.media.drain import TrackDrain
 
-        key = (user_id, track.id)
+        if topology is not self._carrier_of(user_id):
+            return
+        key = (user_id, media_id)
         old = self._drains.pop(key, None)
         if old is not None:
             self._stop_later(old)
@@ -263,7 +300,9 @@ class MediaSession:
             raise RTCError(ErrorCode.INVALID_PARAMETER, f"{track!r} is not published")
         return found
 
-    def _on_track_ended(self, user_id: str, media_id: str) -> None:
+    def _on_track_ended(self, topology: Topology, user_id: str, media_id: str) -> None:
+        if topology is not self._carrier_of(user_id):
+            return
         # The drain ends by itself (its recv() raises); forget the source so that a later
         # announcement never subscribes to a dead track.
         key = (user_id, media_id)
@@ -285,7 +324,9 @@ class MediaSession:
         source = self._sources.get(key)
         if info is None or source is None:
             return
-        remote = RemoteTrack(key[0], info, source, self._drains[key])
+        remote = RemoteTrack(key[0], info, source, self._drains[key],
+                             profile=self._profiles.get(key, TrackProfile.HIGH),
+                             on_profile=self._set_profile)
         self._remote[key] = remote
         self._emit("track_subscribed", key[0], remote)
 

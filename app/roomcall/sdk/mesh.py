@@ -65,6 +65,7 @@ from roomcall.sdk.pair_state import PairState, RecoveryPolicy
 from roomcall.sdk.pair_watch import watch_connected, watch_connecting
 from roomcall.sdk.peer_config import new_connection
 from roomcall.sdk.state import PeerState
+from roomcall.sdk.topology import TrackProfile
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,8 @@ def _mline_count(sdp: str) -> int:
 
 
 class Mesh:
-    """One RTCPeerConnection per remote member, negotiated over the room server's relay.
+    """One RTCPeerConnection per remote member, negotiated over the room server's relay (a
+    :class:`~roomcall.sdk.topology.Topology`).
 
     Attributes:
         on_track: called as ``on_track(user_id, track)`` for each received track; ``track.id``
@@ -244,6 +246,10 @@ class Mesh:
             if not peer.offerer:
                 peer.retire_sending(media_id)
             await self._negotiate(peer)
+
+    async def set_profile(self, user_id: str, media_id: str, profile: TrackProfile) -> None:
+        """Nothing to choose in the mesh: each sender gives each peer the best rung of its
+        ladder that the peer's bandwidth estimate allows."""
 
     def set_muted(self, media_id: str, muted: bool) -> None:
         """Muted: no frame of ``media_id`` is encoded or sent; the m-lines stay as they are."""
