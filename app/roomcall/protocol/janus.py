@@ -187,11 +187,13 @@ class JanusClient:
         """Return when the socket is closed or lost."""
         await self._closed.wait()
 
-    async def create_session(self, *, timeout: float = REQUEST_TIMEOUT  # noqa: ASYNC109
+    async def create_session(self, *, keepalive: float = KEEPALIVE_INTERVAL,
+                             timeout: float = REQUEST_TIMEOUT  # noqa: ASYNC109
                              ) -> JanusSession:
-        """A new Janus session, kept alive every :data:`KEEPALIVE_INTERVAL` seconds."""
+        """A new Janus session, kept alive every ``keepalive`` seconds; a keepalive that gets
+        no answer within ``timeout`` closes the client (the instance is gone or hung)."""
         answer = await self.send({"janus": "create"}, timeout=timeout)
-        session = JanusSession(self, int(answer["data"]["id"]))
+        session = JanusSession(self, int(answer["data"]["id"]), keepalive, timeout)
         self._sessions[session.id] = session
         return session
 
@@ -304,9 +306,12 @@ class JanusClient:
 class JanusSession:
     """A Janus session: its handles and its keepalive (:meth:`JanusClient.create_session`)."""
 
-    def __init__(self, client: JanusClient, session_id: int) -> None:
+    def __init__(self, client: JanusClient, session_id: int, keepalive: float,
+                 timeout: float) -> None:
         self.client = client
         self.id = session_id
+        self._interval = keepalive
+        self._timeout = timeout
         self.handles: dict[int, JanusHandle] = {}
         self.alive = True
         """False once destroyed, timed out by Janus, or its connection lost."""
@@ -344,9 +349,9 @@ class JanusSession:
 
     async def _keep_alive(self) -> None:
         while True:
-            await asyncio.sleep(KEEPALIVE_INTERVAL)
+            await asyncio.sleep(self._interval)
             try:
-                await self.keepalive()
+                await self.keepalive(timeout=self._timeout)
             except JanusClosedError:
                 return
             except JanusError as exc:
