@@ -169,7 +169,7 @@ class MediaSession:
     async def publish(self, tracks: list[MediaStreamTrack], tag: str, request: Request
                       ) -> list[LocalPublication]:
         """Start sending ``tracks`` and announce them; their publications, in order."""
-        media_ids = [await self._add_encoder(t) for t in tracks]
+        media_ids = [await self._add_encoder(t, tag) for t in tracks]
         specs = tuple(TrackSpec(kind=t.kind, tag=tag, media_id=m)  # type: ignore[arg-type]
                       for t, m in zip(tracks, media_ids, strict=True))
         try:
@@ -231,7 +231,7 @@ class MediaSession:
 
     # --- internals -----------------------------------------------------------------------
 
-    async def _add_encoder(self, track: MediaStreamTrack) -> str:
+    async def _add_encoder(self, track: MediaStreamTrack, tag: str) -> str:
         """Encode ``track`` once for every topology; returns its media_id."""
         import uuid
 
@@ -240,7 +240,7 @@ class MediaSession:
         encoder = TrackEncoder(track, uuid.uuid4().hex)
         encoder.start()
         self._encoders[encoder.media_id] = encoder
-        await self._mesh.add_encoder(encoder)
+        await self._mesh.add_encoder(encoder, tag)
         return encoder.media_id
 
     async def _remove_encoder(self, media_id: str) -> None:

@@ -229,9 +229,10 @@ class Mesh:
             await encoder.stop()
         await self.drop_encoder(media_id)
 
-    async def add_encoder(self, encoder: TrackEncoder) -> None:
+    async def add_encoder(self, encoder: TrackEncoder, tag: str = "") -> None:
         """Send ``encoder``'s packets to every current and future peer (whoever made the
-        encoder starts and stops it; the media session shares one with every topology)."""
+        encoder starts and stops it; the media session shares one with every topology).
+        The mesh sends every track the same way, whatever its ``tag``."""
         if self._closed:
             raise RuntimeError("mesh is closed")
         self._encoders[encoder.media_id] = encoder

@@ -67,8 +67,9 @@ class Topology(Protocol):
     async def remove_peer(self, user_id: str) -> None:
         """Stop exchanging media with ``user_id``; its tracks end."""
 
-    async def add_encoder(self, encoder: TrackEncoder) -> None:
-        """Send ``encoder``'s packets (its owner starts and stops it)."""
+    async def add_encoder(self, encoder: TrackEncoder, tag: str = "") -> None:
+        """Send ``encoder``'s packets (its owner starts and stops it); ``tag`` is the
+        publication's (an SFU publishes a camera in two layers, a screen in one)."""
 
     async def drop_encoder(self, media_id: str) -> None:
         """Stop sending ``media_id``."""
