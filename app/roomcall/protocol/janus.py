@@ -146,7 +146,8 @@ class JanusClient:
         self._http = http
         self._ws = ws
         self._api_secret = api_secret
-        self._token = token
+        self.token = token
+        """The core token every later request carries; set a renewed one here."""
         self._ids = (f"{secrets.token_hex(4)}-{n}" for n in itertools.count(1))
         self._waiters: dict[str, _Waiter] = {}
         self._sessions: dict[int, JanusSession] = {}
@@ -207,8 +208,8 @@ class JanusClient:
         body = {**frame, "transaction": transaction}
         if self._api_secret is not None:
             body["apisecret"] = self._api_secret
-        if self._token is not None:
-            body["token"] = self._token
+        if self.token is not None:
+            body["token"] = self.token
         waiter = _Waiter(asyncio.get_running_loop().create_future(), frozenset(final))
         self._waiters[transaction] = waiter
         try:

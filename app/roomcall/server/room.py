@@ -38,6 +38,8 @@ class Member:
     last_seen: float
     connected: bool = True
     tracks: dict[str, TrackInfo] = field(default_factory=dict)
+    publisher_id: str = ""
+    """The seat's publisher id in the room's Janus VideoRoom (``docs/protocol.md``)."""
 
     def info(self) -> MemberInfo:
         """The member as other members see it."""
@@ -47,6 +49,7 @@ class Member:
             permission=self.permission,
             tracks=tuple(self.tracks.values()),
             reconnecting=not self.connected,
+            publisher_id=self.publisher_id,
         )
 
 

@@ -27,6 +27,7 @@ from roomcall.protocol.messages import (
     Ack,
     Closed,
     Joined,
+    MediaRoute,
     MemberInfo,
     Message,
     Permission,
@@ -86,14 +87,25 @@ def largest_server_frame(config: ServerConfig) -> int:
                       muted=False, media_id=worst * limits.max_tag_bytes)
     tracks = (track,) * limits.max_tracks_per_member
     member = MemberInfo(user_id="u" * 50, user_data=worst * limits.max_user_data_bytes,
-                        permission="admin", tracks=tracks, reconnecting=True)
+                        permission="admin", tracks=tracks, reconnecting=True,
+                        publisher_id="u" * 50 + "~" + "f" * 6)
     joined = Joined(req=-(2**53), session_id="s" * 22, room="r" * 64, user_id="u" * 50,
                     permission="admin", members=(member,) * (limits.max_room_members - 1),
                     server_time=2**53, heartbeat_interval=config.heartbeat_interval,
-                    reconnect_window=config.silent_user_timeout, resumed=True, tracks=tracks)
+                    reconnect_window=config.silent_user_timeout, resumed=True, tracks=tracks,
+                    media=largest_media_route(config))
     # A message or relay is re-serialised from a frame within the frame limit; the server's
     # stamps (sender id, time, a generated id) add less than 256 bytes.
     return max(len(serialize(joined).encode()), limits.max_frame_bytes + 256)
+
+
+def largest_media_route(config: ServerConfig) -> MediaRoute:
+    """The longest ``media`` route a ``joined`` may carry under ``config``: its longest Janus
+    URL, and tokens and ids of the lengths the server makes them."""
+    del config  # the Janus URLs come with the [sfu] settings
+    return MediaRoute(topology="sfu", janus_url="w" * 256, janus_room="r" * 22,
+                      janus_token="9" * 10 + ",janus,janus.plugin.videoroom:" + "x" * 28,
+                      room_token="t" * 32, publisher_id="u" * 50 + "~" + "f" * 6)
 
 
 class Rooms:
@@ -155,7 +167,8 @@ class Rooms:
             closed = Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE, CAUSE_REPLACED)
             self._remove(target, old, "replaced", closed, effects, now)
         member = Member(session_id=secrets.token_urlsafe(16), user_id=user_id,
-                        user_data=user_data, permission=permission, last_seen=now)
+                        user_data=user_data, permission=permission, last_seen=now,
+                        publisher_id=f"{user_id}~{secrets.token_hex(3)}")
         target.members[user_id] = member
         target.close_at = None
         self._sessions[member.session_id] = (target, member)
