@@ -319,11 +319,15 @@ class JanusSession:
         self._keepalive = asyncio.create_task(self._keep_alive(),
                                               name=f"janus-keepalive {session_id}")
 
-    async def attach(self, plugin: str = VIDEOROOM, *, timeout: float = REQUEST_TIMEOUT  # noqa: ASYNC109
+    async def attach(self, plugin: str = VIDEOROOM, *, opaque_id: str | None = None,
+                     timeout: float = REQUEST_TIMEOUT  # noqa: ASYNC109
                      ) -> JanusHandle:
-        """A new handle on ``plugin`` (Janus checks a signed token names the plugin: 405)."""
-        answer = await self.client.send(
-            {"janus": "attach", "session_id": self.id, "plugin": plugin}, timeout=timeout)
+        """A new handle on ``plugin`` (Janus checks a signed token names the plugin: 405),
+        tagged with ``opaque_id`` if given."""
+        frame: dict[str, Any] = {"janus": "attach", "session_id": self.id, "plugin": plugin}
+        if opaque_id is not None:
+            frame["opaque_id"] = opaque_id
+        answer = await self.client.send(frame, timeout=timeout)
         handle = JanusHandle(self, int(answer["data"]["id"]), plugin)
         self.handles[handle.id] = handle
         return handle

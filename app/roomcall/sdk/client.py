@@ -44,6 +44,7 @@ from roomcall.protocol.messages import (
     Joined,
     Kick,
     Leave,
+    MediaRouteChanged,
     Message,
     Permission,
     PermissionChanged,
@@ -232,7 +233,8 @@ class RTCClient(HostCalls):
                 session.media = MediaSession(
                     answer.user_id, self._send_relay, self._events.emit,
                     ice_servers=_ice_servers(self._ice_servers, answer),
-                    auto_subscribe=self._auto_subscribe,
+                    auto_subscribe=self._auto_subscribe, route=answer.media,
+                    publisher_of=self._publisher_of,
                 )
         except Exception as exc:  # e.g. media unavailable: end cleanly, never stay CONNECTING
             log.exception("starting the session failed")
@@ -437,6 +439,10 @@ class RTCClient(HostCalls):
         elif isinstance(msg, Relay):
             if self._media is not None:
                 self._media.relay(msg.peer, msg.data)
+        elif isinstance(msg, MediaRouteChanged):
+            log.info("media route: %s (%s)", msg.media.topology, msg.reason or "no reason")
+            if self._media is not None:
+                self._media.set_route(msg.media)
         elif isinstance(msg, Closed):
             reason = _CLOSED_REASONS.get(msg.reason, DisconnectReason.ERROR)
             self._spawn(self._cleanup(*self._end(session, reason, msg.code, msg.message,
@@ -463,6 +469,11 @@ class RTCClient(HostCalls):
             self._events.emit(name, *args)
         if self._state is not _S.DISCONNECTED:
             self._users = after  # the same users, in the server's order
+
+    def _publisher_of(self, user_id: str) -> str | None:
+        """A member's publisher id in the room's VideoRoom (from its MemberInfo)."""
+        user = self._users.get(user_id)
+        return user.publisher_id or None if user is not None else None
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         self._tasks.spawn(coro, name="client-cleanup")
@@ -516,6 +527,7 @@ class RTCClient(HostCalls):
         if answer.permission != before:  # e.g. handed the host role while away
             self._events.emit("permission_changed", answer.user_id, answer.permission)
         if session.media is not None:
+            session.media.set_route(answer.media)  # fresh tokens, or a route changed meanwhile
             for user_id in self._users.keys() & after.keys():
                 # Negotiation sent while away was dropped: check each peer again.
                 session.media.user_joined(user_id)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiortc import RTCIceServer, RTCPeerConnection
@@ -30,7 +30,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from roomcall.aio import TaskSet, cancel_and_wait
 from roomcall.media.encoder import TrackEncoder
 from roomcall.protocol.janus import VIDEOROOM, JanusClient, JanusError, JanusHandle
-from roomcall.sdk.sfu_feeds import FeedMap, Key, wanted
+from roomcall.sdk.sfu_feeds import FeedMap, Key, feed_owner, wanted
 from roomcall.sdk.sfu_publisher import Local, Publisher
 from roomcall.sdk.sfu_subscriber import Subscriber
 from roomcall.sdk.state import PeerState
@@ -45,10 +45,12 @@ class Sfu:
     Args:
         url / room / janus_token / room_token / publisher_id: the route's.
         events: where received tracks and path states are reported.
+        publisher_of: a member's ``publisher_id`` (from its ``MemberInfo``), None if unknown.
     """
 
     def __init__(self, local_user_id: str, *, url: str, room: str, janus_token: str,
                  room_token: str, publisher_id: str, events: TopologyEvents,
+                 publisher_of: Callable[[str], str | None],
                  ice_servers: Sequence[RTCIceServer] = ()) -> None:
         self.local_user_id = local_user_id
         self.url = url
@@ -61,7 +63,8 @@ class Sfu:
         self._users: set[str] = set()
         self._locals: dict[str, Local] = {}
         self._profiles: dict[Key, TrackProfile] = {}
-        self._feeds = FeedMap(publisher_id)
+        self._publisher_of = publisher_of
+        self._feeds = FeedMap(publisher_id, self._member_of)
         self._offers: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self._client: JanusClient | None = None
         self._publisher: Publisher | None = None
@@ -102,6 +105,12 @@ class Sfu:
         """Take the full layer (HIGH), the low one (LOW) or nothing for now (NONE)."""
         self._profiles[(user_id, media_id)] = profile
         self._kick()
+
+    def renew(self, janus_token: str) -> None:
+        """A fresh core token for later requests (the route was ``renewed``)."""
+        self._janus_token = janus_token
+        if self._client is not None:
+            self._client.token = janus_token
 
     def connection(self, user_id: str) -> RTCPeerConnection | None:
         """The subscriber connection (every member's media arrives on it)."""
@@ -157,15 +166,19 @@ class Sfu:
         client = await JanusClient.connect(self.url, token=self._janus_token)
         self._client = client
         session = await client.create_session()
-        publisher = await session.attach(VIDEOROOM)
+        # opaque_id: how the room server finds this member's handles (docs/protocol.md).
+        publisher = await session.attach(VIDEOROOM, opaque_id=self.publisher_id)
+        # A publisher join even with nothing to publish: the room's subscribers must give
+        # their owner's private_id (require_pvtid).
         data, _ = await publisher.message({
             "request": "join", "ptype": "publisher", "room": self.room,
             "id": self.publisher_id, "display": self.local_user_id, "token": self._room_token})
         self._feeds.update(data.get("publishers"))
         self._publisher = Publisher(publisher, self._ice_servers)
-        subscriber = await session.attach(VIDEOROOM)
-        self._subscriber = Subscriber(subscriber, self.room, self._room_token, self._ice_servers,
-                                      self._feeds, self._on_track, self._on_track_ended)
+        subscriber = await session.attach(VIDEOROOM, opaque_id=self.publisher_id)
+        self._subscriber = Subscriber(subscriber, self.room, self._room_token,
+                                      data.get("private_id"), self._ice_servers, self._feeds,
+                                      self._on_track, self._on_track_ended)
         self._watch(self._publisher.pc, self._subscriber.pc)
         self._tasks.spawn(self._publisher_events(publisher), name="sfu-publisher-events")
         self._tasks.spawn(self._subscriber_events(subscriber), name="sfu-subscriber-events")
@@ -233,6 +246,10 @@ class Sfu:
             self._events.peer_state(user_id, state)
         except Exception:
             logger.exception("peer state handler failed")
+
+    def _member_of(self, feed: str) -> str | None:
+        owner = feed_owner(feed)
+        return next((u for u in self._users if self._publisher_of(u) == owner), None)
 
     def _on_track(self, key: Key, track: MediaStreamTrack) -> None:
         self._events.track(key[0], key[1], track)

@@ -11,7 +11,7 @@ wanted stream per roomcall track.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -65,18 +65,16 @@ class Want:
 
 
 class FeedMap:
-    """Feed id -> its member and streams, from the VideoRoom's ``publishers`` lists.
-
-    A member has one feed at a time: a newer one (it published again after losing its
-    connection) replaces the old.
+    """Feed id -> its streams, from the VideoRoom's ``publishers`` lists, and the member each
+    feed belongs to: ``member_of(feed)``, None for a feed of nobody this client receives (the
+    server gives every member a ``publisher_id``, in its ``MemberInfo``; its feeds are that id
+    and ``<publisher_id>.<suffix>``, see :func:`feed_owner`). Feeds of nobody known are kept,
+    for a member announced later.
     """
 
-    def __init__(self, own_feed: str) -> None:
+    def __init__(self, own_feed: str, member_of: Callable[[str], str | None]) -> None:
         self._own = own_feed
-        self._users: dict[str, str] = {}
-        """feed id -> user id."""
-        self._feeds: dict[str, str] = {}
-        """user id -> feed id."""
+        self._member_of = member_of
         self._streams: dict[str, dict[str, FeedStream]] = {}
         """feed id -> mid -> stream."""
 
@@ -87,40 +85,31 @@ class FeedMap:
         for publisher in publishers:
             if not isinstance(publisher, dict):
                 continue
-            feed, user = str(publisher.get("id", "")), publisher.get("display")
-            if not feed or feed == self._own or not isinstance(user, str) or not user:
-                continue
-            old = self._feeds.get(user)
-            if old is not None and old != feed:
-                self.remove(old)
-            self._users[feed] = user
-            self._feeds[user] = feed
-            self._streams[feed] = _streams(feed, publisher.get("streams"))
+            feed = str(publisher.get("id", ""))
+            if feed and feed_owner(feed) != self._own:
+                self._streams[feed] = _streams(feed, publisher.get("streams"))
 
     def remove(self, feed: Any) -> None:
         """The feed stopped publishing or left."""
-        feed = str(feed)
-        user = self._users.pop(feed, None)
-        self._streams.pop(feed, None)
-        if user is not None and self._feeds.get(user) == feed:
-            del self._feeds[user]
-
-    def feed_of(self, user_id: str) -> str | None:
-        """``user_id``'s feed, if it publishes."""
-        return self._feeds.get(user_id)
+        self._streams.pop(str(feed), None)
 
     def streams_of(self, user_id: str) -> list[FeedStream]:
         """What ``user_id`` publishes now."""
-        feed = self._feeds.get(user_id)
-        return list(self._streams.get(feed, {}).values()) if feed is not None else []
+        return [s for f, streams in self._streams.items() if self._member_of(f) == user_id
+                for s in streams.values()]
 
     def key_of(self, feed: Any, mid: Any) -> Key | None:
-        """The roomcall track a publisher stream carries, if known."""
+        """The roomcall track a publisher stream carries, if its member is known."""
         stream = self._streams.get(str(feed), {}).get(str(mid))
-        user = self._users.get(str(feed))
+        user = self._member_of(str(feed))
         if stream is None or user is None:
             return None
         return user, stream.media_id
+
+
+def feed_owner(feed: str) -> str:
+    """The publisher id a feed id belongs to (``alice~3fa1c2.low`` -> ``alice~3fa1c2``)."""
+    return feed.split(".", 1)[0]
 
 
 def _streams(feed: str, raw: Any) -> dict[str, FeedStream]:

@@ -48,13 +48,14 @@ class Subscriber:
     """The subscription of one member in one VideoRoom; calls must not overlap (the SFU runs
     them one at a time)."""
 
-    def __init__(self, handle: JanusHandle, room: str, room_token: str,
+    def __init__(self, handle: JanusHandle, room: str, room_token: str, private_id: Any,
                  ice_servers: list[RTCIceServer], feeds: FeedMap,
                  on_track: Callable[[Key, MediaStreamTrack], None],
                  on_track_ended: Callable[[Key], None]) -> None:
         self.handle = handle
         self._room = room
         self._token = room_token
+        self._private_id = private_id
         self._feeds = feeds
         self._on_track = on_track
         self._on_track_ended = on_track_ended
@@ -78,6 +79,8 @@ class Subscriber:
                 "request": "join", "ptype": "subscriber", "room": self._room,
                 "token": self._token, "autoupdate": False,
                 "streams": [{"feed": w.feed, "mid": w.mid} for w in add]}
+            if self._private_id is not None:
+                body["private_id"] = self._private_id
             data, offer = await self.handle.message(body)
             self._joined = True
             await self._took(data, offer)
