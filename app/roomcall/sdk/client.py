@@ -20,6 +20,14 @@ connection between them is replaced by a fresh one whenever it fails, closes or 
 subscribed again), so media flows again within seconds of the network returning, after any
 outage or change of address. The rule is in :mod:`roomcall.sdk.pair_state`.
 
+Topology: small rooms are a mesh (a peer connection per member); past the app's threshold the
+server moves the room to a Janus VideoRoom (``media_route``) and the client follows without
+anyone leaving: it connects to Janus, publishes (a camera twice, full and 320x240) and
+subscribes, and moves each member's tracks over once they flow through Janus, before closing
+that member's peer connection (:mod:`roomcall.sdk.media_session`). Through the SFU,
+``RemoteTrack.set_profile`` picks the layer received: ``TrackProfile.HIGH`` for the large
+tile, ``LOW`` for a small one, ``NONE`` for a tile that is not visible.
+
 Kicked out or room closed: DISCONNECTED with KICKED_OUT or ROOM_CLOSED; never reconnects.
 That holds when it happened while the network was down too: the server answers the resume
 with the ``closed`` the client missed, and the client ends with its reason and code.
