@@ -20,6 +20,7 @@ pushes a new route, and the media session replaces this SFU with a fresh one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -29,7 +30,13 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from roomcall.aio import TaskSet, cancel_and_wait
 from roomcall.media.encoder import TrackEncoder
-from roomcall.protocol.janus import VIDEOROOM, JanusClient, JanusError, JanusHandle
+from roomcall.protocol.janus import (
+    VIDEOROOM,
+    JanusClient,
+    JanusError,
+    JanusHandle,
+    JanusSession,
+)
 from roomcall.sdk.sfu_feeds import FeedMap, Key, feed_owner, wanted
 from roomcall.sdk.sfu_publisher import Local, Publisher
 from roomcall.sdk.sfu_subscriber import Subscriber
@@ -37,6 +44,9 @@ from roomcall.sdk.state import PeerState
 from roomcall.sdk.topology import TopologyEvents, TrackProfile
 
 logger = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT = 2.0
+"""Seconds leaving the VideoRoom may take before the socket is closed anyway."""
 
 
 class Sfu:
@@ -67,6 +77,7 @@ class Sfu:
         self._feeds = FeedMap(publisher_id, self._member_of)
         self._offers: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self._client: JanusClient | None = None
+        self._session: JanusSession | None = None
         self._publisher: Publisher | None = None
         self._subscriber: Subscriber | None = None
         self._state = PeerState.CONNECTING
@@ -136,6 +147,11 @@ class Sfu:
         for side in (self._subscriber, self._publisher):
             if side is not None:
                 await side.close()
+        if self._session is not None and self._client is not None and not self._client.closed:
+            # Leave at once (Janus would otherwise keep the handles until the session times
+            # out); a Janus that does not answer is only forgotten.
+            with contextlib.suppress(JanusError):
+                await self._session.destroy(timeout=CLOSE_TIMEOUT)
         if self._client is not None:
             await self._client.close()
 
@@ -161,11 +177,13 @@ class Sfu:
                     return  # reported by the watch; a new route brings a new SFU
                 logger.warning("Janus %s refused a change for room %s: %s", self.url,
                                self.room, exc)
+            except Exception:  # a bug here must not stop later changes from being made
+                logger.exception("applying a change through Janus %s failed", self.url)
 
     async def _connect(self) -> None:
         client = await JanusClient.connect(self.url, token=self._janus_token)
         self._client = client
-        session = await client.create_session()
+        session = self._session = await client.create_session()
         # opaque_id: how the room server finds this member's handles (docs/protocol.md).
         publisher = await session.attach(VIDEOROOM, opaque_id=self.publisher_id)
         # A publisher join even with nothing to publish: the room's subscribers must give
