@@ -13,8 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from roomcall.media.synthetic import SyntheticVideoTrack
+from roomcall.media.synthetic import SyntheticVideoTrack, identity_code
 from roomcall.protocol.janus import (
+    ERROR_SESSION_NOT_FOUND,
     ERROR_UNAUTHORIZED,
     VIDEOROOM_UNAUTHORIZED,
     JanusClient,
@@ -33,7 +34,7 @@ from roomcall.server import RoomServer, ServerConfig
 from roomcall.server.config import JanusInstanceConfig, SfuConfig
 from roomcall.server.health import HEALTH_PATH
 from tests.network.janus import JanusBed, JanusInstance, janus_host_candidates
-from tests.network.janus_peer import JanusPublisher
+from tests.network.janus_peer import JanusPublisher, JanusSubscriber
 from tests.server.signal_client import SignalClient, joined_client
 from tests.waiting import scaled, until
 
@@ -49,7 +50,7 @@ def instance_config(instance: JanusInstance) -> JanusInstanceConfig:
     """What `[[sfu.instances]]` says of a bed instance."""
     setup = instance.setup
     return JanusInstanceConfig(instance.url, setup.api_secret, setup.token_secret,
-                               setup.admin_key)
+                               setup.admin_key, setup.admin_url, setup.admin_secret)
 
 
 @dataclass
@@ -130,7 +131,8 @@ def publisher(route: MediaRoute, feed: str = "", label: str = "x",
     return JanusPublisher.join(route.janus_url, route.janus_token, route.janus_room,
                                route.room_token if room_token is None else room_token,
                                feed or route.publisher_id,
-                               SyntheticVideoTrack(label, width=160, height=120))
+                               SyntheticVideoTrack(label, width=160, height=120),
+                               opaque_id=route.publisher_id)
 
 
 async def close_all(clients: list[SignalClient]) -> None:
@@ -209,14 +211,21 @@ async def test_janus_admits_only_the_room_s_members(sfu: Sfu) -> None:
 async def test_a_kicked_member_is_gone_from_janus(sfu: Sfu) -> None:
     """When the host kicks bob, every VideoRoom publisher of his (his id and a second feed,
     ``id.low``) is kicked in Janus (his handles hear `kicked`, the participant list drops
-    both) and his token no longer admits him; the others stay."""
+    both), his Janus session watching alice is ended (the Admin API: a VideoRoom kick leaves
+    subscriptions running) and his token no longer admits him; alice stays."""
     clients, pushed = await grown_room(sfu, "kick")
     alice, bob = pushed[0], pushed[1]
     try:
         with janus_host_candidates(sfu.bed):
             feeds = [await publisher(alice, label="alice"), await publisher(bob, label="bob"),
                      await publisher(bob, feed=f"{bob.publisher_id}.low", label="bob-low")]
+            await feeds[0].handle.next_event("webrtcup", timeout=scaled(15))
+            watching = await JanusSubscriber.join(
+                bob.janus_url, bob.janus_token, bob.janus_room, bob.room_token,
+                feed=alice.publisher_id, private_id=feeds[1].private_id,
+                opaque_id=bob.publisher_id)
             try:
+                assert (await watching.pattern()).identity == identity_code("alice")
                 ids = sorted([alice.publisher_id, bob.publisher_id, f"{bob.publisher_id}.low"])
                 assert await sfu.participants(alice.janus_url, alice.janus_room) == ids
                 host = clients[0]
@@ -227,10 +236,21 @@ async def test_a_kicked_member_is_gone_from_janus(sfu: Sfu) -> None:
                         pass
                 assert await sfu.participants(alice.janus_url, alice.janus_room) == [
                     alice.publisher_id]
+
+                async def watching_ended() -> bool:
+                    try:
+                        await watching.session.keepalive()
+                    except JanusError as exc:
+                        return exc.code == ERROR_SESSION_NOT_FOUND
+                    return False
+
+                await until(watching_ended, within=ROUTE_WAIT, what="bob's session ended")
+                await feeds[0].session.keepalive()  # alice's is not
                 with pytest.raises(JanusError) as refused:
                     await publisher(bob, feed=f"{bob.publisher_id}.again")
                 assert refused.value.code == VIDEOROOM_UNAUTHORIZED
             finally:
+                await watching.close()
                 for feed in feeds:
                     await feed.close()
     finally:

@@ -257,10 +257,13 @@ def test_sfu_instances_from_file_and_secrets_from_the_environment(tmp_path: Path
     ('[sfu]\nalways = "yes"\n', "sfu.always"),
     ('[sfu]\ninstances = "ws://x"\n', "array of tables"),
     ('[sfu]\n[[sfu.instances]]\nurl = "ws://x:1"\nbogus = 1\n', "unknown setting"),
+    ('[sfu]\n[[sfu.instances]]\nurl = "ws://x:1"\napi_secret = "a"\ntoken_secret = "b"\n'
+     'admin_key = "c"\nadmin_url = "ws://x:7188"\n', "both admin_url and admin_secret"),
 ])
 def test_bad_sfu_settings_are_refused(tmp_path: Path, text: str, fault: str) -> None:
     """An instance without its secrets, a URL that is not a WebSocket, `always` without
-    instances or not a boolean, and unknown keys raise ConfigError saying what is wrong."""
+    instances or not a boolean, unknown keys and an Admin API URL without its secret raise
+    ConfigError saying what is wrong."""
     file = tmp_path / "roomcall.toml"
     file.write_text(text)
     with pytest.raises(ConfigError, match=fault):

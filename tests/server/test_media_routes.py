@@ -73,7 +73,8 @@ def test_place_pushes_each_member_its_own_route_and_removals_and_closes_follow()
                                     session_id=world.sid["alice"], now=world.now, req=2)
     assert resumed.media.janus_room == "vr1" and resumed.media.room_token == media.room_token
     left = world.rooms.leave(world.sid["alice"], world.now)
-    assert left.media == [MediaOp("remove", APP, ROOM, media.room_token, media.publisher_id)]
+    assert left.media == [MediaOp("remove", APP, ROOM, media.room_token, media.publisher_id,
+                                  reason="leave")]
     closed = world.rooms.close_room(APP, ROOM, world.now)
     assert closed is not None and ops(closed) == [("close", "")]
 

@@ -246,11 +246,21 @@ class JanusInstanceConfig:
     """janus.jcfg ``token_auth_secret``: members' core tokens are signed with it."""
     admin_key: str = ""
     """janus.plugin.videoroom.jcfg ``admin_key``: needed to create VideoRooms."""
+    admin_url: str = ""
+    """Its WebSocket Admin API (``ws://...:7188``), reached by the room server only; with
+    ``admin_secret``, a kicked member's Janus sessions are ended, subscriptions included
+    (without, only its publishers are kicked)."""
+    admin_secret: str = ""
+    """janus.jcfg ``admin_secret``."""
 
     def __post_init__(self) -> None:
-        if not self.url.startswith(("ws://", "wss://")) or len(self.url) > MAX_JANUS_URL:
-            raise ConfigError(f"sfu.instances: {self.url!r} is not a ws:// or wss:// URL of at "
-                              f"most {MAX_JANUS_URL} characters", ("sfu.instances",))
+        for url in (self.url, *([self.admin_url] if self.admin_url else [])):
+            if not url.startswith(("ws://", "wss://")) or len(url) > MAX_JANUS_URL:
+                raise ConfigError(f"sfu.instances: {url!r} is not a ws:// or wss:// URL of at "
+                                  f"most {MAX_JANUS_URL} characters", ("sfu.instances",))
+        if bool(self.admin_url) != bool(self.admin_secret):
+            raise ConfigError(f"sfu.instances: {self.url} needs both admin_url and "
+                              "admin_secret, or neither", ("sfu.instances",))
         for name in ("api_secret", "token_secret", "admin_key"):
             if not getattr(self, name):
                 raise ConfigError(
@@ -354,7 +364,8 @@ _ENV_FIELDS = {
 _ENV_TURN_SECRET = "ROOMCALL_TURN_SECRET"
 _ENV_JANUS = {"api_secret": "ROOMCALL_JANUS_API_SECRET",
               "token_secret": "ROOMCALL_JANUS_TOKEN_SECRET",
-              "admin_key": "ROOMCALL_JANUS_ADMIN_KEY"}
+              "admin_key": "ROOMCALL_JANUS_ADMIN_KEY",
+              "admin_secret": "ROOMCALL_JANUS_ADMIN_SECRET"}
 """Janus secrets from the environment: each applies to every instance (they replace the
 file's values, as ``ROOMCALL_TURN_SECRET`` does)."""
 
@@ -370,8 +381,8 @@ def load_config(config_file: Path | None, env: Mapping[str, str], **overrides: A
     :class:`IceConfig` fields and an optional ``[sfu]`` table of :class:`SfuConfig` fields
     with ``[[sfu.instances]]`` of :class:`JanusInstanceConfig` fields (their secrets also from
     ``ROOMCALL_JANUS_API_SECRET``, ``ROOMCALL_JANUS_TOKEN_SECRET``,
-    ``ROOMCALL_JANUS_ADMIN_KEY``). Raises :class:`ConfigError`, whose message says where each
-    setting at fault was set.
+    ``ROOMCALL_JANUS_ADMIN_KEY``, ``ROOMCALL_JANUS_ADMIN_SECRET``). Raises
+    :class:`ConfigError`, whose message says where each setting at fault was set.
     """
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}

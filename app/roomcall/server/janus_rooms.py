@@ -8,7 +8,10 @@ in order, and rooms moved to another instance when theirs fails.
   every member its route. No instance up: the room waits (members stay on the mesh) until
   one is.
 - ``admit`` / ``remove``: a member's token in or out of ``allowed``; a removal also kicks
-  every publisher of that member (``publisher_id`` and ``publisher_id.*``).
+  every publisher of that member (``publisher_id`` and ``publisher_id.*``) and, unless the
+  member left by itself, ends through the Admin API (when configured) every Janus session
+  with a handle of that member (``opaque_id`` = ``publisher_id``): its subscriptions too,
+  which a VideoRoom kick leaves running.
 - ``close``: the VideoRoom is destroyed.
 - An instance going down: each of its rooms is placed again elsewhere (``failover``).
 """
@@ -126,6 +129,8 @@ class JanusRooms:
                                  "allowed": [op.room_token]})
         if op.kind == "remove":
             await self._kick_publishers(on, op.publisher_id)
+            if op.reason != "leave":  # a member that left closed its own Janus sessions
+                await self._end_sessions(on, op.publisher_id)
 
     async def _place(self, key: RoomKey, op: MediaOp) -> None:
         old = self._rooms.pop(key, None)
@@ -180,6 +185,17 @@ class JanusRooms:
                 await self._quietly(on, {"request": "kick", "room": on.janus_room,
                                          "secret": on.secret, "id": feed})
                 log.info("kicked %s from VideoRoom %s", feed, on.janus_room)
+
+    async def _end_sessions(self, on: _OnJanus, publisher_id: str) -> None:
+        """End the removed member's Janus sessions (its subscriptions survive a kick)."""
+        try:
+            ended = await on.link.end_sessions(publisher_id)
+        except (JanusDown, JanusError) as exc:
+            log.warning("ending the Janus sessions of %s on %s: %s", publisher_id,
+                        on.link.url, exc)
+            return
+        if ended:
+            log.info("ended %d Janus session(s) of %s on %s", ended, publisher_id, on.link.url)
 
     async def _quietly(self, on: _OnJanus, body: dict[str, object]) -> None:
         """A request whose failure changes nothing for the room: a VideoRoom already gone or

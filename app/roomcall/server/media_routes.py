@@ -67,12 +67,13 @@ def after_join(room: Room, member: Member, config: ServerConfig, effects: Effect
                                      publishers=max_publishers(room, config)))
 
 
-def after_removal(room: Room, member: Member, effects: Effects) -> None:
-    """``member``'s seat is gone (left, timed out, kicked, replaced): out of the VideoRoom,
-    its token refused from now on and its publishers kicked."""
+def after_removal(room: Room, member: Member, reason: str, effects: Effects) -> None:
+    """``member``'s seat is gone (``reason``: left, timed out, kicked, replaced): out of the
+    VideoRoom, its token refused from now on, its publishers kicked (and, unless it left by
+    itself, its Janus sessions ended)."""
     if room.on_sfu:
         effects.media.append(MediaOp("remove", room.app_id, room.name, member.room_token,
-                                     member.publisher_id))
+                                     member.publisher_id, reason=reason))
 
 
 def after_close(room: Room, effects: Effects) -> None:

@@ -116,7 +116,8 @@ class MediaOp:
     kind: MediaOpKind
     """``place``: make the room's VideoRoom (``reason`` says why); ``admit``: add
     ``room_token`` to its ``allowed`` list; ``remove``: take ``room_token`` out and kick the
-    publishers of ``publisher_id``; ``close``: destroy it."""
+    publishers of ``publisher_id`` (``reason``: why the seat ended, a ``user_left`` reason);
+    ``close``: destroy it."""
     app_id: str
     room: str
     room_token: str = ""

@@ -558,7 +558,7 @@ class Rooms:
                 effects.send(member.session_id, closed)
                 effects.closes.append(member.session_id)
         effects.broadcast(target.others(member.user_id), UserLeft(member.user_id, reason))
-        media_routes.after_removal(target, member, effects)
+        media_routes.after_removal(target, member, reason, effects)
         if not target.members:
             self._close_later(target, now + self._config.empty_room_timeout)
 

@@ -11,12 +11,15 @@ link tries again every ``retry_interval`` seconds and tells the listener when it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Collection
 from typing import Any
 
 from roomcall.aio import TaskSet
 from roomcall.protocol.janus import (
+    ERROR_HANDLE_NOT_FOUND,
+    ERROR_SESSION_NOT_FOUND,
     VIDEOROOM,
     JanusClient,
     JanusClosedError,
@@ -98,6 +101,46 @@ class JanusLink:
             raise JanusDown(f"Janus {self.url} did not answer") from None
         except JanusClosedError:
             raise JanusDown(f"Janus {self.url} is down") from None
+
+    async def end_sessions(self, opaque_id: str) -> int:
+        """End (through the Admin API) every Janus session with a handle attached with
+        ``opaque_id``: a removed member's publishers, subscriptions and all. The number of
+        sessions ended; 0 without an ``admin_url``. Raises :class:`JanusDown` if the Admin
+        API cannot be reached, :class:`JanusError` if it refuses."""
+        if not self.config.admin_url or not opaque_id:
+            return 0
+        timeout = self._sfu.request_timeout
+        try:
+            admin = await JanusClient.connect(self.config.admin_url,
+                                              admin_secret=self.config.admin_secret,
+                                              timeout=timeout)
+        except (JanusClosedError, JanusTimeoutError) as exc:
+            raise JanusDown(str(exc)) from None
+        try:
+            doomed: list[int] = []
+            listed = await admin.send({"janus": "list_sessions"}, timeout=timeout)
+            for session_id in listed.get("sessions", []):
+                try:
+                    handles = await admin.send({"janus": "list_handles",
+                                                "session_id": session_id}, timeout=timeout)
+                    for handle_id in handles.get("handles", []):
+                        info = await admin.send({"janus": "handle_info", "session_id": session_id,
+                                                 "handle_id": handle_id}, timeout=timeout)
+                        if info.get("info", {}).get("opaque_id") == opaque_id:
+                            doomed.append(session_id)
+                            break
+                except JanusError as exc:  # a session or handle gone meanwhile
+                    if exc.code not in (ERROR_SESSION_NOT_FOUND, ERROR_HANDLE_NOT_FOUND):
+                        raise
+            for session_id in doomed:
+                with contextlib.suppress(JanusError):  # gone by itself meanwhile
+                    await admin.send({"janus": "destroy_session", "session_id": session_id},
+                                     timeout=timeout)
+            return len(doomed)
+        except (JanusClosedError, JanusTimeoutError) as exc:
+            raise JanusDown(str(exc)) from None
+        finally:
+            await admin.close()
 
     def stop(self) -> None:
         """Stop reconnecting (cancel :meth:`run` to end it now)."""
