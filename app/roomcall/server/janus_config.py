@@ -99,7 +99,7 @@ def janus_configs(setup: JanusSetup, folder: str | Path) -> dict[str, str]:
     """The files of a Janus configuration folder ``folder`` for ``setup``, by file name."""
     folder = str(folder)
     core = f"""\
-# Janus for roomcall: WebSocket API only, secrets set, ICE on one interface.
+# Janus for roomcall: WebSocket APIs only, secrets set, ICE on one interface.
 general: {{
 \tconfigs_folder = {_quote(folder)}
 \tplugins_folder = "{setup.library}/plugins"
