@@ -93,3 +93,22 @@ def test_an_unplaced_room_tells_resumers_the_mesh_and_a_closed_room_is_not_place
     world.rooms.close_all(Closed("ROOM_CLOSED", 10005, "bye", CAUSE_CLOSED), world.now)
     assert world.rooms.place(APP, ROOM, PLACEMENT, "failover", world.now).sends == []
     assert world.rooms.room_tokens(APP, ROOM) is None
+
+
+def test_core_tokens_are_renewed_half_way_through_their_lifetime() -> None:
+    """A placed room's members are pushed fresh core tokens (reason `renewed`, same room and
+    room token) every half token lifetime; a room whose VideoRoom is gone is not."""
+    world = World(RoomSettings(sfu_threshold=1), WITH_SFU)
+    world.join("alice")
+    first = world.rooms.place(APP, ROOM, PLACEMENT, "threshold", world.now).sends[0][1]
+    assert isinstance(first, MediaRouteChanged)
+    for _ in range(2):
+        world.rooms.touch(world.sid["alice"], world.now + 299)
+        renewed = [m for _, m in world.advance(300).sends if isinstance(m, MediaRouteChanged)]
+        assert [m.reason for m in renewed] == ["renewed"]
+        media = renewed[0].media
+        assert (media.janus_room, media.room_token) == ("vr1", first.media.room_token)
+        assert int(media.janus_token.split(",")[0]) == int(world.now) + 600
+    world.rooms.unplace(APP, ROOM)
+    world.rooms.touch(world.sid["alice"], world.now + 299)
+    assert not any(isinstance(m, MediaRouteChanged) for _, m in world.advance(300).sends)

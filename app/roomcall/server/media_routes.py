@@ -83,10 +83,27 @@ def after_close(room: Room, effects: Effects) -> None:
 
 
 def place(room: Room, placement: Placement, reason: str, config: ServerConfig, now: float,
-          effects: Effects) -> None:
+          effects: Effects) -> float:
     """The room's VideoRoom exists at ``placement``: every connected member gets its route
-    (members away get theirs in the ``joined`` of their resume)."""
+    (members away get theirs in the ``joined`` of their resume). Returns when the tokens
+    must be renewed (:func:`renew`): half way through their lifetime."""
     room.placement = placement
+    push(room, reason, config, now, effects)
+    room.renew_at = now + config.sfu.token_ttl / 2
+    return room.renew_at
+
+
+def renew(room: Room, config: ServerConfig, now: float, effects: Effects) -> float | None:
+    """Fresh core tokens for every connected member of a placed room (``renewed``), before
+    the old ones expire; when to renew next, or None if the room is not placed."""
+    if room.placement is None:
+        room.renew_at = None
+        return None
+    return place(room, room.placement, "renewed", config, now, effects)
+
+
+def push(room: Room, reason: str, config: ServerConfig, now: float, effects: Effects) -> None:
+    """Every connected member's route now, as a ``media_route`` push with ``reason``."""
     for member in room.members.values():
         if member.connected:
             effects.send(member.session_id,

@@ -85,6 +85,8 @@ class Room:
     """The room's media go through the SFU (decided once; it stays there until it closes)."""
     placement: Placement | None = None
     """Its VideoRoom, once made (None while being made, or after its instance failed)."""
+    renew_at: float | None = None
+    """When its members' Janus core tokens are renewed next (half their lifetime)."""
     _track_serial: int = 0
 
     @property

@@ -27,7 +27,6 @@ from roomcall.protocol.messages import (
     Ack,
     Closed,
     Joined,
-    MemberInfo,
     Message,
     Permission,
     Published,
@@ -41,7 +40,6 @@ from roomcall.protocol.messages import (
     UserReconnected,
     UserReconnecting,
     UserUnpublished,
-    serialize,
 )
 from roomcall.server import media_routes
 from roomcall.server.config import ServerConfig
@@ -74,29 +72,6 @@ def _ms(now: float) -> int:
 
 def _utf8_size(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
-
-
-def largest_server_frame(config: ServerConfig) -> int:
-    """Bytes of the largest frame the server may send under ``config``'s limits: a ``joined``
-    snapshot of a full room whose every member has the longest user id and ``user_data``,
-    and the most tracks with the longest tags (all text of control characters, which JSON
-    spells as six bytes each: the worst case), or else an echoed frame at the frame limit."""
-    limits = config.limits
-    worst = "\x01"
-    track = TrackInfo(track_id="t" + "9" * 20, kind="audio", tag=worst * limits.max_tag_bytes,
-                      muted=False, media_id=worst * limits.max_tag_bytes)
-    tracks = (track,) * limits.max_tracks_per_member
-    member = MemberInfo(user_id="u" * 50, user_data=worst * limits.max_user_data_bytes,
-                        permission="admin", tracks=tracks, reconnecting=True,
-                        publisher_id="u" * 50 + "~" + "f" * 6)
-    joined = Joined(req=-(2**53), session_id="s" * 22, room="r" * 64, user_id="u" * 50,
-                    permission="admin", members=(member,) * (limits.max_room_members - 1),
-                    server_time=2**53, heartbeat_interval=config.heartbeat_interval,
-                    reconnect_window=config.silent_user_timeout, resumed=True, tracks=tracks,
-                    media=media_routes.largest_route(config))
-    # A message or relay is re-serialised from a frame within the frame limit; the server's
-    # stamps (sender id, time, a generated id) add less than 256 bytes.
-    return max(len(serialize(joined).encode()), limits.max_frame_bytes + 256)
 
 
 class Rooms:
@@ -442,7 +417,8 @@ class Rooms:
         effects = Effects()
         target = self._rooms.get((app_id, room))
         if target is not None and target.on_sfu:
-            media_routes.place(target, placement, reason, self._config, now, effects)
+            renew_at = media_routes.place(target, placement, reason, self._config, now, effects)
+            self._schedule(renew_at, "renew", app_id, room)
         return effects
 
     def unplace(self, app_id: str, room: str) -> None:
@@ -499,6 +475,11 @@ class Rooms:
             when, _, kind, key_a, key_b = heapq.heappop(self._deadlines)
             if kind == "member":
                 self._member_due(key_a, when, now, effects)
+            elif kind == "renew":
+                target = self._rooms.get((key_a, key_b))
+                if target is not None and target.renew_at == when and (
+                        renew_at := media_routes.renew(target, self._config, now, effects)):
+                    self._schedule(renew_at, "renew", key_a, key_b)
             else:
                 target = self._rooms.get((key_a, key_b))
                 if target is not None and target.close_at == when and not target.members:
@@ -589,8 +570,11 @@ class Rooms:
 
     def _close_later(self, target: Room, when: float) -> None:
         target.close_at = when
+        self._schedule(when, "room", target.app_id, target.name)
+
+    def _schedule(self, when: float, kind: str, app_id: str, room: str) -> None:
         self._serial += 1
-        heapq.heappush(self._deadlines, (when, self._serial, "room", target.app_id, target.name))
+        heapq.heappush(self._deadlines, (when, self._serial, kind, app_id, room))
 
     def _arm(self, when: float, kind: str, session_id: str) -> None:
         self._due[session_id] = when

@@ -50,8 +50,9 @@ from roomcall.protocol.messages import (
 from roomcall.protocol.token import RoomAccess, TokenError, verify_room_token
 from roomcall.server.config import ServerConfig
 from roomcall.server.connection import Connection
+from roomcall.server.frame_bound import largest_server_frame
 from roomcall.server.room import Effects, MediaOp, Placement, RoomError, RoomSettings
-from roomcall.server.rooms import Rooms, SessionEnded, largest_server_frame
+from roomcall.server.rooms import Rooms, SessionEnded
 
 _log = logging.getLogger(__name__)
 
