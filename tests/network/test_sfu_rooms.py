@@ -144,7 +144,8 @@ async def test_a_room_reaching_the_threshold_moves_to_the_sfu(sfu: Sfu) -> None:
     """Below the threshold members get the mesh; the join that reaches it moves the room:
     a VideoRoom exists on an instance, every member (nobody leaving) is pushed its own route
     naming it, with its publisher id as the others know it; a later joiner gets the SFU
-    route in its `joined`; health counts the room on that instance."""
+    route in its `joined` and can publish with it at once; health counts the room on that
+    instance."""
     clients, pushed = await grown_room(sfu, "grow")
     try:
         assert clients[0].joined is not None and clients[0].joined.media.topology == "mesh"
@@ -160,6 +161,10 @@ async def test_a_room_reaching_the_threshold_moves_to_the_sfu(sfu: Sfu) -> None:
         dave = await sfu.join("grow", "dave")
         clients.append(dave)
         assert dave.joined is not None and dave.joined.media.janus_room == janus_room
+        with janus_host_candidates(sfu.bed):
+            # At once, as an SDK does: his admit is done before his join reaches Janus.
+            late = await publisher(dave.joined.media, label="dave")
+            await late.close()
         assert not any(c.saw(UserLeft) for c in clients)
         placed = {i["url"]: i for i in (await sfu.health())["sfu"]}
         assert placed[url]["up"] and (placed[url]["rooms"], placed[url]["members"]) == (1, 4)

@@ -130,7 +130,10 @@ class JanusRooms:
         if op.kind == "remove":
             await self._kick_publishers(on, op.publisher_id)
             if op.reason != "leave":  # a member that left closed its own Janus sessions
-                await self._end_sessions(on, op.publisher_id)
+                # Outside the room's queue: the Admin API scan takes a request per handle on
+                # the instance, and the next joiner's admit must not wait behind it.
+                self._tasks.spawn(self._end_sessions(on, op.publisher_id),
+                                  name=f"janus-end {op.publisher_id}")
 
     async def _place(self, key: RoomKey, op: MediaOp) -> None:
         old = self._rooms.pop(key, None)
@@ -167,8 +170,13 @@ class JanusRooms:
         self._waiting.pop(key, None)
         log.info("%s/%s on the SFU (%s): VideoRoom %s on %s", *key, op.reason, janus_room,
                  link.url)
-        # Members who joined or left while the create was on its way are in the queue behind
-        # this op: their admits and removes follow.
+        # Members who joined while the create was on its way are told their route below:
+        # admit them first, so that Janus knows their tokens when they come (their own
+        # admits, queued behind this op, then add nothing new). Leavers' removes follow.
+        late = [t for t in self._tokens(key) or [] if t not in tokens]
+        if late:
+            await self._quietly(on, {"request": "allowed", "room": janus_room,
+                                     "secret": secret, "action": "add", "allowed": late})
         self._placed_cb(key, Placement(link.url, janus_room, link.config.token_secret),
                         op.reason)
 
