@@ -8,9 +8,10 @@ Janus never gathers ICE candidates on loopback, so each instance gets a veth pai
 end this process (and its aiortc peers, see :func:`janus_host_candidates`) uses. The /30
 blocks are taken from 192.0.2.0/24 (documentation addresses; they never leave the pair),
 skipping blocks another test run on this machine holds. Each instance runs with the folder
-``roomcall.server.janus_config`` writes (the same as docs/deploy.md shows): WebSocket API on
-its veth address only, fresh API and token secrets, VideoRoom admin key and string ids, ICE
-on ``eth0`` only. Its log is kept in the work folder and shown when it fails to start.
+``roomcall.server.janus_config`` writes (the same as docs/deploy.md shows): the WebSocket API
+and Admin API on its veth address only, fresh API, admin and token secrets, VideoRoom admin
+key and string ids, ICE on ``eth0`` only. Its log is kept in the work folder and shown when
+it fails to start.
 
     bed = JanusBed(workdir)
     instance = await bed.start_instance()       # needs root, `ip`, `janus`

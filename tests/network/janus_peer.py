@@ -48,12 +48,12 @@ class _Participant:
             await self.client.close()
 
 
-async def _open(url: str, core_token: str | None) -> tuple[JanusClient, JanusSession,
-                                                           JanusHandle]:
+async def _open(url: str, core_token: str | None, opaque_id: str | None
+                ) -> tuple[JanusClient, JanusSession, JanusHandle]:
     client = await JanusClient.connect(url, token=core_token)
     try:
         session = await client.create_session()
-        handle = await session.attach()
+        handle = await session.attach(opaque_id=opaque_id)
     except BaseException:
         await client.close()
         raise
@@ -65,14 +65,16 @@ class JanusPublisher(_Participant):
     """A member publishing one track as VideoRoom publisher ``publisher_id``."""
 
     publisher_id: str
+    private_id: int = 0
+    """What Janus answered the join with: subscriptions of this member name it."""
 
     @classmethod
     async def join(cls, url: str, core_token: str | None, room: str, room_token: str | None,
-                   publisher_id: str, track: MediaStreamTrack, *, display: str = ""
-                   ) -> JanusPublisher:
+                   publisher_id: str, track: MediaStreamTrack, *, display: str = "",
+                   opaque_id: str | None = None) -> JanusPublisher:
         """Join ``room`` as a publisher and publish ``track``; returns once Janus has answered
-        the offer (JanusError if Janus refuses the join)."""
-        client, session, handle = await _open(url, core_token)
+        the offer (JanusError if Janus refuses the join). ``opaque_id`` tags the handle."""
+        client, session, handle = await _open(url, core_token, opaque_id)
         pc = RTCPeerConnection()
         self = cls(client, session, handle, pc, publisher_id)
         try:
@@ -80,7 +82,8 @@ class JanusPublisher(_Participant):
                                     "id": publisher_id, "display": display or publisher_id}
             if room_token is not None:
                 body["token"] = room_token
-            await handle.message(body)
+            joined, _ = await handle.message(body)
+            self.private_id = int(joined.get("private_id", 0))
             pc.addTrack(track)
             await pc.setLocalDescription(await pc.createOffer())
             video = track.kind == "video"
@@ -102,9 +105,11 @@ class JanusSubscriber(_Participant):
 
     @classmethod
     async def join(cls, url: str, core_token: str | None, room: str, room_token: str | None,
-                   *, feed: str) -> JanusSubscriber:
-        """Subscribe to ``feed`` in ``room`` (Janus offers, aiortc answers, ``start``)."""
-        client, session, handle = await _open(url, core_token)
+                   *, feed: str, private_id: int | None = None, opaque_id: str | None = None
+                   ) -> JanusSubscriber:
+        """Subscribe to ``feed`` in ``room`` (Janus offers, aiortc answers, ``start``) on
+        behalf of the publisher that joined with ``private_id`` (rooms may require one)."""
+        client, session, handle = await _open(url, core_token, opaque_id)
         pc = RTCPeerConnection()
         tracks: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
         pc.on("track", tracks.put_nowait)
@@ -114,6 +119,8 @@ class JanusSubscriber(_Participant):
                                     "streams": [{"feed": feed}]}
             if room_token is not None:
                 body["token"] = room_token
+            if private_id is not None:
+                body["private_id"] = private_id
             _, offer = await handle.message(body)
             assert offer is not None, "Janus sent no offer to a subscriber"
             await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], offer["type"]))

@@ -229,10 +229,30 @@ async def test_a_hung_janus_times_requests_out_and_keepalive_closes_the_client(
 
 
 def test_janus_listens_on_its_websocket_address_only(instance: JanusInstance) -> None:
-    """With the generated configuration Janus opens one TCP listener, the WebSocket API on
-    its veth address: no HTTP API, no Admin API, nothing on every interface."""
+    """With the generated configuration Janus opens two TCP listeners, the WebSocket API and
+    the WebSocket Admin API, both on its veth address: no HTTP, nothing on every interface."""
     listening = subprocess.run(
         ["ip", "netns", "exec", instance.namespace, "ss", "-ltnH"], capture_output=True,
         text=True, check=True).stdout.split("\n")
     sockets = sorted(line.split()[3] for line in listening if line.strip())
-    assert sockets == [f"{instance.setup.address}:{instance.setup.ws_port}"]
+    setup = instance.setup
+    assert sockets == sorted([f"{setup.address}:{setup.ws_port}",
+                              f"{setup.address}:{setup.admin_ws_port}"])
+
+
+async def test_the_admin_api_needs_its_secret(instance: JanusInstance) -> None:
+    """The Admin API answers list_sessions with the admin secret and refuses a wrong one
+    (403), so only the room server can end sessions there."""
+    setup = instance.setup
+    admin = await JanusClient.connect(setup.admin_url, admin_secret=setup.admin_secret)
+    try:
+        assert isinstance((await admin.send({"janus": "list_sessions"}))["sessions"], list)
+    finally:
+        await admin.close()
+    wrong = await JanusClient.connect(setup.admin_url, admin_secret="not-it")
+    try:
+        with pytest.raises(JanusError) as refused:
+            await wrong.send({"janus": "list_sessions"})
+        assert refused.value.code == ERROR_UNAUTHORIZED
+    finally:
+        await wrong.close()

@@ -39,7 +39,9 @@ import aiohttp
 log = logging.getLogger(__name__)
 
 SUBPROTOCOL = "janus-protocol"
-"""WebSocket subprotocol of the Janus API (the Admin API's is ``janus-admin-protocol``)."""
+"""WebSocket subprotocol of the Janus API."""
+ADMIN_SUBPROTOCOL = "janus-admin-protocol"
+"""WebSocket subprotocol of the Janus Admin API."""
 VIDEOROOM = "janus.plugin.videoroom"
 """Package name of the VideoRoom plugin."""
 REQUEST_TIMEOUT = 10.0
@@ -141,11 +143,13 @@ class JanusClient:
     """One WebSocket to a Janus instance; see the module docstring. Use :meth:`connect`."""
 
     def __init__(self, http: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse, *,
-                 url: str, api_secret: str | None, token: str | None) -> None:
+                 url: str, api_secret: str | None, token: str | None,
+                 admin_secret: str | None = None) -> None:
         self.url = url
         self._http = http
         self._ws = ws
         self._api_secret = api_secret
+        self._admin_secret = admin_secret
         self.token = token
         """The core token every later request carries; set a renewed one here."""
         self._ids = (f"{secrets.token_hex(4)}-{n}" for n in itertools.count(1))
@@ -159,14 +163,18 @@ class JanusClient:
 
     @classmethod
     async def connect(cls, url: str, *, api_secret: str | None = None, token: str | None = None,
+                      admin_secret: str | None = None,
                       timeout: float = CONNECT_TIMEOUT) -> JanusClient:  # noqa: ASYNC109
         """Open the WebSocket to ``url``; every request then carries ``api_secret`` and/or
-        ``token`` (a core token, :func:`sign_janus_token`). Raises :class:`JanusClosedError`
-        if Janus cannot be reached, :class:`JanusTimeoutError` after ``timeout``."""
+        ``token`` (a core token, :func:`sign_janus_token`). With ``admin_secret``, ``url`` is
+        the Admin API and requests carry that instead (``send({"janus": "list_sessions"})``).
+        Raises :class:`JanusClosedError` if Janus cannot be reached,
+        :class:`JanusTimeoutError` after ``timeout``."""
         http = aiohttp.ClientSession()
+        protocol = SUBPROTOCOL if admin_secret is None else ADMIN_SUBPROTOCOL
         try:
             async with asyncio.timeout(timeout):
-                ws = await http.ws_connect(url, protocols=(SUBPROTOCOL,), autoping=True,
+                ws = await http.ws_connect(url, protocols=(protocol,), autoping=True,
                                            max_msg_size=16 * 1024 * 1024)
         except TimeoutError:
             await http.close()
@@ -177,7 +185,8 @@ class JanusClient:
         except BaseException:
             await http.close()
             raise
-        return cls(http, ws, url=url, api_secret=api_secret, token=token)
+        return cls(http, ws, url=url, api_secret=api_secret, token=token,
+                   admin_secret=admin_secret)
 
     @property
     def closed(self) -> bool:
@@ -210,6 +219,8 @@ class JanusClient:
             body["apisecret"] = self._api_secret
         if self.token is not None:
             body["token"] = self.token
+        if self._admin_secret is not None:
+            body["admin_secret"] = self._admin_secret
         waiter = _Waiter(asyncio.get_running_loop().create_future(), frozenset(final))
         self._waiters[transaction] = waiter
         try:

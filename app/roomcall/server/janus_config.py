@@ -2,7 +2,8 @@
 
 Janus (Debian's ``janus`` 1.1.2) is started with ``janus -F <folder> -C <folder>/janus.jcfg``
 on a folder holding only what :func:`janus_configs` writes: the WebSocket API on one address,
-no HTTP, no Admin API, API secret and signed-token auth set, VideoRoom rooms only through the
+the Admin API (WebSocket) on one address, no HTTP, API and admin secrets and signed-token auth
+set, VideoRoom rooms only through the
 API with an admin key and string ids, ICE gathered on one interface. Debian's defaults (admin
 secret ``janusoverlord``, HTTP on every interface, 128 kbit/s demo rooms) are never used.
 ``docs/deploy.md`` shows these files; the network tests run Janus with them::
@@ -26,6 +27,8 @@ LIBRARY = "/usr/lib/x86_64-linux-gnu/janus"
 """Where Debian installs Janus's plugins, transports, event handlers and loggers."""
 WS_PORT = 8188
 """Janus's usual WebSocket API port."""
+ADMIN_WS_PORT = 7188
+"""Janus's usual WebSocket Admin API port."""
 RTP_PORTS = "20000-40000"
 """Janus's usual media port range (UDP)."""
 
@@ -52,7 +55,14 @@ class JanusSetup:
     """``token_auth_secret``: members' requests carry tokens the room server signs with it."""
     admin_key: str
     """VideoRoom ``admin_key``: needed to create rooms."""
+    admin_secret: str
+    """``admin_secret`` of the Admin API, with which the room server ends a removed
+    member's Janus sessions."""
+    admin_address: str = ""
+    """The address the Admin API listens on ("": ``address``); only the room server needs
+    to reach it, so a private address (or a firewall on its port) is better."""
     ws_port: int = WS_PORT
+    admin_ws_port: int = ADMIN_WS_PORT
     rtp_ports: str = RTP_PORTS
     """``min-max`` UDP ports for media."""
     library: str = LIBRARY
@@ -61,12 +71,23 @@ class JanusSetup:
     """Seconds Janus keeps a session with no request (the room server's keepalive is 25 s)."""
     debug_level: int = 4
 
+    @property
+    def url(self) -> str:
+        """The WebSocket API's URL."""
+        return f"ws://{self.address}:{self.ws_port}"
+
+    @property
+    def admin_url(self) -> str:
+        """The Admin API's URL (WebSocket, subprotocol ``janus-admin-protocol``)."""
+        return f"ws://{self.admin_address or self.address}:{self.admin_ws_port}"
+
 
 def generate_setup(address: str, interface: str, **kwargs: object) -> JanusSetup:
     """A :class:`JanusSetup` with new random secrets (32 bytes each)."""
     return JanusSetup(address, interface, api_secret=secrets.token_urlsafe(32),
                       token_secret=secrets.token_urlsafe(32),
-                      admin_key=secrets.token_urlsafe(32), **kwargs)  # type: ignore[arg-type]
+                      admin_key=secrets.token_urlsafe(32),
+                      admin_secret=secrets.token_urlsafe(32), **kwargs)  # type: ignore[arg-type]
 
 
 def _quote(text: str) -> str:
@@ -78,7 +99,7 @@ def janus_configs(setup: JanusSetup, folder: str | Path) -> dict[str, str]:
     """The files of a Janus configuration folder ``folder`` for ``setup``, by file name."""
     folder = str(folder)
     core = f"""\
-# Janus for roomcall: WebSocket API only, secrets set, ICE on one interface.
+# Janus for roomcall: WebSocket APIs only, secrets set, ICE on one interface.
 general: {{
 \tconfigs_folder = {_quote(folder)}
 \tplugins_folder = "{setup.library}/plugins"
@@ -91,7 +112,7 @@ general: {{
 \tapi_secret = {_quote(setup.api_secret)}
 \ttoken_auth = true
 \ttoken_auth_secret = {_quote(setup.token_secret)}
-\tadmin_secret = {_quote(secrets.token_urlsafe(32))}
+\tadmin_secret = {_quote(setup.admin_secret)}
 }}
 media: {{
 \trtp_port_range = "{setup.rtp_ports}"
@@ -118,7 +139,9 @@ general: {{
 \twss = false
 }}
 admin: {{
-\tadmin_ws = false
+\tadmin_ws = true
+\tadmin_ws_port = {setup.admin_ws_port}
+\tadmin_ws_ip = {_quote(setup.admin_address or setup.address)}
 \tadmin_wss = false
 }}
 """
@@ -149,10 +172,12 @@ def write_janus_configs(setup: JanusSetup, folder: str | Path) -> Path:
 
 def sfu_lines(setup: JanusSetup) -> str:
     """The ``[[sfu.instances]]`` entry of ``roomcall serve``'s config for ``setup``."""
-    return (f"[[sfu.instances]]\nurl = \"ws://{setup.address}:{setup.ws_port}\"\n"
+    return (f"[[sfu.instances]]\nurl = \"{setup.url}\"\n"
+            f"admin_url = \"{setup.admin_url}\"\n"
             f"api_secret = {_quote(setup.api_secret)}\n"
             f"token_secret = {_quote(setup.token_secret)}\n"
-            f"admin_key = {_quote(setup.admin_key)}\n")
+            f"admin_key = {_quote(setup.admin_key)}\n"
+            f"admin_secret = {_quote(setup.admin_secret)}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
