@@ -49,6 +49,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from roomcall.aio import TaskSet
 from roomcall.media.encoder import TrackEncoder
+from roomcall.media.profile import profile_for_tag
 from roomcall.protocol.messages import MAX_RELAY_BYTES
 from roomcall.sdk.compat import close_connection
 from roomcall.sdk.mesh_peer import MeshPeer
@@ -202,12 +203,15 @@ class Mesh:
             del self._peers[from_user]
             await self._close_peer(peer)
 
-    async def add_local_track(self, track: MediaStreamTrack) -> str:
-        """Send ``track`` to every current and future peer, encoded once; returns its media_id."""
+    async def add_local_track(self, track: MediaStreamTrack, *, tag: str = "") -> str:
+        """Send ``track`` to every current and future peer, encoded once; returns its media_id.
+
+        ``tag`` is the publication's: ``"screen"`` encodes with the screen profile.
+        """
         if self._closed:
             raise RuntimeError("mesh is closed")
         media_id = uuid.uuid4().hex
-        encoder = TrackEncoder(track, media_id)
+        encoder = TrackEncoder(track, media_id, profile_for_tag(tag))
         encoder.start()
         self._encoders[media_id] = encoder
         for peer in list(self._peers.values()):
