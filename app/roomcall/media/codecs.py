@@ -52,11 +52,10 @@ CAMERA_VP8: Final = VideoSettings("camera", 30, 56, {
 """aiortc's ``Vp8Encoder`` settings, for cameras."""
 
 SCREEN_VP8: Final = VideoSettings("screen", 15, 63, {
-    # libvpx's screen-content tools; 2 adds its rate control for screen content, which
-    # re-encodes or drops a frame that would overshoot the buffer (a page flip, a scroll):
-    # aiortc's camera settings overshoot 1.5 Mbit/s by 2.4-3.3x on 1080p text (media-facts).
-    "screen-content-mode": "2",
-    # Fastest realtime speed: 1080p scrolling text 9 ms a frame instead of 18-24 ms.
+    # libvpx's screen-content tools (mode 2 adds re-encoding on overshoot: 25 % slower for
+    # the same rate on scrolling text here, bench/screen.py).
+    "screen-content-mode": "1",
+    # Fastest realtime speed: 1080p scrolling text 8-10 ms a frame instead of 14-24 ms.
     "cpu-used": "16",
     "deadline": "realtime",
     "lag-in-frames": "0",

@@ -190,8 +190,10 @@ class ScreenTrack(MediaStreamTrack):
                 scaling = (width, height) != (frame.width, frame.height)
                 out = reformatter.reformat(
                     frame, width=width, height=height, format="yuv420p",
-                    # Area averaging keeps thin strokes of text where bilinear drops them.
-                    interpolation=Interpolation.AREA if scaling else None)
+                    # Scaling: area averaging keeps thin strokes of text where bilinear drops
+                    # them. Not scaling: point-sampled chroma, a third faster at 1080p (luma,
+                    # which carries text, is converted exactly either way).
+                    interpolation=Interpolation.AREA if scaling else Interpolation.POINT)
                 out.pts = round((now - started) * VIDEO_TIME_BASE.denominator)
                 out.time_base = VIDEO_TIME_BASE
                 last_sent = now
