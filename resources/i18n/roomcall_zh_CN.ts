@@ -4,62 +4,67 @@
 <context>
     <name>CallSession</name>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="107"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="119"/>
         <source>reconnecting…</source>
         <translation>正在重连…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="175"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="189"/>
         <source>Asking {name} to leave…</source>
         <translation>正在请 {name} 离开…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="248"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="262"/>
         <source>Connection lost for too long; rejoining the room…</source>
         <translation>连接中断时间过长，正在重新加入房间…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="271"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="286"/>
         <source>Connection lost for too long; rejoined the room.</source>
         <translation>连接中断时间过长，已重新加入房间。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="290"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="305"/>
         <source>{name} joined</source>
         <translation>{name} 加入了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="304"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="319"/>
         <source>{name} left</source>
         <translation>{name} 离开了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="413"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="457"/>
+        <source>Screen sharing stopped: the screen or window can no longer be captured.</source>
+        <translation>屏幕共享已停止：无法再捕获该屏幕或窗口。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/call_session.py" line="485"/>
         <source>You</source>
         <translation>我</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="423"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="495"/>
         <source>Your camera is still off.</source>
         <translation>你的摄像头仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="424"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="496"/>
         <source>Your camera is still on.</source>
         <translation>你的摄像头仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="425"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="497"/>
         <source>Your microphone is still off.</source>
         <translation>你的麦克风仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="426"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="498"/>
         <source>Your microphone is still on.</source>
         <translation>你的麦克风仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="433"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="505"/>
         <source>The connection to the room is being restored; try again once it is back.</source>
         <translation>正在恢复与房间的连接，连接恢复后请再试一次。</translation>
     </message>
@@ -212,41 +217,46 @@
     </message>
     <message>
         <location filename="../../app/roomcall/ui/errors.py" line="62"/>
+        <source>The screen or window could not be captured. It may have closed; pick it again.</source>
+        <translation>无法捕获该屏幕或窗口，它可能已关闭；请重新选择。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/errors.py" line="65"/>
         <source>No microphone could be opened. You can still join and listen.</source>
         <translation>无法打开麦克风。你仍可以加入并收听。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="65"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="68"/>
         <source>The speaker could not be used. Pick another one in the room panel.</source>
         <translation>无法使用扬声器，请在房间面板中选择其他设备。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="68"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="71"/>
         <source>Something went wrong. Please try again.</source>
         <translation>出错了，请重试。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="69"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="72"/>
         <source>Something went wrong (error {code}). Please try again.</source>
         <translation>出错了（错误 {code}），请重试。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="75"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="78"/>
         <source>The host removed you from this room. You can join it again only if the host lets you back in.</source>
         <translation>主持人已将你移出此房间。只有主持人允许后，你才能再次加入。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="88"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="91"/>
         <source>You joined this room from another window.</source>
         <translation>你已从另一个窗口加入了此房间。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="92"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="95"/>
         <source>The host ended the call.</source>
         <translation>主持人结束了通话。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="94"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="97"/>
         <source>The room server stopped, so the call ended.</source>
         <translation>房间服务器已停止，通话已结束。</translation>
     </message>
@@ -676,133 +686,138 @@
 <context>
     <name>RoomPanel</name>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="209"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="354"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="223"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="376"/>
         <source>{name} (you)</source>
         <translation>{name}（我）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="220"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="350"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="234"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="372"/>
         <source>HOST</source>
         <translation>主持人</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="221"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="351"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="235"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="373"/>
         <source>Kick</source>
         <translation>移出</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="222"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="352"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="236"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="374"/>
         <source>Make host</source>
         <translation>设为主持人</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="266"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="347"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="280"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="369"/>
         <source>None found</source>
         <translation>未找到</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="307"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="328"/>
         <source>Can&apos;t connect video</source>
         <translation>视频无法连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="309"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="330"/>
         <source>Their network or yours blocks direct calls; the server needs a relay (TURN) — see Settings.</source>
         <translation>对方或你的网络阻止了直接通话，服务器需要中继（TURN）——请查看“设置”。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="313"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="334"/>
         <source>Reconnecting video…</source>
         <translation>正在重新连接视频…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="321"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="342"/>
         <source>Room</source>
         <translation>房间</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="323"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="324"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="344"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="345"/>
         <source>Connected</source>
         <translation>已连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="325"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="346"/>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="326"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="347"/>
         <source>Connection lost, reconnecting…</source>
         <translation>连接中断，正在重连…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="327"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="348"/>
         <source>Not connected</source>
         <translation>未连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="334"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="355"/>
         <source>Mic on</source>
         <translation>麦克风开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="334"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="355"/>
         <source>Mic off</source>
         <translation>麦克风关</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="336"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="357"/>
         <source>Camera on</source>
         <translation>摄像头开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="336"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="357"/>
         <source>Camera off</source>
         <translation>摄像头关</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="337"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="358"/>
         <source>Invite…</source>
         <translation>邀请…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="338"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="359"/>
+        <source>Share screen…</source>
+        <translation>共享屏幕…</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="360"/>
         <source>Leave</source>
         <translation>离开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="339"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="361"/>
         <source>People</source>
         <translation>成员</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="340"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="362"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="341"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="363"/>
         <source>Chat</source>
         <translation>聊天</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="342"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="364"/>
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="342"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="364"/>
         <source>Microphone</source>
         <translation>麦克风</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="343"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="365"/>
         <source>Speaker</source>
         <translation>扬声器</translation>
     </message>
@@ -843,6 +858,112 @@
         <location filename="../../app/roomcall/ui/settings_dialog.py" line="72"/>
         <source>Remove</source>
         <translation>删除</translation>
+    </message>
+</context>
+<context>
+    <name>ShareBanner</name>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="234"/>
+        <source>You are sharing a window: {title}</source>
+        <translation>你正在共享窗口：{title}</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="237"/>
+        <source>You are sharing your screen</source>
+        <translation>你正在共享屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="238"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+</context>
+<context>
+    <name>SharePicker</name>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="37"/>
+        <source>Screen sharing needs an X11 session. On Wayland only the desktop&apos;s screen-sharing portal can capture the screen, and roomcall cannot use it yet: choose an &quot;Xorg&quot; or &quot;X11&quot; session at login to share.</source>
+        <translation>屏幕共享需要 X11 会话。在 Wayland 上只有桌面的屏幕共享门户能够捕获屏幕，而 roomcall 目前还不能使用它：请在登录时选择“Xorg”或“X11”会话后再共享。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="41"/>
+        <source>There is no X11 display to capture (DISPLAY is not set).</source>
+        <translation>没有可捕获的 X11 显示（未设置 DISPLAY）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="43"/>
+        <source>This build of roomcall has no screen capture for this system.</source>
+        <translation>此版本的 roomcall 不支持在该系统上捕获屏幕。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="45"/>
+        <source>Screen sharing is not supported on this operating system.</source>
+        <translation>此操作系统不支持屏幕共享。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="165"/>
+        <source>Share screen</source>
+        <translation>共享屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="166"/>
+        <source>Choose a screen or a window to show everyone in the call.</source>
+        <translation>选择要向通话中所有人展示的屏幕或窗口。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="167"/>
+        <source>Screens</source>
+        <translation>屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="169"/>
+        <source>Windows</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="176"/>
+        <source>{fps} frames/s</source>
+        <translation>{fps} 帧/秒</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="178"/>
+        <source>Up to {width}×{height}</source>
+        <translation>最大 {width}×{height}</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="180"/>
+        <source>Frame rate</source>
+        <translation>帧率</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="181"/>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="182"/>
+        <source>Share</source>
+        <translation>共享</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="183"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="184"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="189"/>
+        <source>All screens</source>
+        <translation>所有屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="191"/>
+        <source>{name} ({width}×{height})</source>
+        <translation>{name}（{width}×{height}）</translation>
     </message>
 </context>
 <context>

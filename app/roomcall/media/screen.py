@@ -100,7 +100,8 @@ class ScreenTrack(MediaStreamTrack):
     ``recv()`` gives the newest captured frame (older ones are dropped, never queued).
     ``stop()`` ends the track and makes the thread close the grabber within a frame interval;
     :meth:`wait_released` waits for that. A capture that fails on its way (the window was
-    closed, the display went away) ends the track, with the reason in :attr:`error`.
+    closed, the display went away) ends the track, with the reason in :attr:`error`, and
+    emits aiortc's ``"ended"`` event once it has been read from a loop.
     """
 
     kind = "video"
@@ -215,6 +216,10 @@ class ScreenTrack(MediaStreamTrack):
                 with self._lock:
                     self._ended = True
                 self._wake()
+                if self.error is not None and self._loop is not None:
+                    # Ended by itself: stop() on the loop, so "ended" listeners hear of it.
+                    with contextlib.suppress(RuntimeError):
+                        self._loop.call_soon_threadsafe(self.stop)
                 logger.info("screen capture of %s stopped after %d frames (%d skipped)",
                             self.target.id, self.frames_captured, self.frames_skipped)
 

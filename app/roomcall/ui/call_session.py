@@ -13,9 +13,13 @@ import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from roomcall.aio import TaskSet
+from roomcall.media.devices import DeviceError
+from roomcall.media.profile import SCREEN_TAG
+from roomcall.media.screen import ShareSettings
+from roomcall.media.screen_targets import ShareTarget, ShareUnavailable
 from roomcall.protocol.errors import DisconnectReason, ErrorCode
 from roomcall.sdk import (
     ConnectionInfo,
@@ -43,6 +47,8 @@ from roomcall.ui.kick import DEFAULT_GRACE_SECONDS, HostKicker, is_kick_request
 from roomcall.ui.local_media import Devices, LocalMedia
 from roomcall.ui.room_panel import RoomPanel
 from roomcall.ui.room_view import CallClient, display_name, is_admin, track_muted
+from roomcall.ui.screen_share import ScreenShare
+from roomcall.ui.share_picker import SharePicker, unavailable_text
 from roomcall.ui.video_grid import VideoGrid
 
 if TYPE_CHECKING:
@@ -75,6 +81,7 @@ class CallSession(QObject):
     def __init__(self, client: CallClient, *, grid: VideoGrid, panel: RoomPanel,
                  media: LocalMedia, user_data: str, kick_grace: float = DEFAULT_GRACE_SECONDS,
                  playout: AudioPlayout | None = None, devices: Devices | None = None,
+                 screen_share: ScreenShare | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.client = client
@@ -90,6 +97,11 @@ class CallSession(QObject):
         self.prompt: QObject | None = None
         """The last question asked (e.g. "Remove Bob?"), for tests to answer."""
         self.devices = devices
+        self.screen_share = screen_share or ScreenShare()
+        """The screen or window this person shares (Share screen in the panel)."""
+        self.screen_share.on_ended = self._sharing_ended
+        self.share_picker: SharePicker | None = None
+        """The open Share screen dialog, for tests to drive."""
         self._renderers: dict[str, TrackRenderer] = {}
         self._tasks = TaskSet(log, "call")
         self._token = ""
@@ -128,6 +140,8 @@ class CallSession(QObject):
             panel.microphone_chosen.connect(
                 lambda dev: self._spawn(self._switch_microphone(dev))),
             panel.speaker_chosen.connect(self._choose_speaker),
+            panel.share_requested.connect(lambda: self._spawn(self.pick_screen())),
+            panel.stop_share_requested.connect(lambda: self._spawn(self.stop_sharing())),
         ]
 
     # --- the call ------------------------------------------------------------------------------
@@ -264,6 +278,7 @@ class CallSession(QObject):
                     log.info("rejoin attempt failed: %s", exc)
                 await asyncio.sleep(next(delays))
             await self.media.publish(self.client)
+            await self.screen_share.republish(self.client)
         finally:
             self._rejoining = False
         self._show_local_media()
@@ -326,6 +341,10 @@ class CallSession(QObject):
         if track.kind == "audio":
             self._sound.add_track(user_id, track)
             return
+        if track.tag == SCREEN_TAG:
+            # A shared screen is the stage layout's to show, never in the member's camera tile
+            # (two tracks drawing into one tile would flicker between them).
+            return
         tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
         key = f"{user_id}/{track.track_id}"
         old = self._renderers.pop(key, None)
@@ -386,6 +405,59 @@ class CallSession(QObject):
         problems, self.media.problems = self.media.problems, []
         if problems:
             self.panel.chat.add_notice(" ".join(describe_error(c) for c in problems))
+
+    # --- screen sharing -----------------------------------------------------------------------
+
+    async def pick_screen(self) -> SharePicker:
+        """Open the Share screen dialog (listing what can be shared, or why nothing can)."""
+        problem = ""
+        targets: list[ShareTarget] = []
+        try:
+            targets = await self.screen_share.list_targets()
+        except ShareUnavailable as exc:
+            problem = unavailable_text(exc.reason)
+        except DeviceError as exc:
+            log.info("cannot list what to share: %s", exc)
+            problem = describe_error(exc.code)
+        if self.share_picker is not None:
+            self.share_picker.close()
+        picker = SharePicker(targets, problem, parent=self.panel.window())
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.chosen.connect(
+            lambda target, settings: self._spawn(self.share(target, settings)))
+        picker.destroyed.connect(lambda *_: self._forget_picker(picker))
+        self.share_picker = picker
+        picker.show()
+        return picker
+
+    def _forget_picker(self, picker: SharePicker) -> None:
+        if self.share_picker is picker:
+            self.share_picker = None
+
+    async def share(self, target: ShareTarget, settings: ShareSettings) -> bool:
+        """Share ``target`` with everyone; False (and a notice saying why) if it cannot."""
+        try:
+            await self.screen_share.start(self.client, target, settings)
+        except (DeviceError, RTCError) as exc:
+            log.info("sharing %s failed: %s", target.id, exc)
+            self.panel.chat.add_notice(describe_error(exc.code))
+            return False
+        if self._closing:  # the call ended meanwhile
+            await self.screen_share.stop()
+            return False
+        self.panel.set_sharing(target)
+        return True
+
+    async def stop_sharing(self) -> None:
+        """Stop sharing (the others' stage layouts go back to the grid)."""
+        await self.screen_share.stop()
+        self.panel.set_sharing(None)
+
+    def _sharing_ended(self, error: DeviceError) -> None:
+        self.panel.chat.add_notice(self.tr("Screen sharing stopped: the screen or window can "
+                                           "no longer be captured."))
+        log.info("sharing ended: %s", error)
+        self._spawn(self.stop_sharing())
 
     # --- requests -----------------------------------------------------------------------------
 
@@ -471,6 +543,10 @@ class CallSession(QObject):
         self.ended.emit(kind, text)
 
     async def _stop_media(self) -> None:
+        if self.share_picker is not None:
+            self.share_picker.close()
+        await self.screen_share.stop()
+        self.panel.set_sharing(None)
         renderers, self._renderers = list(self._renderers.values()), {}
         for renderer in renderers:
             await renderer.stop()

@@ -17,10 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from roomcall.media.screen_targets import ShareTarget
 from roomcall.sdk import PeerState
 from roomcall.ui.chat import ChatView
 from roomcall.ui.elided_label import ElidedLabel
 from roomcall.ui.room_view import RoomView, display_name, is_admin, state_name
+from roomcall.ui.share_picker import ShareBanner
 
 _STATE_COLOURS = {
     "CONNECTED": "#2fa57a",
@@ -72,6 +74,8 @@ class RoomPanel(QWidget):
         camera_chosen(device_id)
         microphone_chosen(device_id)
         speaker_chosen(device_id)
+        share_requested(): Share screen was pressed (the session opens the picker)
+        stop_share_requested(): the sharing banner's Stop was pressed
         chat_send(text)
     """
 
@@ -84,6 +88,8 @@ class RoomPanel(QWidget):
     camera_chosen = Signal(str)
     microphone_chosen = Signal(str)
     speaker_chosen = Signal(str)
+    share_requested = Signal()
+    stop_share_requested = Signal()
     chat_send = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -115,6 +121,9 @@ class RoomPanel(QWidget):
         for button in (self.microphone_button, self.camera_button, self.invite_button,
                        self.leave_button):
             buttons.addWidget(button)
+        self.share_button = QPushButton(self)
+        self.share_banner = ShareBanner(self)
+        self.share_banner.hide()
 
         self.members_box = QGroupBox(self)
         self._members_layout = QVBoxLayout()
@@ -150,6 +159,8 @@ class RoomPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.state_label)
         layout.addLayout(buttons)
+        layout.addWidget(self.share_button)
+        layout.addWidget(self.share_banner)
         layout.addWidget(self.members_box, 2)
         layout.addWidget(self.devices_box)
         layout.addWidget(self.chat_box, 3)
@@ -159,6 +170,8 @@ class RoomPanel(QWidget):
         self.microphone_button.toggled.connect(self._microphone_toggled)
         self.camera_button.toggled.connect(self._camera_toggled)
         self.chat.send_requested.connect(self.chat_send)
+        self.share_button.clicked.connect(self.share_requested)
+        self.share_banner.stop_requested.connect(self.stop_share_requested)
         self.camera_picker.activated.connect(
             lambda i: self.camera_chosen.emit(str(self.camera_picker.itemData(i) or "")))
         self.microphone_picker.activated.connect(
@@ -178,6 +191,7 @@ class RoomPanel(QWidget):
         """Show the connection state; Leave is enabled while connected or trying to be."""
         self._state = state_name(state)
         self.leave_button.setEnabled(self._state != "DISCONNECTED")
+        self.share_button.setEnabled(self._state in ("CONNECTED", "RECONNECTED"))
         self._retranslate()
 
     def refresh_members(self, room: RoomView) -> None:
@@ -286,6 +300,13 @@ class RoomPanel(QWidget):
                 button.setEnabled(available)
         self._retranslate()
 
+    def set_sharing(self, target: ShareTarget | None) -> None:
+        """While ``target`` is shared the banner (with Stop) replaces Share screen."""
+        if target is not None:
+            self.share_banner.show_target(target)
+        self.share_banner.setVisible(target is not None)
+        self.share_button.setVisible(target is None)
+
     # --- Qt --------------------------------------------------------------------------------
 
     def changeEvent(self, event: QEvent) -> None:
@@ -335,6 +356,7 @@ class RoomPanel(QWidget):
         self.camera_button.setText(
             self.tr("Camera on") if self.camera_button.isChecked() else self.tr("Camera off"))
         self.invite_button.setText(self.tr("Invite…"))
+        self.share_button.setText(self.tr("Share screen…"))
         self.leave_button.setText(self.tr("Leave"))
         self.members_box.setTitle(self.tr("People"))
         self.devices_box.setTitle(self.tr("Devices"))
