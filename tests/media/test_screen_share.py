@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiortc.mediastreams import MediaStreamError
 
 from roomcall.media.pattern import PatternInfo, decode_pattern, identity_code
 from roomcall.media.screen import ScreenTrack, ShareSettings, open_screen
 from roomcall.media.screen_targets import ShareTarget, list_share_targets
 from roomcall.media.synthetic import SyntheticVideoTrack
+from roomcall.protocol.errors import ErrorCode
 from roomcall.sdk import RemoteTrack, RTCClient
 from roomcall.server import RoomServer, ServerConfig
 from tests.media.xvfb import ScreenPainter, XvfbUnavailable, private_xvfb
@@ -147,3 +149,27 @@ async def test_far_end_reads_the_shared_screen(server: RoomServer,
         await asyncio.gather(alice.leave(), bob.leave(), return_exceptions=True)
         screen.stop()
         camera.stop()
+
+
+async def test_capture_ends_when_the_window_closes(display: str) -> None:
+    """Sharing a window that then closes ends the track by itself: readers get
+    MediaStreamError, "ended" fires, the reason is error 23003 and the grabber is released."""
+    painter = ScreenPainter(display, "pattern", LABEL)
+    try:
+        painter.show(7)
+        track = open_screen(target("window"), ShareSettings(fps=10))
+        ended = asyncio.Event()
+        track.on("ended", ended.set)
+        assert (await read_until(track, 7)).identity == identity_code(LABEL)
+    finally:
+        painter.close()
+
+    async def drain() -> None:
+        while True:
+            await track.recv()
+
+    with pytest.raises(MediaStreamError):
+        await asyncio.wait_for(drain(), FRAME_WAIT)
+    await asyncio.wait_for(ended.wait(), FRAME_WAIT)
+    assert track.error is not None and track.error.code == ErrorCode.SCREEN_CAPTURE_FAILED
+    assert await track.wait_released(within=scaled(5))
