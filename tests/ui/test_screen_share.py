@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -45,6 +46,16 @@ def test_picker_lists_screens_then_windows_with_defaults(qtbot: QtBot) -> None:
     with qtbot.waitSignal(picker.chosen) as chosen:
         picker.share_button.click()
     assert chosen.args == [WINDOWS[0], ShareSettings(fps=5, max_width=1280, max_height=720)]
+
+
+def test_picker_shows_thumbnails(qtbot: QtBot) -> None:
+    """A thumbnail handed to the picker appears beside its target only."""
+    picker = SharePicker(SCREENS + WINDOWS)
+    qtbot.addWidget(picker)
+    assert picker.thumbnail_count() == 0
+    picker.set_thumbnail("window:0x2a", np.full((54, 96, 3), 200, dtype=np.uint8))
+    assert picker.thumbnail_count() == 1
+    assert not picker.targets.item(picker.targets.count() - 1).icon().isNull()
 
 
 def test_picker_headers_cannot_be_shared(qtbot: QtBot) -> None:
@@ -133,6 +144,8 @@ def test_share_and_stop_in_a_call(windows: Windows, display: str) -> None:
                         and host.session.share_picker is not None, what="the picker")
             picker = host.session.share_picker
             assert picker is not None and picker.selected() is not None
+            await until(lambda: picker.thumbnail_count() == picker.targets.count() - 2,
+                        what="a thumbnail of the screen and of the window")
             assert picker.selected().kind == "screen"  # type: ignore[union-attr]
             assert any(picker.targets.item(i).text() == painter.title
                        for i in range(picker.targets.count()))

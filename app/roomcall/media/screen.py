@@ -39,7 +39,8 @@ from roomcall.media.devices import DeviceError
 from roomcall.media.screen_targets import ShareTarget, capture_source
 from roomcall.protocol.errors import ErrorCode
 
-__all__ = ["STILL_INTERVAL", "ScreenTrack", "ShareSettings", "fit_size", "open_screen"]
+__all__ = ["STILL_INTERVAL", "ScreenTrack", "ShareSettings", "fit_size", "grab_thumbnail",
+           "open_screen"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,17 +81,16 @@ class _ChangeDetector:
     """Whether a captured picture differs from the previous one (sampled rows, first plane)."""
 
     def __init__(self) -> None:
-        self._previous: npt.NDArray[np.uint8] | None = None
+        self._previous = b""
 
     def changed(self, frame: av.VideoFrame) -> bool:
         plane = frame.planes[0]
         rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(-1, plane.line_size)
-        sample = rows[: frame.height : SAMPLE_ROW_STEP]
-        previous = self._previous
-        if previous is not None and previous.shape == sample.shape and np.array_equal(
-                previous, sample):
+        # One copy of the sampled rows, compared with memcmp (stops at the first difference).
+        sample = rows[: frame.height : SAMPLE_ROW_STEP].tobytes()
+        if sample == self._previous:
             return False
-        self._previous = sample.copy()
+        self._previous = sample
         return True
 
 
@@ -259,3 +259,24 @@ def open_screen(target: ShareTarget, settings: ShareSettings | None = None) -> S
         raise DeviceError(ErrorCode.SCREEN_CAPTURE_FAILED, f"{target.name!r} gave no video")
     logger.info("capturing %s (%s) at %d fps", target.id, target.name, settings.fps)
     return ScreenTrack(target, container, settings)
+
+
+def grab_thumbnail(target: ShareTarget, width: int = 192, height: int = 108
+                   ) -> npt.NDArray[np.uint8] | None:
+    """One small picture of ``target`` for the picker, as an ``(h, w, 3)`` RGB array fitting
+    ``width`` x ``height``; None when it cannot be captured (no error: the picker shows the
+    name alone). Blocks for one grab (a few ms): call it from an executor."""
+    try:
+        source = capture_source(target, 30, show_cursor=False)
+        # No probing: FFmpeg would otherwise wait for several frames before the first one.
+        options = {**source.options, "probesize": "32", "analyzeduration": "0"}
+        with av.open(source.file, format=source.format, options=options) as container:
+            frame = next(container.decode(video=0))
+    except (av.FFmpegError, OSError, ValueError, StopIteration, DeviceError) as exc:
+        logger.debug("no thumbnail of %s: %s", target.id, exc)
+        return None
+    size = fit_size(frame.width, frame.height, width, height)
+    small = frame.reformat(width=size[0], height=size[1], format="rgb24",
+                           interpolation=Interpolation.AREA)
+    picture = np.asarray(small.to_ndarray(), dtype=np.uint8)
+    return picture

@@ -8,11 +8,14 @@ says they changed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 from PySide6.QtCore import QObject, Qt, Signal
 
 from roomcall.aio import TaskSet
@@ -428,7 +431,16 @@ class CallSession(QObject):
         picker.destroyed.connect(lambda *_: self._forget_picker(picker))
         self.share_picker = picker
         picker.show()
+        self._spawn(self.screen_share.thumbnails(
+            targets, functools.partial(self._show_thumbnail, picker)))
         return picker
+
+    def _show_thumbnail(self, picker: SharePicker, target_id: str,
+                        picture: npt.NDArray[np.uint8]) -> bool:
+        if self.share_picker is not picker:
+            return False  # closed (and deleted) meanwhile
+        picker.set_thumbnail(target_id, picture)
+        return True
 
     def _forget_picker(self, picker: SharePicker) -> None:
         if self.share_picker is picker:

@@ -13,9 +13,12 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
+import numpy.typing as npt
+
 from roomcall.media.devices import DeviceError
 from roomcall.media.profile import SCREEN_TAG
-from roomcall.media.screen import ScreenTrack, ShareSettings, open_screen
+from roomcall.media.screen import ScreenTrack, ShareSettings, grab_thumbnail, open_screen
 from roomcall.media.screen_targets import ShareTarget, list_share_targets
 from roomcall.ui.room_view import Publisher
 
@@ -26,6 +29,8 @@ log = logging.getLogger(__name__)
 
 Opener = Callable[[ShareTarget, ShareSettings], ScreenTrack]
 Lister = Callable[[], list[ShareTarget]]
+MAX_THUMBNAILS = 24
+"""Targets given a thumbnail (one grab each, a few ms): more windows are listed by name."""
 
 
 class ScreenShare:
@@ -60,6 +65,16 @@ class ScreenShare:
             DeviceError: 23003 when the display cannot be asked.
         """
         return await asyncio.get_running_loop().run_in_executor(None, self._lister)
+
+    async def thumbnails(self, targets: list[ShareTarget],
+                         show: Callable[[str, npt.NDArray[np.uint8]], bool]) -> None:
+        """Grab a thumbnail of each target (the first MAX_THUMBNAILS) and ``show(id,
+        picture)`` it; stops early once ``show`` returns False (the picker closed)."""
+        loop = asyncio.get_running_loop()
+        for target in targets[:MAX_THUMBNAILS]:
+            picture = await loop.run_in_executor(None, grab_thumbnail, target)
+            if picture is not None and not show(target.id, picture):
+                return
 
     async def start(self, client: Publisher, target: ShareTarget,
                     settings: ShareSettings) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -27,6 +30,8 @@ FRAME_RATES = (5, 10, 15, 30)
 """Frame rates offered, frames/s (15 by default: text and slides need no more)."""
 SIZES = ((1920, 1080), (1280, 720), (960, 540))
 """Largest sizes offered, the first by default (the picture keeps its aspect within)."""
+THUMBNAIL = QSize(192, 108)
+"""Largest thumbnail of a screen or window in the list."""
 _TARGET_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -72,6 +77,7 @@ class SharePicker(QDialog):
         self.problem.setVisible(bool(problem))
         self.targets = QListWidget(self)
         self.targets.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.targets.setIconSize(THUMBNAIL)
         self._screens_header = self._header()
         for target in (t for t in targets if t.kind == "screen"):
             self._add(target)
@@ -125,6 +131,24 @@ class SharePicker(QDialog):
             target = self.targets.item(row).data(_TARGET_ROLE)
             if isinstance(target, ShareTarget) and target.id == target_id:
                 self.targets.setCurrentRow(row)
+
+    def set_thumbnail(self, target_id: str, rgb: npt.NDArray[np.uint8]) -> None:
+        """Show ``rgb`` (an ``(h, w, 3)`` picture) beside the target with ``target_id``."""
+        height, width, _ = rgb.shape
+        data = np.ascontiguousarray(rgb)
+        # QImage does not own the array's memory: copy into a pixmap while it is alive.
+        image = QImage(data.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+        icon = QIcon(QPixmap.fromImage(image.copy()))
+        for row in range(self.targets.count()):
+            item = self.targets.item(row)
+            target = item.data(_TARGET_ROLE)
+            if isinstance(target, ShareTarget) and target.id == target_id:
+                item.setIcon(icon)
+
+    def thumbnail_count(self) -> int:
+        """Targets shown with a thumbnail."""
+        return sum(1 for row in range(self.targets.count())
+                   if not self.targets.item(row).icon().isNull())
 
     def settings(self) -> ShareSettings:
         """The frame rate and largest size picked."""
