@@ -78,6 +78,8 @@ class EncodeRound:
     decodable: float
     """Share of encoded frames whose code reads after decoding."""
     psnr: list[float] = field(default_factory=list)
+    fps: float = 0.0
+    """Frames encoded per second (unchanged pictures are not sent)."""
 
 
 def _text_psnr(source: np.ndarray[Any, Any], decoded: np.ndarray[Any, Any], top: int) -> float:
@@ -115,8 +117,9 @@ async def encode_round(settings: VideoSettings, seconds: float) -> EncodeRound:
                 latencies.append(done_ms - info.sent_at_ms)
             if len(kept) < PSNR_FRAMES and info.counter % 5 == 0:
                 kept[info.counter] = luma_plane(frame).copy()
-        cpu = (time.process_time() - cpu0) / (time.monotonic() - wall0) * 100
-        bitrate = size * 8 / (time.monotonic() - wall0)
+        elapsed = time.monotonic() - wall0
+        cpu = (time.process_time() - cpu0) / elapsed * 100
+        bitrate = size * 8 / elapsed
     finally:
         track.stop()
         await track.wait_released()
@@ -132,7 +135,8 @@ async def encode_round(settings: VideoSettings, seconds: float) -> EncodeRound:
             readable += info is not None and info.counter == counter
             if counter in kept:
                 psnr.append(_text_psnr(kept[counter], picture, top))
-    return EncodeRound(cpu, bitrate, latencies, total, readable / total if total else 0.0, psnr)
+    return EncodeRound(cpu, bitrate, latencies, total, readable / total if total else 0.0, psnr,
+                       len(latencies) / elapsed)
 
 
 @dataclass
@@ -215,7 +219,8 @@ async def run(args: argparse.Namespace) -> int:
             rounds[name].append(result)
             print(f"round {index + 1} {name}: CPU {result.cpu:.1f} %, "
                   f"{result.bitrate / 1e6:.2f} Mbit/s, latency p50 "
-                  f"{_pct(result.latencies, .5):.0f} ms, decodable {result.decodable:.0%}",
+                  f"{_pct(result.latencies, .5):.0f} ms, decodable {result.decodable:.0%}, "
+                  f"{result.fps:.1f} frames/s encoded",
                   flush=True)
     calls: dict[str, CallRun] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -262,6 +267,8 @@ async def run(args: argparse.Namespace) -> int:
          f"{rate_c / 1e6:.2f} Mbit/s", f"within {TARGET_RATE_ERROR:.0%}"),
         ("drawn to encoded p50 / p95", "{:.0f} / {:.0f} ms".format(*lat("screen")),
          "{:.0f} / {:.0f} ms".format(*lat("camera")), ""),
+        ("frames encoded per second (painter at 15)", f"{med('screen', 'fps'):.1f}",
+         f"{med('camera', 'fps'):.1f}", ""),
         ("code readable after encoding", f"{med('screen', 'decodable'):.0%}",
          f"{med('camera', 'decodable'):.0%}", ">= 95 %"),
         ("text area PSNR (median)", f"{psnr('screen'):.1f} dB", f"{psnr('camera'):.1f} dB", ""),

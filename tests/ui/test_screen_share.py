@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -14,8 +15,10 @@ from pytestqt.qtbot import QtBot
 from roomcall.media.pattern import decode_pattern, identity_code
 from roomcall.media.screen import ShareSettings
 from roomcall.media.screen_targets import ShareTarget, UnavailableReason
+from roomcall.protocol.messages import TrackInfo
 from roomcall.sdk import RemoteTrack
 from roomcall.ui.room_panel import RoomPanel
+from roomcall.ui.room_view import track_muted
 from roomcall.ui.share_picker import ShareBanner, SharePicker, unavailable_text
 from tests.media.xvfb import ScreenPainter, XvfbUnavailable, private_xvfb
 from tests.waiting import scaled
@@ -102,6 +105,26 @@ def test_banner_and_panel_switch_with_sharing(qtbot: QtBot) -> None:
     assert panel.share_button.isVisible() and not panel.share_banner.isVisible()
     panel.show_state("RECONNECTING")
     assert not panel.share_button.isEnabled()
+
+
+@dataclass(frozen=True)
+class Member:
+    """A remote member as the window reads it."""
+
+    user_id: str
+    tracks: tuple[TrackInfo, ...]
+    user_data: str = ""
+    permission: str = "user"
+
+
+def test_a_shared_screen_is_not_the_members_camera() -> None:
+    """A member sharing their screen with the camera off shows as camera off."""
+    sharing = Member("bob", (TrackInfo("t1", "video", "camera", muted=True),
+                             TrackInfo("t2", "video", "screen")))
+    assert track_muted(sharing, "video")
+    camera_on = Member("bob", (TrackInfo("t1", "video", "camera"),
+                               TrackInfo("t2", "video", "screen")))
+    assert not track_muted(camera_on, "video")
 
 
 def test_banner_stop_emits(qtbot: QtBot) -> None:

@@ -12,6 +12,8 @@ import enum
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from roomcall.media.profile import SCREEN_TAG
+
 if TYPE_CHECKING:
     from aiortc.mediastreams import MediaStreamTrack
 
@@ -27,6 +29,9 @@ class TrackView(Protocol):
 
     @property
     def muted(self) -> bool: ...
+
+    @property
+    def tag(self) -> str: ...
 
 
 class RemoteUserView(Protocol):
@@ -125,8 +130,9 @@ def state_name(state: object) -> str:
 
 
 def track_muted(user: RemoteUserView | None, kind: str) -> bool:
-    """True if ``user`` has no unmuted published track of ``kind``."""
+    """True if ``user`` has no unmuted published track of ``kind`` (a shared screen is not
+    their camera: it does not count as their video)."""
     if user is None:
         return True
-    tracks = [t for t in user.tracks if t.kind == kind]
+    tracks = [t for t in user.tracks if t.kind == kind and t.tag != SCREEN_TAG]
     return not tracks or all(t.muted for t in tracks)
