@@ -4,67 +4,67 @@
 <context>
     <name>CallSession</name>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="119"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="122"/>
         <source>reconnecting…</source>
         <translation>正在重连…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="189"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="192"/>
         <source>Asking {name} to leave…</source>
         <translation>正在请 {name} 离开…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="262"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="265"/>
         <source>Connection lost for too long; rejoining the room…</source>
         <translation>连接中断时间过长，正在重新加入房间…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="286"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="289"/>
         <source>Connection lost for too long; rejoined the room.</source>
         <translation>连接中断时间过长，已重新加入房间。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="305"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="308"/>
         <source>{name} joined</source>
         <translation>{name} 加入了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="319"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="322"/>
         <source>{name} left</source>
         <translation>{name} 离开了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="457"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="469"/>
         <source>Screen sharing stopped: the screen or window can no longer be captured.</source>
         <translation>屏幕共享已停止：无法再捕获该屏幕或窗口。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="485"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="497"/>
         <source>You</source>
         <translation>我</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="495"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="507"/>
         <source>Your camera is still off.</source>
         <translation>你的摄像头仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="496"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="508"/>
         <source>Your camera is still on.</source>
         <translation>你的摄像头仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="497"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="509"/>
         <source>Your microphone is still off.</source>
         <translation>你的麦克风仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="498"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="510"/>
         <source>Your microphone is still on.</source>
         <translation>你的麦克风仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="505"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="517"/>
         <source>The connection to the room is being restored; try again once it is back.</source>
         <translation>正在恢复与房间的连接，连接恢复后请再试一次。</translation>
     </message>
@@ -863,17 +863,17 @@
 <context>
     <name>ShareBanner</name>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="234"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="260"/>
         <source>You are sharing a window: {title}</source>
         <translation>你正在共享窗口：{title}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="237"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="263"/>
         <source>You are sharing your screen</source>
         <translation>你正在共享屏幕</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="238"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="264"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
@@ -881,87 +881,92 @@
 <context>
     <name>SharePicker</name>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="37"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="42"/>
         <source>Screen sharing needs an X11 session. On Wayland only the desktop&apos;s screen-sharing portal can capture the screen, and roomcall cannot use it yet: choose an &quot;Xorg&quot; or &quot;X11&quot; session at login to share.</source>
         <translation>屏幕共享需要 X11 会话。在 Wayland 上只有桌面的屏幕共享门户能够捕获屏幕，而 roomcall 目前还不能使用它：请在登录时选择“Xorg”或“X11”会话后再共享。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="41"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="46"/>
         <source>There is no X11 display to capture (DISPLAY is not set).</source>
         <translation>没有可捕获的 X11 显示（未设置 DISPLAY）。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="43"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="48"/>
         <source>This build of roomcall has no screen capture for this system.</source>
         <translation>此版本的 roomcall 不支持在该系统上捕获屏幕。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="45"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="50"/>
         <source>Screen sharing is not supported on this operating system.</source>
         <translation>此操作系统不支持屏幕共享。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="165"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="75"/>
+        <source>Nothing to share was found on this display.</source>
+        <translation>此显示器上没有找到可共享的内容。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="191"/>
         <source>Share screen</source>
         <translation>共享屏幕</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="166"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="192"/>
         <source>Choose a screen or a window to show everyone in the call.</source>
         <translation>选择要向通话中所有人展示的屏幕或窗口。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="167"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="193"/>
         <source>Screens</source>
         <translation>屏幕</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="169"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="195"/>
         <source>Windows</source>
         <translation>窗口</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="176"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="202"/>
         <source>{fps} frames/s</source>
         <translation>{fps} 帧/秒</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="178"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="204"/>
         <source>Up to {width}×{height}</source>
         <translation>最大 {width}×{height}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="180"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="206"/>
         <source>Frame rate</source>
         <translation>帧率</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="181"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="207"/>
         <source>Size</source>
         <translation>尺寸</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="182"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="208"/>
         <source>Share</source>
         <translation>共享</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="183"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="209"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="184"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="210"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="189"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="215"/>
         <source>All screens</source>
         <translation>所有屏幕</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/share_picker.py" line="191"/>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="217"/>
         <source>{name} ({width}×{height})</source>
         <translation>{name}（{width}×{height}）</translation>
     </message>

@@ -14,9 +14,10 @@ from roomcall.media.bandwidth import BandwidthEstimator
 from roomcall.media.encoder import TrackEncoder, bitrate_for_peers
 from roomcall.media.ladder import HEADROOM, LADDER
 from roomcall.media.packet_track import PacketTrack
-from roomcall.media.profile import SCREEN
+from roomcall.media.profile import CAMERA_CEILING_WHILE_SHARING, SCREEN, give_screen_priority
 from roomcall.media.synthetic import (
     CameraLikeVideoTrack,
+    SyntheticAudioTrack,
     SyntheticVideoTrack,
     decode_pattern,
     identity_code,
@@ -199,3 +200,21 @@ async def test_a_screen_keeps_its_size_and_lowers_its_bitrate_first() -> None:
         assert all(r.good_share >= 0.9 for r in receivers), [r.good_share for r in receivers]
     finally:
         await encoder.stop()
+
+
+async def test_a_camera_yields_to_its_members_shared_screen(encoder: TrackEncoder) -> None:
+    """While the member also sends a screen, its camera runs at the capped rate however good
+    the peer's estimate; once the screen goes, it climbs back to its ceiling."""
+    screen = TrackEncoder(QuickScreen(), "screen", SCREEN)
+    audio = TrackEncoder(SyntheticAudioTrack(), "mic")
+    give_screen_priority([encoder, screen, audio])
+    assert screen.ceiling_limit is None and audio.ceiling_limit is None
+    peer = Receiver(_peer(encoder, 1_200_000))
+    await peer.read(10)
+    assert encoder.rungs[0].bitrate == CAMERA_CEILING_WHILE_SHARING
+    assert peer.sizes[-1] == (640, 480)  # the size stays, the rate gives way
+    give_screen_priority([encoder, audio])
+    assert encoder.ceiling_limit is None
+    async with asyncio.timeout(TIMEOUT):
+        while encoder.rungs[0].bitrate != bitrate_for_peers(1):
+            await peer.read(5)

@@ -83,6 +83,14 @@ def test_picker_says_why_sharing_is_unavailable(qtbot: QtBot) -> None:
     assert picker.cancel_button.text() == "Close"
 
 
+def test_picker_with_nothing_to_share_says_so(qtbot: QtBot) -> None:
+    """An empty list (a display without screens or windows) says so and offers no Share."""
+    picker = SharePicker([])
+    qtbot.addWidget(picker)
+    assert picker.problem.text() == "Nothing to share was found on this display."
+    assert not picker.share_button.isEnabled()
+
+
 def test_banner_and_panel_switch_with_sharing(qtbot: QtBot) -> None:
     """While sharing the panel shows the banner (the window's title when a window is shared)
     instead of Share screen; its Stop asks to stop; afterwards Share screen is back."""

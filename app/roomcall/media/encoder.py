@@ -71,6 +71,9 @@ class TrackEncoder:
         self.media_id = media_id
         self.kind: str = source.kind
         self.profile = profile
+        self.ceiling_limit: int | None = None
+        """A lower ceiling set by the owner, e.g. for a camera while a screen is shared
+        (:func:`roomcall.media.profile.give_screen_priority`)."""
         self.rungs: tuple[RungEncoder, ...] = (
             tuple(RungEncoder(r, profile.video) for r in profile.ladder)
             if self.kind == "video" else ())
@@ -176,6 +179,8 @@ class TrackEncoder:
         if not self.rungs:
             return {0: False}
         ceiling = self.profile.ceiling(len(readers))
+        if self.ceiling_limit is not None:
+            ceiling = min(ceiling, self.ceiling_limit)
         wanted: dict[int, int] = {}
         for track in readers:
             estimate = track.estimator.estimate(now)

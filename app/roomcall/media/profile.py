@@ -12,16 +12,22 @@ estimates, keyframes on request); a profile only sets what differs between them:
 - the per-stream ceiling by number of peers.
 
 The SDK picks the profile by the publication's tag (:func:`profile_for_tag`), as Qiniu's model
-tells camera from screen by tag.
+tells camera from screen by tag. While a member shares a screen its cameras yield the uplink
+to it (:func:`give_screen_priority`): each track to a peer has its own estimate, so without
+this a camera and a screen would both claim the whole link and cut each other back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from roomcall.media.codecs import CAMERA_VP8, SCREEN_VP8, VideoSettings
 from roomcall.media.ladder import LADDER, Rung
+
+if TYPE_CHECKING:
+    from roomcall.media.encoder import TrackEncoder
 
 SCREEN_TAG: Final = "screen"
 """The tag a shared screen is published with."""
@@ -66,3 +72,18 @@ screen is mostly still (unchanged frames are not even sent, see roomcall.media.s
 def profile_for_tag(tag: str) -> EncodingProfile:
     """The profile of a publication tagged ``tag``: :data:`SCREEN` for ``"screen"``."""
     return SCREEN if tag == SCREEN_TAG else CAMERA
+
+
+CAMERA_CEILING_WHILE_SHARING: Final = LADDER[0].min_bitrate
+"""bit/s a camera stream may take while its member shares a screen: the top rung's floor,
+enough for the small camera tiles of a presenter layout."""
+
+
+def give_screen_priority(encoders: Iterable[TrackEncoder]) -> None:
+    """Cap the cameras among one member's ``encoders`` while one of them sends a screen (and
+    lift the cap once none does); call it whenever a track is added or removed."""
+    video = [e for e in encoders if e.kind == "video"]
+    sharing = any(e.profile is SCREEN for e in video)
+    for encoder in video:
+        if encoder.profile is not SCREEN:
+            encoder.ceiling_limit = CAMERA_CEILING_WHILE_SHARING if sharing else None

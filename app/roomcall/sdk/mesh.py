@@ -49,7 +49,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from roomcall.aio import TaskSet
 from roomcall.media.encoder import TrackEncoder
-from roomcall.media.profile import profile_for_tag
+from roomcall.media.profile import give_screen_priority, profile_for_tag
 from roomcall.protocol.messages import MAX_RELAY_BYTES
 from roomcall.sdk.compat import close_connection
 from roomcall.sdk.mesh_peer import MeshPeer
@@ -214,6 +214,7 @@ class Mesh:
         encoder = TrackEncoder(track, media_id, profile_for_tag(tag))
         encoder.start()
         self._encoders[media_id] = encoder
+        give_screen_priority(self._encoders.values())
         for peer in list(self._peers.values()):
             await self._negotiate(peer)
         return media_id
@@ -225,6 +226,7 @@ class Mesh:
             logger.warning("remove_local_track: unknown media id %s", media_id)
             return
         await encoder.stop()
+        give_screen_priority(self._encoders.values())
         for peer in list(self._peers.values()):
             if not peer.offerer:
                 peer.retire_sending(media_id)

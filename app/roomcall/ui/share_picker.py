@@ -71,6 +71,8 @@ class SharePicker(QDialog):
         self.resize(460, 420)
         self.intro = QLabel(self)
         self.intro.setWordWrap(True)
+        if not problem and not targets:
+            problem = self.tr("Nothing to share was found on this display.")
         self.problem = QLabel(problem, self)
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color:#d9453f;")
