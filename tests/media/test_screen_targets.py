@@ -17,6 +17,7 @@ from roomcall.media.screen_targets import (
     list_share_targets,
     parse_avfoundation_screens,
     share_support,
+    windows_targets,
 )
 from roomcall.media.synthetic import SyntheticVideoTrack
 from roomcall.protocol.errors import ErrorCode
@@ -64,19 +65,38 @@ def test_x11_capture_arguments() -> None:
     assert window.options == {"framerate": "5", "window_id": str(0x2A), "draw_mouse": "0"}
 
 
-def test_macos_and_windows_capture_arguments() -> None:
-    """macOS opens the avfoundation screen device by index; Windows grabs the desktop; neither
-    captures a single window (a clear 23003)."""
+def test_macos_capture_arguments() -> None:
+    """macOS opens the avfoundation screen device by index and cannot capture a single
+    window (a clear 23003)."""
     mac = ShareTarget("screen", "screen:3", "Capture screen 0", 0, 0, display="3")
     source = capture_source(mac, 15, platform="darwin")
     assert (source.file, source.format, source.options["framerate"]) == (
         "3:none", "avfoundation", "15")
-    source = capture_source(SCREEN_TARGET, 15, platform="win32")
+    with pytest.raises(DeviceError) as caught:
+        capture_source(WINDOW_TARGET, 15, platform="darwin")
+    assert caught.value.code == ErrorCode.SCREEN_CAPTURE_FAILED
+
+
+def test_windows_capture_arguments() -> None:
+    """Windows grabs a monitor as a region of the desktop at its offset (negative left of the
+    primary), the whole desktop when no size is known, and a window by its title."""
+    left = ShareTarget("screen", "screen:1", "Screen 2", 1280, 1024, -1280, 0, display="desktop")
+    source = capture_source(left, 15, platform="win32")
     assert (source.file, source.format) == ("desktop", "gdigrab")
-    for platform in ("darwin", "win32"):
-        with pytest.raises(DeviceError) as caught:
-            capture_source(WINDOW_TARGET, 15, platform=platform)
-        assert caught.value.code == ErrorCode.SCREEN_CAPTURE_FAILED
+    assert (source.options["offset_x"], source.options["offset_y"],
+            source.options["video_size"]) == ("-1280", "0", "1280x1024")
+    whole = ShareTarget("screen", "screen:all", "All screens", 0, 0, display="desktop")
+    assert "video_size" not in capture_source(whole, 15, platform="win32").options
+    window = capture_source(WINDOW_TARGET, 10, platform="win32")
+    assert (window.file, window.format, window.options["framerate"]) == (
+        "title=Editor", "gdigrab", "10")
+
+
+def test_windows_listing_falls_back_to_the_desktop_elsewhere() -> None:
+    """Where user32 cannot be reached (here: not Windows) the list is the whole desktop."""
+    targets = windows_targets()
+    assert [(t.kind, t.id, t.display) for t in targets] == [("screen", "screen:all", "desktop")]
+    assert capture_source(targets[0], 15, platform="win32").file == "desktop"
 
 
 def test_parse_avfoundation_screens() -> None:

@@ -12,7 +12,9 @@ Capture goes through PyAV's input devices, per platform (media-facts, screen cap
   (black elsewhere): sharing is unavailable, :class:`ShareUnavailable` says why.
 - macOS: ``avfoundation``'s "Capture screen N" devices (needs the Screen Recording
   permission); windows cannot be captured that way.
-- Windows: ``gdigrab``'s ``desktop`` (all monitors); windows are not listed.
+- Windows: ``gdigrab``: each monitor (a region of the ``desktop``, from
+  ``EnumDisplayMonitors``) and each visible titled window (``EnumWindows``), which gdigrab
+  finds by its title. Listing goes through ``user32`` with ctypes.
 
 The listing and capture arguments are pure functions of what the platform reports, so tests
 check them without that platform.
@@ -128,7 +130,7 @@ def list_share_targets(platform: str = sys.platform) -> list[ShareTarget]:
         text = ffmpeg_device_list("avfoundation", "")
         return [ShareTarget("screen", f"screen:{index}", name, 0, 0, display=str(index))
                 for index, name in parse_avfoundation_screens(text)]
-    return [ShareTarget("screen", "screen:desktop", "Desktop", 0, 0, display="desktop")]
+    return windows_targets()
 
 
 _AVFOUNDATION_SCREEN: Final = re.compile(r"^\s*\[(?P<index>\d+)\]\s+(?P<name>Capture screen \d+)")
@@ -243,6 +245,75 @@ def _window_title(conn: Any, window: Any, X: Any) -> str:
     return name.decode("latin-1") if isinstance(name, bytes) else str(name or "")
 
 
+# --- Windows ---------------------------------------------------------------------------
+
+
+def windows_targets() -> list[ShareTarget]:
+    """Monitors and visible titled windows, through ``user32`` (Windows only).
+
+    Monitor rectangles are in desktop coordinates from the primary monitor's corner, which is
+    what gdigrab's offsets are measured from. Falls back to the whole desktop when listing
+    fails.
+    """
+    desktop = [ShareTarget("screen", "screen:all", "All screens", 0, 0, display="desktop")]
+    try:
+        monitors, windows = _enumerate_user32()
+    except (AttributeError, OSError) as exc:  # not Windows, or user32 refused
+        logger.warning("cannot list monitors and windows: %s", exc)
+        return desktop
+    screens = [ShareTarget("screen", f"screen:{i}", f"Screen {i + 1}", w, h, x, y,
+                           display="desktop")
+               for i, (x, y, w, h) in enumerate(monitors)]
+    listed = [ShareTarget("window", f"window:{hwnd:#x}", title, w, h, x, y,
+                          display="desktop", window_id=hwnd)
+              for hwnd, title, (x, y, w, h) in windows]
+    return (screens if len(screens) == 1 else [*screens, *desktop]) + listed
+
+
+Rect = tuple[int, int, int, int]
+
+
+def _enumerate_user32() -> tuple[list[Rect], list[tuple[int, str, Rect]]]:
+    import ctypes
+    from ctypes import wintypes
+
+    user32 = ctypes.windll.user32  # type: ignore[attr-defined]
+    monitors: list[Rect] = []
+    windows: list[tuple[int, str, Rect]] = []
+
+    def size(rect: Any) -> Rect:
+        return rect.left, rect.top, rect.right - rect.left, rect.bottom - rect.top
+
+    monitor_proc = ctypes.WINFUNCTYPE(  # type: ignore[attr-defined]
+        wintypes.BOOL, wintypes.HMONITOR, wintypes.HDC, ctypes.POINTER(wintypes.RECT),
+        wintypes.LPARAM)
+
+    def on_monitor(_monitor: Any, _dc: Any, rect: Any, _data: Any) -> bool:
+        monitors.append(size(rect.contents))
+        return True
+
+    window_proc = ctypes.WINFUNCTYPE(  # type: ignore[attr-defined]
+        wintypes.BOOL, wintypes.HWND, wintypes.LPARAM)
+
+    def on_window(hwnd: Any, _data: Any) -> bool:
+        if user32.IsWindowVisible(hwnd) and not user32.IsIconic(hwnd):
+            length = user32.GetWindowTextLengthW(hwnd)
+            if length > 0:
+                title = ctypes.create_unicode_buffer(length + 1)
+                user32.GetWindowTextW(hwnd, title, length + 1)
+                rect = wintypes.RECT()
+                user32.GetWindowRect(hwnd, ctypes.byref(rect))
+                if rect.right - rect.left > 1 and rect.bottom - rect.top > 1:
+                    windows.append((int(hwnd), title.value, size(rect)))
+        return True
+
+    # Keep the callbacks referenced until the calls return (ctypes frees them otherwise).
+    monitor_callback, window_callback = monitor_proc(on_monitor), window_proc(on_window)
+    user32.EnumDisplayMonitors(None, None, monitor_callback, 0)
+    user32.EnumWindows(window_callback, 0)
+    return monitors, windows
+
+
 # --- capture arguments -------------------------------------------------------------------
 
 
@@ -273,12 +344,20 @@ def capture_source(target: ShareTarget, fps: int, *, platform: str = sys.platfor
         return CaptureSource(f"{target.display}+{target.x},{target.y}", "x11grab",
                              {**rate, "video_size": f"{target.width}x{target.height}",
                               "draw_mouse": cursor})
+    if platform == "win32":
+        if target.kind == "window":
+            # gdigrab finds the window by its title (the first one, if several share it).
+            return CaptureSource(f"title={target.name}", "gdigrab",
+                                 {**rate, "draw_mouse": cursor})
+        if target.width and target.height:
+            return CaptureSource("desktop", "gdigrab", {
+                **rate, "draw_mouse": cursor, "offset_x": str(target.x),
+                "offset_y": str(target.y), "video_size": f"{target.width}x{target.height}"})
+        return CaptureSource("desktop", "gdigrab", {**rate, "draw_mouse": cursor})
     if target.kind == "window":
         raise DeviceError(ErrorCode.SCREEN_CAPTURE_FAILED,
                           f"windows cannot be captured on {platform}")
     if platform == "darwin":
         return CaptureSource(f"{target.display}:none", "avfoundation",
                              {**rate, "capture_cursor": cursor})
-    if platform == "win32":
-        return CaptureSource("desktop", "gdigrab", {**rate, "draw_mouse": cursor})
     raise ShareUnavailable(UnavailableReason.PLATFORM)
