@@ -8,7 +8,7 @@ import pytest
 from roomcall.media.devices import DeviceError
 from roomcall.media.encoder import TrackEncoder
 from roomcall.media.profile import CAMERA, SCREEN, profile_for_tag
-from roomcall.media.screen import ShareSettings, fit_size
+from roomcall.media.screen import ShareSettings, fit_size, open_screen
 from roomcall.media.screen_targets import (
     ShareTarget,
     ShareUnavailable,
@@ -18,6 +18,7 @@ from roomcall.media.screen_targets import (
     parse_avfoundation_screens,
     share_support,
     windows_targets,
+    x11_targets,
 )
 from roomcall.media.synthetic import SyntheticVideoTrack
 from roomcall.protocol.errors import ErrorCode
@@ -150,3 +151,15 @@ def test_screen_tag_selects_the_screen_profile() -> None:
     assert encoder.subscribe().select_rung(300_000, now=0.0) == 0
     camera = TrackEncoder(SyntheticVideoTrack("c", width=64, height=48), "c")
     assert camera.subscribe().select_rung(300_000, now=0.0) == 1
+
+
+def test_an_unreachable_display_is_a_clear_error() -> None:
+    """Listing or capturing a display nobody serves fails at once with error 23003."""
+    gone = ShareTarget("screen", "screen:0", "screen", 640, 480, display=":987")
+    with pytest.raises(DeviceError) as listing:
+        x11_targets(":987")
+    assert listing.value.code == ErrorCode.SCREEN_CAPTURE_FAILED
+    with pytest.raises(DeviceError) as capture:
+        open_screen(gone)
+    assert capture.value.code == ErrorCode.SCREEN_CAPTURE_FAILED
+    assert "screen" in capture.value.message

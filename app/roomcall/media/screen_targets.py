@@ -29,6 +29,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, Literal
 
 from roomcall.media.devices import DeviceError, ffmpeg_device_list
@@ -153,6 +154,9 @@ def parse_avfoundation_screens(text: str) -> list[tuple[int, str]]:
 # --- X11 -------------------------------------------------------------------------------
 
 
+_LOCAL_DISPLAY: Final = re.compile(r"^(unix)?:(?P<number>\d+)(\.\d+)?$")
+
+
 def x11_targets(display_name: str) -> list[ShareTarget]:
     """Screens (RandR monitors) and windows of X display ``display_name``.
 
@@ -164,6 +168,12 @@ def x11_targets(display_name: str) -> list[ShareTarget]:
         from Xlib import X, display, error
     except ImportError as exc:
         raise ShareUnavailable(UnavailableReason.NO_GRABBER, "python-xlib is missing") from exc
+    local = _LOCAL_DISPLAY.match(display_name)
+    if local is not None and not Path(f"/tmp/.X11-unix/X{local['number']}").exists():
+        # Checked first: python-xlib leaves its sockets open when it cannot connect
+        # (Xlib.support.unix_connect tries the unix socket, then TCP, closing neither).
+        raise DeviceError(ErrorCode.SCREEN_CAPTURE_FAILED,
+                          f"no X server on display {display_name!r}")
     try:
         conn = display.Display(display_name)
     except (error.DisplayError, OSError) as exc:
