@@ -96,12 +96,14 @@ async def test_window_capture_reads_the_window(painter: ScreenPainter) -> None:
     assert track.released
 
 
-async def test_far_end_reads_the_shared_screen(server: RoomServer,
-                                               painter: ScreenPainter) -> None:
-    """Alice shares her screen beside her camera; Bob sees both tags, decodes the code on the
-    screen from the frames he receives, sees it change when the window's picture changes, and
-    the screen's track ends when Alice stops sharing."""
-    alice, bob = RTCClient(server.url), RTCClient(server.url)
+@pytest.mark.parametrize("sharer", ["alice", "zoe"], ids=["offerer", "answerer"])
+async def test_far_end_reads_the_shared_screen(server: RoomServer, painter: ScreenPainter,
+                                               sharer: str) -> None:
+    """The sharer shares the screen beside a camera (as the pair's offerer, then as its
+    answerer); Bob sees both tags, decodes the code on the screen from the frames he receives,
+    sees it change when the window's picture changes, and the screen's track ends when the
+    sharer stops sharing."""
+    presenter, bob = RTCClient(server.url), RTCClient(server.url)
     camera = SyntheticVideoTrack("alice-camera", width=320, height=240, fps=10)
     screen = open_screen(target("screen"), ShareSettings(fps=10))
     published: list[tuple[str, list[str]]] = []
@@ -114,17 +116,17 @@ async def test_far_end_reads_the_shared_screen(server: RoomServer,
     bob.on("user_unpublished", lambda uid, infos: unpublished.set()
            if [t.tag for t in infos] == ["screen"] else None)
     try:
-        await alice.join(server.token("room", "alice"))
+        await presenter.join(server.token("room", sharer))
         await bob.join(server.token("room", "bob"))
-        await alice.publish([camera], tag="camera")
+        await presenter.publish([camera], tag="camera")
         painter.show(1)
-        (share,) = await alice.publish([screen], tag="screen")
+        (share,) = await presenter.publish([screen], tag="screen")
         assert share.tag == "screen"
         remote_screen = await asyncio.wait_for(tracks["screen"], FRAME_WAIT)
         remote_camera = await asyncio.wait_for(tracks["camera"], FRAME_WAIT)
         assert remote_screen.kind == remote_camera.kind == "video"
-        assert ("alice", ["screen"]) in published and ("alice", ["camera"]) in published
-        user = bob.get_remote_user("alice")
+        assert (sharer, ["screen"]) in published and (sharer, ["camera"]) in published
+        user = bob.get_remote_user(sharer)
         assert user is not None and sorted(t.tag for t in user.tracks) == ["camera", "screen"]
 
         info = await read_until(remote_screen, 1)
@@ -139,14 +141,14 @@ async def test_far_end_reads_the_shared_screen(server: RoomServer,
                                                                 FRAME_WAIT))
         assert camera_info.identity == identity_code("alice-camera")
 
-        await alice.unpublish([share])
+        await presenter.unpublish([share])
         screen.stop()
         await asyncio.wait_for(unpublished.wait(), FRAME_WAIT)
         assert await screen.wait_released(within=scaled(5))
-        user = bob.get_remote_user("alice")
+        user = bob.get_remote_user(sharer)
         assert user is not None and [t.tag for t in user.tracks] == ["camera"]
     finally:
-        await asyncio.gather(alice.leave(), bob.leave(), return_exceptions=True)
+        await asyncio.gather(presenter.leave(), bob.leave(), return_exceptions=True)
         screen.stop()
         camera.stop()
 
