@@ -79,7 +79,11 @@ class ScreenPainter:
         self.process = subprocess.Popen(
             [sys.executable, str(PAINTER), mode, label, str(fps)], env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        ready = self._line("the painter's window")
+        try:
+            ready = self._line("the painter's window")
+        except (TimeoutError, EOFError):
+            self.close()
+            raise
         kind, window_id, title = ready.split(" ", 2)
         assert kind == "ready", ready
         self.window_id = int(window_id, 16)
