@@ -14,6 +14,8 @@ source (:func:`roomcall.media.screen.open_screen`, 15 fps, up to 1920x1080).
    are not counted. Sent bit rate: encoded bytes over the round. Capture-to-encoded latency:
    from the painter drawing a frame to its packet. Afterwards the packets are decoded: the
    share of frames whose code reads, and the text area's PSNR against the captured picture.
+   Then one round of the screen profile with the scrolling stopped: unchanged pictures are
+   not sent, one a second refreshes the picture.
 2. Call: a real room server on loopback, Alice publishes the screen with ``tag="screen"``
    (then, as the baseline, ``tag="camera"``: the camera profile), Bob receives; latency from
    drawn to decoded at Bob, and the bit rate sent against the encoder's target (the cap that
@@ -210,7 +212,7 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(args: argparse.Namespace) -> int:
+async def run(args: argparse.Namespace, painter: ScreenPainter) -> int:
     rounds: dict[str, list[EncodeRound]] = {"screen": [], "camera": []}
     profiles = {"screen": SCREEN_VP8, "camera": CAMERA_VP8}
     for index in range(args.rounds):
@@ -222,6 +224,11 @@ async def run(args: argparse.Namespace) -> int:
                   f"{_pct(result.latencies, .5):.0f} ms, decodable {result.decodable:.0%}, "
                   f"{result.fps:.1f} frames/s encoded",
                   flush=True)
+    painter.scroll(False)
+    still = await encode_round(SCREEN_VP8, args.seconds)
+    painter.scroll(True)
+    print(f"still screen: CPU {still.cpu:.1f} %, {still.bitrate / 1e6:.3f} Mbit/s, "
+          f"{still.fps:.1f} frames/s encoded", flush=True)
     calls: dict[str, CallRun] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for tag in ("screen", "camera"):
@@ -269,6 +276,9 @@ async def run(args: argparse.Namespace) -> int:
          "{:.0f} / {:.0f} ms".format(*lat("camera")), ""),
         ("frames encoded per second (painter at 15)", f"{med('screen', 'fps'):.1f}",
          f"{med('camera', 'fps'):.1f}", ""),
+        ("still screen (scrolling stopped): CPU, bit rate, frames/s",
+         f"{still.cpu:.1f} %, {still.bitrate / 1e6:.3f} Mbit/s, {still.fps:.1f}",
+         "scrolling: see above", ""),
         ("code readable after encoding", f"{med('screen', 'decodable'):.0%}",
          f"{med('camera', 'decodable'):.0%}", ">= 95 %"),
         ("text area PSNR (median)", f"{psnr('screen'):.1f} dB", f"{psnr('camera'):.1f} dB", ""),
@@ -341,8 +351,8 @@ def main() -> int:
             os.environ["DISPLAY"] = display
             os.environ.pop("WAYLAND_DISPLAY", None)
             os.environ["XDG_SESSION_TYPE"] = "x11"
-            with ScreenPainter(display, "scroll", "bench-screen", fps=FPS):
-                return asyncio.run(run(args))
+            with ScreenPainter(display, "scroll", "bench-screen", fps=FPS) as painter:
+                return asyncio.run(run(args, painter))
     except XvfbUnavailable as exc:
         print(f"cannot run: {exc}", file=sys.stderr)
         return 2

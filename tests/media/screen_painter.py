@@ -6,7 +6,8 @@ X display (``QT_QPA_PLATFORM=xcb``). It prints ``ready <window id> <title>`` onc
 - ``pattern``: the code of ``LABEL`` with counter 0 over a page of text; each line read from
   stdin (a number) repaints it with that counter and prints ``painted <counter>``.
 - ``scroll``: text scrolling up a few pixels per frame at ``FPS``, under a code whose counter
-  is the frame number and whose time is when the frame was drawn (for latency at the far end).
+  is the frame number and whose time is when the frame was drawn (for latency at the far end);
+  ``still`` / ``scroll`` on stdin stops and restarts it (answered with the same word).
 
 Ends when stdin closes.
 """
@@ -57,6 +58,13 @@ class Painter(QWidget):
         self.offset += SCROLL_STEP
         self.update()
 
+    def set_scrolling(self, on: bool) -> None:
+        """(scroll mode) Stop or restart the scrolling."""
+        if on:
+            self.timer.start()
+        else:
+            self.timer.stop()
+
     def show_counter(self, counter: int) -> None:
         self.counter = counter
         self.announce = counter
@@ -99,7 +107,12 @@ def main() -> None:
         if not line:
             app.quit()
             return
-        window.show_counter(int(line))
+        command = line.strip()
+        if command in ("still", "scroll"):
+            window.set_scrolling(command == "scroll")
+            print(command, flush=True)
+        else:
+            window.show_counter(int(command))
 
     notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read)
     notifier.activated.connect(read_stdin)

@@ -98,6 +98,15 @@ class ScreenPainter:
         painted = self._line("a repaint")
         assert painted == f"painted {counter}", painted
 
+    def scroll(self, on: bool) -> None:
+        """(scroll mode) Stop (``on=False``) or restart the scrolling; returns once done."""
+        assert self.process.stdin is not None
+        word = "scroll" if on else "still"
+        self.process.stdin.write(f"{word}\n")
+        self.process.stdin.flush()
+        answer = self._line(f"the painter's {word}")
+        assert answer == word, answer
+
     def _line(self, what: str) -> str:
         return _read_line(self.process.stdout, scaled(20), what)
 
