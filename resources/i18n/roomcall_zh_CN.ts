@@ -4,62 +4,62 @@
 <context>
     <name>CallSession</name>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="107"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="122"/>
         <source>reconnecting…</source>
         <translation>正在重连…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="175"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="195"/>
         <source>Asking {name} to leave…</source>
         <translation>正在请 {name} 离开…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="248"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="268"/>
         <source>Connection lost for too long; rejoining the room…</source>
         <translation>连接中断时间过长，正在重新加入房间…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="271"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="291"/>
         <source>Connection lost for too long; rejoined the room.</source>
         <translation>连接中断时间过长，已重新加入房间。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="290"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="313"/>
         <source>{name} joined</source>
         <translation>{name} 加入了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="304"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="329"/>
         <source>{name} left</source>
         <translation>{name} 离开了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="413"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="490"/>
         <source>You</source>
         <translation>我</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="423"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="500"/>
         <source>Your camera is still off.</source>
         <translation>你的摄像头仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="424"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="501"/>
         <source>Your camera is still on.</source>
         <translation>你的摄像头仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="425"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="502"/>
         <source>Your microphone is still off.</source>
         <translation>你的麦克风仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="426"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="503"/>
         <source>Your microphone is still on.</source>
         <translation>你的麦克风仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="433"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="510"/>
         <source>The connection to the room is being restored; try again once it is back.</source>
         <translation>正在恢复与房间的连接，连接恢复后请再试一次。</translation>
     </message>
@@ -494,47 +494,47 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="135"/>
+        <location filename="../../app/roomcall/ui/window.py" line="161"/>
         <source>Could not start the room server on this computer: {error}</source>
         <translation>无法在本机启动房间服务器：{error}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="348"/>
+        <location filename="../../app/roomcall/ui/window.py" line="375"/>
         <source>roomcall</source>
         <translation>roomcall</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="350"/>
+        <location filename="../../app/roomcall/ui/window.py" line="377"/>
         <source>roomcall: {room}</source>
         <translation>roomcall：{room}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="352"/>
+        <location filename="../../app/roomcall/ui/window.py" line="379"/>
         <source>&amp;Room</source>
         <translation>房间(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="353"/>
+        <location filename="../../app/roomcall/ui/window.py" line="380"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="354"/>
+        <location filename="../../app/roomcall/ui/window.py" line="381"/>
         <source>&amp;Invite…</source>
         <translation>邀请(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="355"/>
+        <location filename="../../app/roomcall/ui/window.py" line="382"/>
         <source>L&amp;eave</source>
         <translation>离开(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="356"/>
+        <location filename="../../app/roomcall/ui/window.py" line="383"/>
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="357"/>
+        <location filename="../../app/roomcall/ui/window.py" line="384"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
@@ -676,133 +676,143 @@
 <context>
     <name>RoomPanel</name>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="209"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="354"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="221"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="387"/>
         <source>{name} (you)</source>
         <translation>{name}（我）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="220"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="350"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="232"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="383"/>
         <source>HOST</source>
         <translation>主持人</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="221"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="351"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="233"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="384"/>
         <source>Kick</source>
         <translation>移出</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="222"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="352"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="234"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="385"/>
         <source>Make host</source>
         <translation>设为主持人</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="266"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="347"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="294"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="379"/>
         <source>None found</source>
         <translation>未找到</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="307"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="335"/>
         <source>Can&apos;t connect video</source>
         <translation>视频无法连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="309"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="337"/>
         <source>Their network or yours blocks direct calls; the server needs a relay (TURN) — see Settings.</source>
         <translation>对方或你的网络阻止了直接通话，服务器需要中继（TURN）——请查看“设置”。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="313"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="341"/>
         <source>Reconnecting video…</source>
         <translation>正在重新连接视频…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="321"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="349"/>
+        <source>▣ Sharing screen</source>
+        <translation>▣ 正在共享屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="350"/>
+        <source>Speaking</source>
+        <translation>正在发言</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="353"/>
         <source>Room</source>
         <translation>房间</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="323"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="324"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="355"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="356"/>
         <source>Connected</source>
         <translation>已连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="325"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="357"/>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="326"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="358"/>
         <source>Connection lost, reconnecting…</source>
         <translation>连接中断，正在重连…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="327"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="359"/>
         <source>Not connected</source>
         <translation>未连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="334"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="366"/>
         <source>Mic on</source>
         <translation>麦克风开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="334"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="366"/>
         <source>Mic off</source>
         <translation>麦克风关</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="336"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="368"/>
         <source>Camera on</source>
         <translation>摄像头开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="336"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="368"/>
         <source>Camera off</source>
         <translation>摄像头关</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="337"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="369"/>
         <source>Invite…</source>
         <translation>邀请…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="338"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="370"/>
         <source>Leave</source>
         <translation>离开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="339"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="371"/>
         <source>People</source>
         <translation>成员</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="340"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="372"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="341"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="373"/>
         <source>Chat</source>
         <translation>聊天</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="342"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="374"/>
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="342"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="374"/>
         <source>Microphone</source>
         <translation>麦克风</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="343"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="375"/>
         <source>Speaker</source>
         <translation>扬声器</translation>
     </message>
@@ -846,26 +856,99 @@
     </message>
 </context>
 <context>
+    <name>TileControls</name>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="48"/>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="58"/>
+        <source>Unpin</source>
+        <translation>取消固定</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="48"/>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="58"/>
+        <source>Pin</source>
+        <translation>固定</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="49"/>
+        <source>Keep this tile on stage</source>
+        <translation>把这个画面固定在主画面</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="50"/>
+        <source>Let the view choose what is on stage</source>
+        <translation>由视图决定主画面显示什么</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="60"/>
+        <source>Exit full screen</source>
+        <translation>退出全屏</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="61"/>
+        <source>Full screen</source>
+        <translation>全屏</translation>
+    </message>
+</context>
+<context>
     <name>VideoTile</name>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="180"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="246"/>
         <source>Can&apos;t connect video with {name}. Their network or yours blocks direct calls; the server needs a relay (TURN) — see Settings.</source>
         <translation>无法与 {name} 建立视频连接。对方或你的网络阻止了直接通话，服务器需要中继（TURN）——请查看“设置”。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="184"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="250"/>
         <source>Reconnecting video…</source>
         <translation>正在重新连接视频…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="320"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="206"/>
         <source> (you)</source>
         <translation>（我）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="322"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="205"/>
+        <source>{name}&apos;s screen</source>
+        <translation>{name} 的屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="418"/>
         <source>HOST</source>
         <translation>主持人</translation>
+    </message>
+</context>
+<context>
+    <name>ViewSwitch</name>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="63"/>
+        <source>Grid</source>
+        <translation>宫格</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="63"/>
+        <source>Speaker</source>
+        <translation>演讲者</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="64"/>
+        <source>Presentation</source>
+        <translation>演示</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="65"/>
+        <source>Everyone the same size</source>
+        <translation>所有人一样大</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="66"/>
+        <source>The person speaking large, the others in a strip</source>
+        <translation>发言的人显示为大画面，其他人排在下方</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="67"/>
+        <source>The shared screen large, cameras in a strip</source>
+        <translation>共享的屏幕显示为大画面，摄像头画面排在下方</translation>
     </message>
 </context>
 </TS>

@@ -42,8 +42,18 @@ from roomcall.ui.frame_renderer import RenderedFrame, TrackRenderer
 from roomcall.ui.kick import DEFAULT_GRACE_SECONDS, HostKicker, is_kick_request
 from roomcall.ui.local_media import Devices, LocalMedia
 from roomcall.ui.room_panel import RoomPanel
-from roomcall.ui.room_view import CallClient, display_name, is_admin, track_muted
-from roomcall.ui.video_grid import VideoGrid
+from roomcall.ui.room_view import (
+    SCREEN_TAG,
+    CallClient,
+    display_name,
+    is_admin,
+    screen_shares,
+    track_muted,
+)
+from roomcall.ui.speaking import Speaking
+from roomcall.ui.spotlight import Spotlight, ViewMode
+from roomcall.ui.video_grid import VideoGrid, screen_key
+from roomcall.ui.view_switch import ViewSwitch
 
 if TYPE_CHECKING:
     from roomcall.media.devices import DeviceInfo
@@ -75,7 +85,7 @@ class CallSession(QObject):
     def __init__(self, client: CallClient, *, grid: VideoGrid, panel: RoomPanel,
                  media: LocalMedia, user_data: str, kick_grace: float = DEFAULT_GRACE_SECONDS,
                  playout: AudioPlayout | None = None, devices: Devices | None = None,
-                 parent: QObject | None = None) -> None:
+                 view_switch: ViewSwitch | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.client = client
         self.bridge = ClientBridge(self)
@@ -90,6 +100,11 @@ class CallSession(QObject):
         self.prompt: QObject | None = None
         """The last question asked (e.g. "Remove Bob?"), for tests to answer."""
         self.devices = devices
+        self.spotlight = Spotlight()
+        """The person's view and pin: what the grid puts on stage."""
+        self.speaking = Speaking()
+        """Who speaks, from the SDK's volume indication."""
+        self._view_switch = view_switch
         self._renderers: dict[str, TrackRenderer] = {}
         self._tasks = TaskSet(log, "call")
         self._token = ""
@@ -128,7 +143,11 @@ class CallSession(QObject):
             panel.microphone_chosen.connect(
                 lambda dev: self._spawn(self._switch_microphone(dev))),
             panel.speaker_chosen.connect(self._choose_speaker),
+            grid.pin_requested.connect(self._toggle_pin),
         ]
+        if view_switch is not None:
+            self._panel_links.append(view_switch.mode_chosen.connect(self._choose_view))
+            view_switch.show_mode(ViewMode.GRID, sharing=False)
 
     # --- the call ------------------------------------------------------------------------------
 
@@ -150,6 +169,7 @@ class CallSession(QObject):
             [display_name(u, u.user_id) for u in self.client.remote_users]))
         tile = self.grid.add_tile(self._local_id, local=True)
         tile.set_identity(self.user_data or self._local_id, self.client.permission == "admin")
+        self._update_stage()
         self.panel.set_room_name(self.room_title or self.client.room or "")
         self.panel.show_state(self.client.connection_state)
         self.panel.refresh_members(self.client)
@@ -280,12 +300,15 @@ class CallSession(QObject):
         for tile in self.grid.tiles():
             if tile.user_id != local:
                 self._sound.remove_track(tile.user_id)
-                self.grid.remove_tile(tile.user_id)
+                self.grid.remove_tile(tile.key)
+        self.speaking.forget([u for u in self.speaking.speaking if u != local])
+        self._update_stage()
         self.panel.refresh_members(self.client)
 
     def _on_user_joined(self, user_id: str, user_data: str) -> None:
         self.grid.add_tile(user_id)
         self._refresh_member(user_id)
+        self._update_stage()
         if not self._joining:
             self.panel.chat.add_notice(self.tr("{name} joined").format(
                 name=user_data.strip() or user_id))
@@ -299,7 +322,9 @@ class CallSession(QObject):
         self._sound.remove_track(user_id)
         tile = self.grid.tile(user_id)
         name = tile.name if tile is not None else user_id
-        self.grid.remove_tile(user_id)
+        self.grid.remove_user(user_id)
+        self.speaking.forget([user_id])
+        self._update_stage()
         self.panel.refresh_members(self.client)
         self.panel.chat.add_notice(self.tr("{name} left").format(name=name))
 
@@ -309,7 +334,52 @@ class CallSession(QObject):
         if tile is not None and user is not None:
             tile.set_identity(display_name(user, user_id), is_admin(user))
             tile.set_muted(audio=track_muted(user, "audio"), video=track_muted(user, "video"))
+        self._sync_screens(user_id)
         self.panel.refresh_members(self.client)
+        self.panel.set_member_sharing(user_id, bool(self.grid.screen_tiles(user_id)))
+
+    def _sync_screens(self, user_id: str) -> None:
+        """One tile per screen share ``user_id`` has published (as the SDK lists them)."""
+        if self._closing or user_id == self._local_id:
+            return
+        user = self.client.get_remote_user(user_id)
+        shares = {screen_key(user_id, t): t for t in screen_shares(user)}
+        for tile in self.grid.screen_tiles(user_id):
+            if tile.key not in shares:
+                renderer = self._renderers.pop(tile.key, None)
+                if renderer is not None:
+                    self._spawn(renderer.stop())
+                self.grid.remove_tile(tile.key)
+        for track_id in shares.values():
+            self.grid.add_screen_tile(user_id, track_id).set_identity(
+                display_name(user, user_id), is_admin(user))
+        self._update_stage()
+
+    # --- the stage ------------------------------------------------------------------------
+
+    def _update_stage(self) -> None:
+        """Tell the spotlight what tiles there are; lay the grid out as it decides."""
+        self.spotlight.update(tiles=self.grid.keys(),
+                              screens=[t.key for t in self.grid.screen_tiles()],
+                              speaker=self.speaking.active_speaker)
+        self._show_stage()
+
+    def _show_stage(self) -> None:
+        spotlight = self.spotlight
+        self.grid.set_stage(spotlight.stage)
+        for tile in self.grid.tiles():
+            if tile.pinned != (tile.key == spotlight.pinned):
+                tile.set_pinned(tile.key == spotlight.pinned)
+        if self._view_switch is not None:
+            self._view_switch.show_mode(spotlight.mode, sharing=spotlight.sharing)
+
+    def _toggle_pin(self, key: str) -> None:
+        self.spotlight.toggle_pin(key)
+        self._show_stage()
+
+    def _choose_view(self, mode: ViewMode) -> None:
+        self.spotlight.choose(mode)
+        self._show_stage()
 
     def _on_peer_state(self, user_id: str, state: PeerState) -> None:
         tile = self.grid.tile(user_id)
@@ -326,7 +396,13 @@ class CallSession(QObject):
         if track.kind == "audio":
             self._sound.add_track(user_id, track)
             return
-        tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
+        if track.tag == SCREEN_TAG:
+            tile = self.grid.add_screen_tile(user_id, track.track_id)
+            user = self.client.get_remote_user(user_id)
+            tile.set_identity(display_name(user, user_id), is_admin(user))
+        else:
+            tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
+        self._update_stage()
         key = f"{user_id}/{track.track_id}"
         old = self._renderers.pop(key, None)
         if old is not None:
@@ -339,7 +415,8 @@ class CallSession(QObject):
         renderer = self._renderers.pop(f"{user_id}/{track.track_id}", None)
         if renderer is not None:
             self._spawn(renderer.stop())
-        tile = self.grid.tile(user_id)
+        key = screen_key(user_id, track.track_id) if track.tag == SCREEN_TAG else user_id
+        tile = self.grid.tile(key)
         if tile is not None and track.kind == "video":
             tile.clear_video()
 

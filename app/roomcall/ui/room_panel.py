@@ -32,12 +32,22 @@ _STATE_COLOURS = {
 
 
 class MemberRow(QWidget):
-    """One member in the list: name (elided), host badge, state, and the host's Make host
-    and Kick buttons (absent for everyone but the host)."""
+    """One member in the list: a speaking mark, name (elided), host badge, "sharing screen",
+    state, and the host's Make host and Kick buttons (absent for everyone but the host)."""
 
     def __init__(self, user_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.user_id = user_id
+        self.speaking = False
+        """Whether the speaking mark is lit."""
+        self.sharing = False
+        """Whether the member shares a screen."""
+        self.speaking_mark = QLabel("●", self)
+        self.speaking_mark.setFixedWidth(14)
+        self.speaking_mark.setStyleSheet("color:transparent;")
+        self.sharing_label = QLabel(self)
+        self.sharing_label.setStyleSheet("color:#7fa4ff;")
+        self.sharing_label.hide()
         self.name_label = ElidedLabel("", self)
         self.badge = QLabel(self)
         self.badge.setStyleSheet("background:#e0a526; color:#1b1b1b; border-radius:4px;"
@@ -51,7 +61,9 @@ class MemberRow(QWidget):
         self.host_button = QPushButton(self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.speaking_mark)
         layout.addWidget(self.name_label, 1)
+        layout.addWidget(self.sharing_label)
         layout.addWidget(self.status)
         layout.addWidget(self.media_status)
         layout.addWidget(self.badge)
@@ -221,6 +233,7 @@ class RoomPanel(QWidget):
             row.kick_button.setText(self.tr("Kick"))
             row.host_button.setText(self.tr("Make host"))
             row.name_label.setToolTip(user_id)
+            self._retranslate_row(row)
         self.invite_button.setVisible(self._local_admin)
 
     def set_local_name(self, name: str) -> None:
@@ -240,6 +253,21 @@ class RoomPanel(QWidget):
         if row is not None:
             row.peer_state = state
             self._show_peer_state(row)
+
+    def set_member_sharing(self, user_id: str, sharing: bool) -> None:
+        """Whether ``user_id`` shares a screen now (the row says so)."""
+        row = self._rows.get(user_id)
+        if row is not None:
+            row.sharing = sharing
+            row.sharing_label.setVisible(sharing)
+
+    def set_member_speaking(self, user_id: str, speaking: bool) -> None:
+        """Whether ``user_id`` speaks now (the row's mark lights up)."""
+        row = self._rows.get(user_id)
+        if row is not None and row.speaking != speaking:
+            row.speaking = speaking
+            row.speaking_mark.setStyleSheet(
+                "color:#3ddc84;" if speaking else "color:transparent;")
 
     def clear_members(self) -> None:
         """Empty the list (the call ended)."""
@@ -317,6 +345,10 @@ class RoomPanel(QWidget):
             row.media_status.setText("")
             row.media_status.setToolTip("")
 
+    def _retranslate_row(self, row: MemberRow) -> None:
+        row.sharing_label.setText(self.tr("▣ Sharing screen"))
+        row.speaking_mark.setToolTip(self.tr("Speaking"))
+
     def _retranslate(self) -> None:
         self.title.setText(self._room_name or self.tr("Room"))
         texts = {
@@ -347,6 +379,7 @@ class RoomPanel(QWidget):
                 picker.setItemText(0, self.tr("None found"))
         for user_id, row in self._rows.items():
             self._show_peer_state(row)
+            self._retranslate_row(row)
             row.badge.setText(self.tr("HOST"))
             row.kick_button.setText(self.tr("Kick"))
             row.host_button.setText(self.tr("Make host"))

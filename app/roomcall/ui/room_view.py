@@ -19,11 +19,21 @@ if TYPE_CHECKING:
     from roomcall.sdk.events import EventName, Handler
 
 
+SCREEN_TAG = "screen"
+"""The tag of a published screen share (a video track), as Qiniu's SDK tags them."""
+
+
 class TrackView(Protocol):
     """A published track as the room describes it."""
 
     @property
+    def track_id(self) -> str: ...
+
+    @property
     def kind(self) -> str: ...
+
+    @property
+    def tag(self) -> str: ...
 
     @property
     def muted(self) -> bool: ...
@@ -125,8 +135,16 @@ def state_name(state: object) -> str:
 
 
 def track_muted(user: RemoteUserView | None, kind: str) -> bool:
-    """True if ``user`` has no unmuted published track of ``kind``."""
+    """True if ``user`` has no unmuted published track of ``kind`` (screen shares aside: a
+    shared screen is not a camera)."""
     if user is None:
         return True
-    tracks = [t for t in user.tracks if t.kind == kind]
+    tracks = [t for t in user.tracks if t.kind == kind and t.tag != SCREEN_TAG]
     return not tracks or all(t.muted for t in tracks)
+
+
+def screen_shares(user: RemoteUserView | None) -> list[str]:
+    """The track ids of ``user``'s published screen shares, in publish order."""
+    if user is None:
+        return []
+    return [t.track_id for t in user.tracks if t.kind == "video" and t.tag == SCREEN_TAG]

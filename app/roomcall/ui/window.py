@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
-from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from roomcall.aio import TaskSet
 from roomcall.protocol.errors import ErrorCode
@@ -31,6 +38,7 @@ from roomcall.ui.room_view import CallClient
 from roomcall.ui.settings import AppSettings
 from roomcall.ui.settings_dialog import SettingsDialog
 from roomcall.ui.video_grid import VideoGrid
+from roomcall.ui.view_switch import ViewSwitch
 
 if TYPE_CHECKING:
     from aiortc import RTCIceServer
@@ -92,9 +100,10 @@ class MainWindow(QMainWindow):
         if options.join_link:
             self.form.prefill(options.join_link)
         self.grid = VideoGrid()
+        self.view_switch = ViewSwitch()
         self.panel = RoomPanel()
         self.call_page = QSplitter(Qt.Orientation.Horizontal)
-        self.call_page.addWidget(self.grid)
+        self.call_page.addWidget(self._call_column())
         self.call_page.addWidget(self.panel)
         self.call_page.setStretchFactor(0, 1)
         self.call_page.setStretchFactor(1, 0)
@@ -122,6 +131,23 @@ class MainWindow(QMainWindow):
             lambda _name, address, token: self.spawn(self.joining.open_prejoin(address, token)))
         self.panel.invite_requested.connect(self.show_invite)
         self._retranslate()
+
+    def _call_column(self) -> QWidget:
+        """The view switch's bar over the video grid."""
+        column = QWidget()
+        bar = QHBoxLayout()
+        bar.setContentsMargins(8, 6, 8, 0)
+        bar.addWidget(self.view_switch)
+        bar.addStretch(1)
+        self.call_bar = bar
+        """The row over the grid (the view switch, then the call's own buttons)."""
+        layout = QVBoxLayout(column)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.grid, 1)
+        column.setStyleSheet("background:#15161a;")
+        return column
 
     # --- starting and ending calls ---------------------------------------------------------
 
@@ -172,7 +198,8 @@ class MainWindow(QMainWindow):
             playout.set_output_device(speaker)
         session = CallSession(client, grid=self.grid, panel=self.panel, media=media,
                               user_data=name, kick_grace=self.options.kick_grace,
-                              playout=playout, devices=self.devices, parent=self)
+                              playout=playout, devices=self.devices,
+                              view_switch=self.view_switch, parent=self)
         session.ended.connect(self._on_ended)
         session.room_title = title
         session.leave_requested.connect(self.joining.request_leave)
