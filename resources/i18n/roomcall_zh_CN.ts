@@ -4,62 +4,62 @@
 <context>
     <name>CallSession</name>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="122"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="121"/>
         <source>reconnecting…</source>
         <translation>正在重连…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="195"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="198"/>
         <source>Asking {name} to leave…</source>
         <translation>正在请 {name} 离开…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="268"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="271"/>
         <source>Connection lost for too long; rejoining the room…</source>
         <translation>连接中断时间过长，正在重新加入房间…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="291"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="294"/>
         <source>Connection lost for too long; rejoined the room.</source>
         <translation>连接中断时间过长，已重新加入房间。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="313"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="315"/>
         <source>{name} joined</source>
         <translation>{name} 加入了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="329"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="330"/>
         <source>{name} left</source>
         <translation>{name} 离开了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="490"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="466"/>
         <source>You</source>
         <translation>我</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="500"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="476"/>
         <source>Your camera is still off.</source>
         <translation>你的摄像头仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="501"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="477"/>
         <source>Your camera is still on.</source>
         <translation>你的摄像头仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="502"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="478"/>
         <source>Your microphone is still off.</source>
         <translation>你的麦克风仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="503"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="479"/>
         <source>Your microphone is still on.</source>
         <translation>你的麦克风仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="510"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="486"/>
         <source>The connection to the room is being restored; try again once it is back.</source>
         <translation>正在恢复与房间的连接，连接恢复后请再试一次。</translation>
     </message>
@@ -494,47 +494,67 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="161"/>
+        <location filename="../../app/roomcall/ui/window.py" line="170"/>
         <source>Could not start the room server on this computer: {error}</source>
         <translation>无法在本机启动房间服务器：{error}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="375"/>
+        <location filename="../../app/roomcall/ui/window.py" line="274"/>
+        <source>{name} (you)</source>
+        <translation>{name}（我）</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/window.py" line="412"/>
         <source>roomcall</source>
         <translation>roomcall</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="377"/>
+        <location filename="../../app/roomcall/ui/window.py" line="414"/>
         <source>roomcall: {room}</source>
         <translation>roomcall：{room}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="379"/>
+        <location filename="../../app/roomcall/ui/window.py" line="416"/>
         <source>&amp;Room</source>
         <translation>房间(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="380"/>
+        <location filename="../../app/roomcall/ui/window.py" line="417"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="381"/>
+        <location filename="../../app/roomcall/ui/window.py" line="418"/>
         <source>&amp;Invite…</source>
         <translation>邀请(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="382"/>
+        <location filename="../../app/roomcall/ui/window.py" line="419"/>
         <source>L&amp;eave</source>
         <translation>离开(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="383"/>
+        <location filename="../../app/roomcall/ui/window.py" line="420"/>
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="384"/>
+        <location filename="../../app/roomcall/ui/window.py" line="421"/>
+        <source>Call s&amp;tatistics…</source>
+        <translation>通话统计(&amp;T)…</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/window.py" line="422"/>
+        <source>Statistics</source>
+        <translation>统计</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/window.py" line="423"/>
+        <source>Figures of every track, to attach to a bug report</source>
+        <translation>每条音视频轨道的数据，可附在问题报告中</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/window.py" line="425"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
@@ -856,6 +876,147 @@
     </message>
 </context>
 <context>
+    <name>SignalBars</name>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="44"/>
+        <source>not measured yet</source>
+        <translation>尚未测得</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="45"/>
+        <source>excellent</source>
+        <translation>极好</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="46"/>
+        <source>good</source>
+        <translation>良好</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="47"/>
+        <source>fair</source>
+        <translation>一般</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="48"/>
+        <source>poor</source>
+        <translation>较差</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="55"/>
+        <source>Network: sending {uplink}, receiving {downlink}</source>
+        <translation>网络：发送{uplink}，接收{downlink}</translation>
+    </message>
+</context>
+<context>
+    <name>StatsPanel</name>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="88"/>
+        <source>roomcall call statistics, {time} UTC, rates over {seconds:.1f} s</source>
+        <translation>roomcall 通话统计，{time} UTC，速率按 {seconds:.1f} 秒计算</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="104"/>
+        <source>Copied to the clipboard.</source>
+        <translation>已复制到剪贴板。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="163"/>
+        <source>video</source>
+        <translation>视频</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="163"/>
+        <source>audio</source>
+        <translation>音频</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="167"/>
+        <source>sent to {name}</source>
+        <translation>发送给 {name}</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="168"/>
+        <source>sent</source>
+        <translation>已发送</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="170"/>
+        <source>received</source>
+        <translation>接收</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="174"/>
+        <source>{value} kbit/s</source>
+        <translation>{value} kbit/s</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="177"/>
+        <source>{share} ({lost} lost)</source>
+        <translation>{share}（丢失 {lost} 个）</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="191"/>
+        <source>Call statistics</source>
+        <translation>通话统计</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="193"/>
+        <source>Member</source>
+        <translation>成员</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="193"/>
+        <source>Track</source>
+        <translation>轨道</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="193"/>
+        <source>Direction</source>
+        <translation>方向</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="193"/>
+        <source>Bitrate</source>
+        <translation>码率</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="194"/>
+        <source>Frame rate (fps)</source>
+        <translation>帧率 (fps)</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="194"/>
+        <source>Resolution</source>
+        <translation>分辨率</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="194"/>
+        <source>Loss</source>
+        <translation>丢包</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="194"/>
+        <source>RTT</source>
+        <translation>往返时延</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="195"/>
+        <source>Jitter</source>
+        <translation>抖动</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="196"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="197"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
     <name>TileControls</name>
     <message>
         <location filename="../../app/roomcall/ui/tile_controls.py" line="48"/>
@@ -893,27 +1054,27 @@
 <context>
     <name>VideoTile</name>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="246"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="274"/>
         <source>Can&apos;t connect video with {name}. Their network or yours blocks direct calls; the server needs a relay (TURN) — see Settings.</source>
         <translation>无法与 {name} 建立视频连接。对方或你的网络阻止了直接通话，服务器需要中继（TURN）——请查看“设置”。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="250"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="278"/>
         <source>Reconnecting video…</source>
         <translation>正在重新连接视频…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="206"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="219"/>
         <source> (you)</source>
         <translation>（我）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="205"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="218"/>
         <source>{name}&apos;s screen</source>
         <translation>{name} 的屏幕</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="418"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="450"/>
         <source>HOST</source>
         <translation>主持人</translation>
     </message>

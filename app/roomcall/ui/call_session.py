@@ -28,6 +28,7 @@ from roomcall.sdk import (
 from roomcall.sdk.events import Message
 from roomcall.ui import rejoin
 from roomcall.ui.bridge import ClientBridge
+from roomcall.ui.call_layout import CallLayout
 from roomcall.ui.call_sound import CallSound
 from roomcall.ui.chat import (
     decode_chat,
@@ -50,8 +51,6 @@ from roomcall.ui.room_view import (
     screen_shares,
     track_muted,
 )
-from roomcall.ui.speaking import Speaking
-from roomcall.ui.spotlight import Spotlight, ViewMode
 from roomcall.ui.video_grid import VideoGrid, screen_key
 from roomcall.ui.view_switch import ViewSwitch
 
@@ -60,6 +59,9 @@ if TYPE_CHECKING:
     from roomcall.media.playout import AudioPlayout
 
 log = logging.getLogger(__name__)
+
+VOLUME_INTERVAL_MS = 200
+"""How often the SDK reports levels: often enough for the ring to light with the first word."""
 
 ENDED_LEFT = "left"
 ENDED_KICKED = "kicked"
@@ -100,11 +102,8 @@ class CallSession(QObject):
         self.prompt: QObject | None = None
         """The last question asked (e.g. "Remove Bob?"), for tests to answer."""
         self.devices = devices
-        self.spotlight = Spotlight()
-        """The person's view and pin: what the grid puts on stage."""
-        self.speaking = Speaking()
-        """Who speaks, from the SDK's volume indication."""
-        self._view_switch = view_switch
+        self.call_layout = CallLayout(grid, panel, view_switch, self)
+        """What is on stage, who speaks, how each member's link is."""
         self._renderers: dict[str, TrackRenderer] = {}
         self._tasks = TaskSet(log, "call")
         self._token = ""
@@ -129,6 +128,9 @@ class CallSession(QObject):
         b.message_received.connect(self._on_message)
         b.peer_state_changed.connect(self._on_peer_state)
         b.permission_changed.connect(lambda uid, _permission: self._refresh_member(uid))
+        b.volume_indication.connect(
+            lambda levels: self.call_layout.show_levels(levels, self._local_id))
+        b.network_quality_changed.connect(self.call_layout.show_network_quality)
         # Lambdas connected to the panel have no receiver object: keep the connections to
         # cut them when the call ends, or a later call's panel would still drive this one.
         self._panel_links = [
@@ -143,11 +145,10 @@ class CallSession(QObject):
             panel.microphone_chosen.connect(
                 lambda dev: self._spawn(self._switch_microphone(dev))),
             panel.speaker_chosen.connect(self._choose_speaker),
-            grid.pin_requested.connect(self._toggle_pin),
+            grid.pin_requested.connect(self.call_layout.toggle_pin),
         ]
         if view_switch is not None:
-            self._panel_links.append(view_switch.mode_chosen.connect(self._choose_view))
-            view_switch.show_mode(ViewMode.GRID, sharing=False)
+            self._panel_links.append(view_switch.mode_chosen.connect(self.call_layout.choose_view))
 
     # --- the call ------------------------------------------------------------------------------
 
@@ -158,6 +159,7 @@ class CallSession(QObject):
         self.panel.show_state("CONNECTING")
         self.panel.chat.clear()
         self._joining = True  # members listed at join are "here", not "joined"
+        self.client.enable_volume_indication(VOLUME_INTERVAL_MS)
         try:
             await self.client.join(token, self.user_data)
         except BaseException:
@@ -169,7 +171,8 @@ class CallSession(QObject):
             [display_name(u, u.user_id) for u in self.client.remote_users]))
         tile = self.grid.add_tile(self._local_id, local=True)
         tile.set_identity(self.user_data or self._local_id, self.client.permission == "admin")
-        self._update_stage()
+        tile.set_network_quality(self.client.network_quality(self._local_id))
+        self.call_layout.update()
         self.panel.set_room_name(self.room_title or self.client.room or "")
         self.panel.show_state(self.client.connection_state)
         self.panel.refresh_members(self.client)
@@ -301,14 +304,13 @@ class CallSession(QObject):
             if tile.user_id != local:
                 self._sound.remove_track(tile.user_id)
                 self.grid.remove_tile(tile.key)
-        self.speaking.forget([u for u in self.speaking.speaking if u != local])
-        self._update_stage()
+        self.call_layout.forget_others(local)
         self.panel.refresh_members(self.client)
 
     def _on_user_joined(self, user_id: str, user_data: str) -> None:
-        self.grid.add_tile(user_id)
+        self.grid.add_tile(user_id).set_network_quality(self.client.network_quality(user_id))
         self._refresh_member(user_id)
-        self._update_stage()
+        self.call_layout.update()
         if not self._joining:
             self.panel.chat.add_notice(self.tr("{name} joined").format(
                 name=user_data.strip() or user_id))
@@ -323,8 +325,7 @@ class CallSession(QObject):
         tile = self.grid.tile(user_id)
         name = tile.name if tile is not None else user_id
         self.grid.remove_user(user_id)
-        self.speaking.forget([user_id])
-        self._update_stage()
+        self.call_layout.forget(user_id)
         self.panel.refresh_members(self.client)
         self.panel.chat.add_notice(self.tr("{name} left").format(name=name))
 
@@ -351,35 +352,10 @@ class CallSession(QObject):
                     self._spawn(renderer.stop())
                 self.grid.remove_tile(tile.key)
         for track_id in shares.values():
-            self.grid.add_screen_tile(user_id, track_id).set_identity(
-                display_name(user, user_id), is_admin(user))
-        self._update_stage()
-
-    # --- the stage ------------------------------------------------------------------------
-
-    def _update_stage(self) -> None:
-        """Tell the spotlight what tiles there are; lay the grid out as it decides."""
-        self.spotlight.update(tiles=self.grid.keys(),
-                              screens=[t.key for t in self.grid.screen_tiles()],
-                              speaker=self.speaking.active_speaker)
-        self._show_stage()
-
-    def _show_stage(self) -> None:
-        spotlight = self.spotlight
-        self.grid.set_stage(spotlight.stage)
-        for tile in self.grid.tiles():
-            if tile.pinned != (tile.key == spotlight.pinned):
-                tile.set_pinned(tile.key == spotlight.pinned)
-        if self._view_switch is not None:
-            self._view_switch.show_mode(spotlight.mode, sharing=spotlight.sharing)
-
-    def _toggle_pin(self, key: str) -> None:
-        self.spotlight.toggle_pin(key)
-        self._show_stage()
-
-    def _choose_view(self, mode: ViewMode) -> None:
-        self.spotlight.choose(mode)
-        self._show_stage()
+            tile = self.grid.add_screen_tile(user_id, track_id)
+            tile.set_identity(display_name(user, user_id), is_admin(user))
+            tile.set_network_quality(self.client.network_quality(user_id))
+        self.call_layout.update()
 
     def _on_peer_state(self, user_id: str, state: PeerState) -> None:
         tile = self.grid.tile(user_id)
@@ -402,7 +378,7 @@ class CallSession(QObject):
             tile.set_identity(display_name(user, user_id), is_admin(user))
         else:
             tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
-        self._update_stage()
+        self.call_layout.update()
         key = f"{user_id}/{track.track_id}"
         old = self._renderers.pop(key, None)
         if old is not None:

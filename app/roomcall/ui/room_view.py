@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from aiortc.mediastreams import MediaStreamTrack
 
-    from roomcall.sdk import ConnectionState, LocalPublication
+    from roomcall.sdk import CallStats, ConnectionState, LocalPublication, NetworkQuality
     from roomcall.sdk.events import EventName, Handler
 
 
@@ -83,7 +83,17 @@ class Publisher(Protocol):
                         muted: bool) -> None: ...
 
 
-class CallClient(RoomView, Publisher, Protocol):
+class StatsSource(Protocol):
+    """The part of ``RTCClient`` that measures the call (levels, grades, per-track stats)."""
+
+    def enable_volume_indication(self, interval_ms: int) -> None: ...
+
+    def network_quality(self, user_id: str) -> NetworkQuality: ...
+
+    async def get_stats(self) -> CallStats: ...
+
+
+class CallClient(RoomView, Publisher, StatsSource, Protocol):
     """Everything a call in the window uses of its ``RTCClient``."""
 
     @property

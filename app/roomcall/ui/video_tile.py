@@ -13,6 +13,7 @@ from PySide6.QtGui import (
     QEnterEvent,
     QFont,
     QFontMetrics,
+    QHelpEvent,
     QImage,
     QMouseEvent,
     QPainter,
@@ -21,9 +22,10 @@ from PySide6.QtGui import (
     QPen,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
+from PySide6.QtWidgets import QMenu, QSizePolicy, QToolTip, QWidget
 
-from roomcall.sdk import PeerState
+from roomcall.sdk import NetworkQuality, PeerState
+from roomcall.ui import signal_bars
 from roomcall.ui.frame_renderer import RenderedFrame
 from roomcall.ui.tile_controls import TileControls
 
@@ -65,6 +67,7 @@ class _Geometry:
     bars: list[QRect]
     label: QImage
     label_at: QPointF
+    bars_at: QPointF
 
 
 class VideoTile(QWidget):
@@ -95,6 +98,8 @@ class VideoTile(QWidget):
         self._pinned = False
         self._full_screen = False
         self._speaking = False
+        self._quality = NetworkQuality()
+        self._bars: QImage | None = None
         self._name = user_id
         self._host = False
         self._audio_muted = False
@@ -126,7 +131,7 @@ class VideoTile(QWidget):
         if (name, host) != (self._name, self._host):
             self._name, self._host = name, host
             self._layout = None
-            self.setToolTip(self.media_notice)
+            self._update_tooltip()
             self.update()
 
     def set_muted(self, *, audio: bool | None = None, video: bool | None = None) -> None:
@@ -145,7 +150,15 @@ class VideoTile(QWidget):
         FAILED the placeholder says so, instead of looking like a camera that is off."""
         if state is not self._peer_state:
             self._peer_state = state
-            self.setToolTip(self.media_notice)
+            self._update_tooltip()
+            self.update()
+
+    def set_network_quality(self, quality: NetworkQuality) -> None:
+        """The member's link (``network_quality_changed``): the signal bars and tooltip."""
+        if quality != self._quality:
+            self._quality = quality
+            self._bars = None
+            self._update_tooltip()
             self.update()
 
     def set_speaking(self, speaking: bool) -> None:
@@ -204,6 +217,21 @@ class VideoTile(QWidget):
         if self.is_screen:
             return self.tr("{name}'s screen").format(name=self._name)
         return self._name + (self.tr(" (you)") if self.local else "")
+
+    @property
+    def signal_bars(self) -> int:
+        """Lit signal bars: 0 (not measured yet) to 4 (excellent)."""
+        return signal_bars.bars(self._quality)
+
+    @property
+    def signal_tooltip(self) -> str:
+        """The signal bars' tooltip: sending and receiving grades in words."""
+        return signal_bars.describe(self._quality)
+
+    @property
+    def network_quality(self) -> NetworkQuality:
+        """The link last pushed in."""
+        return self._quality
 
     @property
     def speaking(self) -> bool:
@@ -304,6 +332,7 @@ class VideoTile(QWidget):
                         painter.fillRect(bar, _BACKGROUND)
                 painter.drawImage(geometry.picture_at, frame.image)
                 painter.drawImage(geometry.label_at, geometry.label)
+                painter.drawImage(geometry.bars_at, self._bars_image())
             else:
                 rect = QRectF(self.rect())
                 painter.fillRect(rect, _BACKGROUND)
@@ -311,6 +340,7 @@ class VideoTile(QWidget):
                 label = self._label_image(rect.width())
                 label_height = label.height() / label.devicePixelRatio()
                 painter.drawImage(QPointF(8, rect.height() - 8 - label_height), label)
+                painter.drawImage(QPointF(8, 8), self._bars_image())
             if self._speaking:
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
                 painter.setPen(QPen(_SPEAKING, 3))
@@ -336,7 +366,8 @@ class VideoTile(QWidget):
         label = self._label_image(w)
         label_at = QPointF(left + 8, top + h - 8 - label.height() / label.devicePixelRatio())
         self._layout = _Geometry(frame.width, frame.height, picture, picture.topLeft(),
-                                 [b for b in bars if not b.isEmpty()], label, label_at)
+                                 [b for b in bars if not b.isEmpty()], label, label_at,
+                                 QPointF(left + 8, top + 8))
         return self._layout
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -371,7 +402,8 @@ class VideoTile(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self._label = None
             self._layout = None
-            self.setToolTip(self.media_notice)
+            self._bars = None
+            self._update_tooltip()
             self.controls.retranslate()
             self.update()
         super().changeEvent(event)
@@ -458,6 +490,29 @@ class VideoTile(QWidget):
         painter.end()
         self._label, self._label_key = image, key
         return image
+
+    def _bars_image(self) -> QImage:
+        if self._bars is None:
+            self._bars = signal_bars.bars_image(self.signal_bars, self.devicePixelRatioF())
+        return self._bars
+
+    def _update_tooltip(self) -> None:
+        self.setToolTip(self.media_notice)
+
+    def bars_rect(self) -> QRect:
+        """Where the signal bars are painted now (their tooltip shows over it)."""
+        geometry = self._layout
+        at = geometry.bars_at if geometry is not None and self._video.frame is not None \
+            else QPointF(8, 8)
+        return QRect(at.toPoint(), QSize(*signal_bars.SIZE))
+
+    def event(self, event: QEvent) -> bool:
+        """Over the signal bars, the tooltip says both directions of the link in words."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent) \
+                and self.bars_rect().contains(event.pos()):
+            QToolTip.showText(event.globalPos(), self.signal_tooltip, self)
+            return True
+        return super().event(event)
 
     def _check_stale(self) -> None:
         video, now = self._video, time.monotonic()
