@@ -696,143 +696,145 @@
 <context>
     <name>RoomPanel</name>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="221"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="387"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="222"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="391"/>
         <source>{name} (you)</source>
         <translation>{name}（我）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="232"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="383"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="233"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="387"/>
         <source>HOST</source>
         <translation>主持人</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="233"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="384"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="234"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="388"/>
         <source>Kick</source>
         <translation>移出</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="234"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="385"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="235"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="389"/>
         <source>Make host</source>
         <translation>设为主持人</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="294"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="379"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="296"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="383"/>
         <source>None found</source>
         <translation>未找到</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="335"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="337"/>
         <source>Can&apos;t connect video</source>
         <translation>视频无法连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="337"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="339"/>
         <source>Their network or yours blocks direct calls; the server needs a relay (TURN) — see Settings.</source>
         <translation>对方或你的网络阻止了直接通话，服务器需要中继（TURN）——请查看“设置”。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="341"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="343"/>
         <source>Reconnecting video…</source>
         <translation>正在重新连接视频…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="349"/>
-        <source>▣ Sharing screen</source>
-        <translation>▣ 正在共享屏幕</translation>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="351"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="352"/>
+        <source>Sharing screen</source>
+        <translation>正在共享屏幕</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="350"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="353"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="354"/>
         <source>Speaking</source>
         <translation>正在发言</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="353"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="357"/>
         <source>Room</source>
         <translation>房间</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="355"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="356"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="359"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="360"/>
         <source>Connected</source>
         <translation>已连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="357"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="361"/>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="358"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="362"/>
         <source>Connection lost, reconnecting…</source>
         <translation>连接中断，正在重连…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="359"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="363"/>
         <source>Not connected</source>
         <translation>未连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="366"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="370"/>
         <source>Mic on</source>
         <translation>麦克风开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="366"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="370"/>
         <source>Mic off</source>
         <translation>麦克风关</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="368"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="372"/>
         <source>Camera on</source>
         <translation>摄像头开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="368"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="372"/>
         <source>Camera off</source>
         <translation>摄像头关</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="369"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="373"/>
         <source>Invite…</source>
         <translation>邀请…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="370"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="374"/>
         <source>Leave</source>
         <translation>离开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="371"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="375"/>
         <source>People</source>
         <translation>成员</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="372"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="376"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="373"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="377"/>
         <source>Chat</source>
         <translation>聊天</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="374"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="378"/>
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="374"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="378"/>
         <source>Microphone</source>
         <translation>麦克风</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="375"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="379"/>
         <source>Speaker</source>
         <translation>扬声器</translation>
     </message>
@@ -911,107 +913,112 @@
 <context>
     <name>StatsPanel</name>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="88"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="89"/>
         <source>roomcall call statistics, {time} UTC, rates over {seconds:.1f} s</source>
         <translation>roomcall 通话统计，{time} UTC，速率按 {seconds:.1f} 秒计算</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="104"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="105"/>
         <source>Copied to the clipboard.</source>
         <translation>已复制到剪贴板。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="163"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="160"/>
+        <source>Network of {name}: sending {uplink}, receiving {downlink}</source>
+        <translation>{name} 的网络：发送{uplink}，接收{downlink}</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="168"/>
         <source>video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="163"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="168"/>
         <source>audio</source>
         <translation>音频</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="167"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="172"/>
         <source>sent to {name}</source>
         <translation>发送给 {name}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="168"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="173"/>
         <source>sent</source>
         <translation>已发送</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="170"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="175"/>
         <source>received</source>
         <translation>接收</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="174"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="179"/>
         <source>{value} kbit/s</source>
         <translation>{value} kbit/s</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="177"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="182"/>
         <source>{share} ({lost} lost)</source>
         <translation>{share}（丢失 {lost} 个）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="191"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="196"/>
         <source>Call statistics</source>
         <translation>通话统计</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="193"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="198"/>
         <source>Member</source>
         <translation>成员</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="193"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="198"/>
         <source>Track</source>
         <translation>轨道</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="193"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="198"/>
         <source>Direction</source>
         <translation>方向</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="193"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="198"/>
         <source>Bitrate</source>
         <translation>码率</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="194"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
         <source>Frame rate (fps)</source>
         <translation>帧率 (fps)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="194"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
         <source>Resolution</source>
         <translation>分辨率</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="194"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
         <source>Loss</source>
         <translation>丢包</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="194"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
         <source>RTT</source>
         <translation>往返时延</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="195"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="200"/>
         <source>Jitter</source>
         <translation>抖动</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="196"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="201"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="197"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="202"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
@@ -1074,7 +1081,7 @@
         <translation>{name} 的屏幕</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="450"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="454"/>
         <source>HOST</source>
         <translation>主持人</translation>
     </message>

@@ -60,7 +60,12 @@ def test_presenter_layout_follows_a_remote_screen_share(windows: Windows) -> Non
             assert {t.key for t in grid.stage.others} == {"bob", host.session.client.user_id}
             row = host.panel.member_row("bob")
             assert row is not None and row.sharing and row.sharing_label.isVisibleTo(host)
-            assert "Sharing screen" in row.sharing_label.text()
+            assert row.sharing_label.toolTip() == "Sharing screen"
+            # The mark fits beside the name and the host's buttons: nothing is pushed out.
+            await until(lambda: row.name_label.elided_text() == "Bob", what="Bob's name shown")
+            for widget in (row.sharing_label, row.kick_button, row.host_button):
+                assert row.rect().contains(widget.geometry())
+            assert row.width() <= host.panel.width()
             await until(lambda: pattern_of(tile) == identity_code("Bob screen"), scaled(20),
                         "the shared screen's pattern on stage")
             image = tile.current_image()

@@ -299,7 +299,7 @@ class CallSession(QObject):
         them is gone; a new one lists who is there)."""
         local = self._local_id
         for key in [k for k in self._renderers if not k.startswith(f"{local}/")]:
-            self._spawn(self._renderers.pop(key).stop())
+            self._drop_renderer(key)
         for tile in self.grid.tiles():
             if tile.user_id != local:
                 self._sound.remove_track(tile.user_id)
@@ -320,7 +320,7 @@ class CallSession(QObject):
     def _on_user_left(self, user_id: str) -> None:
         self.kicker.on_user_left(user_id)
         for key in [k for k in self._renderers if k.startswith(f"{user_id}/")]:
-            self._spawn(self._renderers.pop(key).stop())
+            self._drop_renderer(key)
         self._sound.remove_track(user_id)
         tile = self.grid.tile(user_id)
         name = tile.name if tile is not None else user_id
@@ -347,9 +347,7 @@ class CallSession(QObject):
         shares = {screen_key(user_id, t): t for t in screen_shares(user)}
         for tile in self.grid.screen_tiles(user_id):
             if tile.key not in shares:
-                renderer = self._renderers.pop(tile.key, None)
-                if renderer is not None:
-                    self._spawn(renderer.stop())
+                self._drop_renderer(tile.key)
                 self.grid.remove_tile(tile.key)
         for track_id in shares.values():
             tile = self.grid.add_screen_tile(user_id, track_id)
@@ -380,17 +378,13 @@ class CallSession(QObject):
             tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
         self.call_layout.update()
         key = f"{user_id}/{track.track_id}"
-        old = self._renderers.pop(key, None)
-        if old is not None:
-            self._spawn(old.stop())
+        self._drop_renderer(key)
         renderer = TrackRenderer(track, tile.show_frame, tile.box_size, on_ended=tile.clear_video)
         self._renderers[key] = renderer
         renderer.start()
 
     def _on_track_ended(self, user_id: str, track: RemoteTrack) -> None:
-        renderer = self._renderers.pop(f"{user_id}/{track.track_id}", None)
-        if renderer is not None:
-            self._spawn(renderer.stop())
+        self._drop_renderer(f"{user_id}/{track.track_id}")
         key = screen_key(user_id, track.track_id) if track.tag == SCREEN_TAG else user_id
         tile = self.grid.tile(key)
         if tile is not None and track.kind == "video":
@@ -426,9 +420,7 @@ class CallSession(QObject):
         local_id = self._local_id
         tile = self.grid.tile(local_id)
         preview = self.media.preview()
-        old = self._renderers.pop(f"{local_id}/preview", None)
-        if old is not None:
-            self._spawn(old.stop())
+        self._drop_renderer(f"{local_id}/preview")
         if preview is not None and tile is not None:
             renderer = TrackRenderer(preview, self._local_frame, tile.box_size,
                                      on_ended=tile.clear_video)
@@ -529,6 +521,14 @@ class CallSession(QObject):
             await renderer.stop()
         await self._sound.stop()
         await self.media.close()
+
+    def _drop_renderer(self, key: str) -> None:
+        """Stop the renderer ``key`` (if any): it touches its tile no more from now on (the
+        tile may be deleted next), and its tasks are awaited in the background."""
+        renderer = self._renderers.pop(key, None)
+        if renderer is not None:
+            renderer.cancel()
+            self._spawn(renderer.stop())
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         self._tasks.spawn(coro)

@@ -45,8 +45,9 @@ class MemberRow(QWidget):
         self.speaking_mark = QLabel("●", self)
         self.speaking_mark.setFixedWidth(14)
         self.speaking_mark.setStyleSheet("color:transparent;")
-        self.sharing_label = QLabel(self)
-        self.sharing_label.setStyleSheet("color:#7fa4ff;")
+        self.sharing_label = QLabel("▣", self)
+        """A screen mark while the member shares (its tooltip says so in words)."""
+        self.sharing_label.setStyleSheet("color:#4f7cff; font-weight:bold;")
         self.sharing_label.hide()
         self.name_label = ElidedLabel("", self)
         self.badge = QLabel(self)
@@ -268,6 +269,7 @@ class RoomPanel(QWidget):
             row.speaking = speaking
             row.speaking_mark.setStyleSheet(
                 "color:#3ddc84;" if speaking else "color:transparent;")
+            self._retranslate_row(row)
 
     def clear_members(self) -> None:
         """Empty the list (the call ended)."""
@@ -346,8 +348,10 @@ class RoomPanel(QWidget):
             row.media_status.setToolTip("")
 
     def _retranslate_row(self, row: MemberRow) -> None:
-        row.sharing_label.setText(self.tr("▣ Sharing screen"))
+        row.sharing_label.setToolTip(self.tr("Sharing screen"))
+        row.sharing_label.setAccessibleName(self.tr("Sharing screen"))
         row.speaking_mark.setToolTip(self.tr("Speaking"))
+        row.speaking_mark.setAccessibleName(self.tr("Speaking") if row.speaking else "")
 
     def _retranslate(self) -> None:
         self.title.setText(self._room_name or self.tr("Room"))

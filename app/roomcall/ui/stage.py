@@ -30,6 +30,7 @@ class StageLayout(QWidget):
         self._strip_row = QHBoxLayout()
         self._strip_row.setContentsMargins(0, 0, 0, 0)
         self._strip_row.setSpacing(8)
+        self._strip_row.addStretch(1)  # the strip's tiles go between the two stretches
         self._strip_row.addStretch(1)
         row = QWidget()
         row.setLayout(self._strip_row)
@@ -76,7 +77,7 @@ class StageLayout(QWidget):
         main.show()
         for index, tile in enumerate(self._others):
             tile.setFixedSize(*STRIP_TILE)
-            self._strip_row.insertWidget(index, tile)
+            self._strip_row.insertWidget(index + 1, tile)
             tile.show()
         self.strip.setVisible(bool(self._others))
 

@@ -47,6 +47,7 @@ class StatsPanel(QDialog):
         self._tasks = TaskSet(log, "stats panel")
         self.stats: CallStats | None = None
         """The figures shown now (None before the first answer)."""
+        self._shown: list[TrackStats] = []  # the table's rows, in order
         self.refreshes = 0
         """Answers shown so far."""
         self.table = QTableWidget(0, 9, self)
@@ -54,6 +55,7 @@ class StatsPanel(QDialog):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.quality_label = QLabel(self)
         self.quality_label.setWordWrap(True)
         self.copy_button = QPushButton(self)
@@ -72,7 +74,7 @@ class StatsPanel(QDialog):
         self._timer = QTimer(self)
         self._timer.setInterval(int(REFRESH_SECONDS * 1000))
         self._timer.timeout.connect(self._refresh_soon)
-        self.resize(860, 320)
+        self.resize(860, 400)
         self._retranslate()
 
     async def refresh(self) -> CallStats:
@@ -105,10 +107,7 @@ class StatsPanel(QDialog):
 
     def row_of(self, track_id: str, peer_id: str | None = None) -> list[str] | None:
         """The cells of ``track_id``'s row (its stream to ``peer_id``, for a local track)."""
-        stats = self.stats
-        if stats is None:
-            return None
-        for index, track in enumerate(stats.tracks):
+        for index, track in enumerate(self._shown):
             if track.track_id == track_id and (peer_id is None or track.peer_id == peer_id):
                 return [self._cell(index, c) for c in range(self.table.columnCount())]
         return None
@@ -146,17 +145,24 @@ class StatsPanel(QDialog):
             self._tasks.spawn(self.refresh())
 
     def _show(self, stats: CallStats) -> None:
-        self.table.setRowCount(len(stats.tracks))
-        for row, track in enumerate(stats.tracks):
+        # What this client sends first, then what it receives, by member, video first.
+        self._shown = sorted(stats.tracks, key=lambda t: (
+            not t.local, self._name_of(t.user_id), self._name_of(t.peer_id), t.kind != "video",
+            t.tag))
+        self.table.setRowCount(len(self._shown))
+        for row, track in enumerate(self._shown):
             for column, value in enumerate(self._cells(track)):
                 item = QTableWidgetItem(value)
                 if column >= 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
-        self.quality_label.setText("  ".join(
-            f"{self._name_of(user_id)}: {signal_bars.describe(quality)}"
-            for user_id, quality in sorted(stats.quality.items())))
+        self.quality_label.setText("\n".join(
+            self.tr("Network of {name}: sending {uplink}, receiving {downlink}").format(
+                name=self._name_of(user_id), uplink=signal_bars.grade_name(quality.uplink),
+                downlink=signal_bars.grade_name(quality.downlink))
+            for user_id, quality in sorted(stats.quality.items(),
+                                           key=lambda item: self._name_of(item[0]))))
 
     def _cells(self, t: TrackStats) -> list[str]:
         dash = "—"

@@ -342,10 +342,14 @@ class VideoTile(QWidget):
                 painter.drawImage(QPointF(8, rect.height() - 8 - label_height), label)
                 painter.drawImage(QPointF(8, 8), self._bars_image())
             if self._speaking:
+                # Around the picture, not the letterbox bars; inside it, so a frame-only
+                # update (which repaints just the picture) redraws the ring too.
+                box = self._layout.picture if frame is not None and self._layout is not None \
+                    else self.rect()
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
                 painter.setPen(QPen(_SPEAKING, 3))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawRect(QRectF(self.rect()).adjusted(1.5, 1.5, -1.5, -1.5))
+                painter.drawRect(QRectF(box).adjusted(1.5, 1.5, -1.5, -1.5))
         finally:
             painter.end()
 
