@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import av
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QPointF
-from PySide6.QtGui import QColor, QEnterEvent, QHelpEvent, QImage
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QEnterEvent, QHelpEvent, QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 
@@ -30,6 +30,14 @@ def _tile(qtbot: QtBot, **kwargs: bool) -> VideoTile:
 
 def _grey_frame(width: int, height: int) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray(np.full((height, width, 3), 90, np.uint8), format="rgb24")
+
+
+def _move(tile: VideoTile, at: QPoint) -> None:
+    """The pointer moves to ``at`` over ``tile`` (mouse tracking is on)."""
+    local = QPointF(at)
+    QApplication.sendEvent(tile, QMouseEvent(
+        QEvent.Type.MouseMove, local, QPointF(tile.mapToGlobal(at)), Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
 
 
 def _is_ring(image: QImage, x: int, y: int) -> bool:
@@ -67,9 +75,12 @@ def test_signal_bars_show_the_worse_direction_and_say_both(qtbot: QtBot) -> None
     assert tile.signal_bars == 1 and lit != tile.grab().toImage()
     assert signal_bars.bars(NetworkQuality(NetworkGrade.GOOD, NetworkGrade.UNKNOWN)) == 3
     centre = tile.bars_rect().center()
+    _move(tile, centre)
     QApplication.sendEvent(tile, QHelpEvent(QEvent.Type.ToolTip, centre,
                                             tile.mapToGlobal(centre)))
     qtbot.waitUntil(lambda: QToolTip.text() == tile.signal_tooltip, timeout=scaled_ms(2))
+    _move(tile, QPoint(160, 120))  # away from the bars: the media notice again ("" now)
+    assert tile.toolTip() == tile.media_notice == ""
     try:
         assert i18n.install_language("zh_CN") == "zh_CN"
         assert tile.signal_tooltip == "网络：发送较差，接收良好"

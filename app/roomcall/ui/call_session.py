@@ -309,8 +309,7 @@ class CallSession(QObject):
 
     def _on_user_joined(self, user_id: str, user_data: str) -> None:
         self.grid.add_tile(user_id).set_network_quality(self.client.network_quality(user_id))
-        self._refresh_member(user_id)
-        self.call_layout.update()
+        self._refresh_member(user_id)  # lays the call out again too
         if not self._joining:
             self.panel.chat.add_notice(self.tr("{name} joined").format(
                 name=user_data.strip() or user_id))

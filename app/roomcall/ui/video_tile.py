@@ -13,7 +13,6 @@ from PySide6.QtGui import (
     QEnterEvent,
     QFont,
     QFontMetrics,
-    QHelpEvent,
     QImage,
     QMouseEvent,
     QPainter,
@@ -22,7 +21,7 @@ from PySide6.QtGui import (
     QPen,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QMenu, QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
 from roomcall.sdk import NetworkQuality, PeerState
 from roomcall.ui import signal_bars
@@ -100,6 +99,7 @@ class VideoTile(QWidget):
         self._speaking = False
         self._quality = NetworkQuality()
         self._bars: QImage | None = None
+        self._over_bars = False
         self._name = user_id
         self._host = False
         self._audio_muted = False
@@ -117,6 +117,7 @@ class VideoTile(QWidget):
         self._painter = QPainter()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 120)
+        self.setMouseTracking(True)  # for the signal bars' tooltip
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._stale_timer = QTimer(self)
         self._stale_timer.setInterval(500)
@@ -388,6 +389,9 @@ class VideoTile(QWidget):
     def leaveEvent(self, event: QEvent) -> None:
         """Hide the pin button again."""
         self.controls.hover(False)
+        if self._over_bars:
+            self._over_bars = False
+            self._update_tooltip()
         super().leaveEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
@@ -501,7 +505,7 @@ class VideoTile(QWidget):
         return self._bars
 
     def _update_tooltip(self) -> None:
-        self.setToolTip(self.media_notice)
+        self.setToolTip(self.signal_tooltip if self._over_bars else self.media_notice)
 
     def bars_rect(self) -> QRect:
         """Where the signal bars are painted now (their tooltip shows over it)."""
@@ -510,13 +514,16 @@ class VideoTile(QWidget):
             else QPointF(8, 8)
         return QRect(at.toPoint(), QSize(*signal_bars.SIZE))
 
-    def event(self, event: QEvent) -> bool:
-        """Over the signal bars, the tooltip says both directions of the link in words."""
-        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent) \
-                and self.bars_rect().contains(event.pos()):
-            QToolTip.showText(event.globalPos(), self.signal_tooltip, self)
-            return True
-        return super().event(event)
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        """Over the signal bars the tooltip says both directions of the link in words;
+        elsewhere what is wrong with the media path, if anything. (Mouse moves, not an
+        ``event()`` override: that would put every paint event of every frame through
+        Python once more.)"""
+        over = self.bars_rect().contains(event.position().toPoint())
+        if over != self._over_bars:
+            self._over_bars = over
+            self._update_tooltip()
+        super().mouseMoveEvent(event)
 
     def _check_stale(self) -> None:
         video, now = self._video, time.monotonic()

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
@@ -155,7 +155,10 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         layout.addLayout(bar)
         layout.addWidget(self.grid, 1)
-        column.setStyleSheet("background:#15161a;")
+        palette = column.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor("#15161a"))
+        column.setPalette(palette)
+        column.setAutoFillBackground(True)
         return column
 
     # --- starting and ending calls ---------------------------------------------------------
