@@ -5,8 +5,8 @@ A :class:`MediaMonitor` belongs to one media session. It reads the topology only
 it takes a sample of the stream counters, grades every member's uplink and downlink from it
 and the sample before (:mod:`roomcall.sdk.quality`), and emits ``network_quality_changed``
 for each grade that changed or became known; ``get_stats()`` takes a fresh sample and
-computes the rates against the latest one at least :data:`MIN_STATS_INTERVAL` old (waiting
-that long when there is none). Levels come from its
+computes the rates against the latest one at least :data:`MIN_STATS_INTERVAL` old that holds
+the same streams (taking one and waiting that long when there is none). Levels come from its
 :class:`~roomcall.sdk.volume.VolumeIndicator`.
 """
 
@@ -20,7 +20,7 @@ from typing import Final
 
 from roomcall.aio import cancel_and_wait
 from roomcall.protocol.messages import TrackInfo
-from roomcall.sdk.figures import MediaFigures
+from roomcall.sdk.figures import MediaFigures, StreamCounters
 from roomcall.sdk.quality import (
     QUALITY_INTERVAL,
     NetworkGrade,
@@ -81,13 +81,12 @@ class MediaMonitor:
 
     async def stats(self) -> CallStats:
         """Every track's figures, rates over at least :data:`MIN_STATS_INTERVAL`."""
-        loop = asyncio.get_running_loop()
-        baseline = self._baseline(loop.time())
-        if baseline is None:
-            await self._sample()
-            await asyncio.sleep(MIN_STATS_INTERVAL)
-            baseline = self._baseline(loop.time())
         current = await self._sample()
+        baseline = self._baseline(current)
+        if baseline is None:  # a first call, or a stream that began since the last samples
+            baseline = current
+            await asyncio.sleep(MIN_STATS_INTERVAL)
+            current = await self._sample()
         return build_stats(baseline, current, self._local_user_id, self._tracks(),
                            level=self._volume.level, concealed=self._volume.concealed,
                            quality=self._quality)
@@ -98,9 +97,13 @@ class MediaMonitor:
 
     # --- internals -----------------------------------------------------------------------
 
-    def _baseline(self, now: float) -> Sample | None:
+    def _baseline(self, current: Sample) -> Sample | None:
+        """The newest sample at least MIN_STATS_INTERVAL older than ``current`` that holds
+        every stream ``current`` does."""
+        wanted = {_key(c) for c in current[1]}
         for sample in reversed(self._samples):
-            if now - sample[0] >= MIN_STATS_INTERVAL:
+            if (current[0] - sample[0] >= MIN_STATS_INTERVAL
+                    and wanted <= {_key(c) for c in sample[1]}):
                 return sample
         return None
 
@@ -152,3 +155,7 @@ class MediaMonitor:
         log.info("network quality of %s: %s/%s -> %s/%s", user_id, old.uplink.name,
                  old.downlink.name, new.uplink.name, new.downlink.name)
         self._emit("network_quality_changed", user_id, new)
+
+
+def _key(counters: StreamCounters) -> tuple[str, str, bool]:
+    return counters.peer_id, counters.media_id, counters.outbound

@@ -56,7 +56,9 @@ class TrackStats:
     """Share of packets lost over the last interval (local: the receiver's latest report),
     0.0-1.0; None before it is known."""
     rtt_ms: float | None
-    """Round-trip time of the connection carrying the track, in ms; None before measured."""
+    """Round-trip time of the connection carrying the track, in ms; None before measured,
+    and on a connection this client sends nothing on (RTCP measures it from the receiver
+    reports answering the sender's reports)."""
     jitter_ms: float | None
     """Interarrival jitter in ms (local: as the receiver reports); None before known."""
     level: float | None = None

@@ -1,0 +1,79 @@
+"""Network grades from loss, RTT and jitter, and the figures of a link between two samples of
+stream counters (no network: the counters are given)."""
+
+from __future__ import annotations
+
+import pytest
+
+from roomcall.sdk import NetworkGrade, NetworkQuality
+from roomcall.sdk.figures import StreamCounters
+from roomcall.sdk.quality import LinkFigures, grade, link_figures
+
+G = NetworkGrade
+
+
+@pytest.mark.parametrize(("figures", "expected"), [
+    (LinkFigures(), G.UNKNOWN),
+    (LinkFigures(loss=0.0, rtt=0.002, jitter=0.001), G.EXCELLENT),
+    (LinkFigures(loss=0.009, rtt=0.099, jitter=0.019), G.EXCELLENT),
+    (LinkFigures(loss=0.01), G.GOOD),
+    (LinkFigures(rtt=0.150), G.GOOD),
+    (LinkFigures(loss=0.0, jitter=0.030), G.GOOD),
+    (LinkFigures(loss=0.05, rtt=0.010), G.FAIR),
+    (LinkFigures(loss=0.0, rtt=0.399), G.FAIR),
+    (LinkFigures(loss=0.10, rtt=0.010), G.POOR),
+    (LinkFigures(loss=0.0, rtt=0.400), G.POOR),
+    (LinkFigures(loss=0.0, rtt=0.010, jitter=0.150), G.POOR),
+])
+def test_a_grade_is_the_worst_any_figure_allows(figures: LinkFigures, expected: NetworkGrade
+                                                ) -> None:
+    """Each figure has its band per grade (the documented table); the grade is the worst band
+    any known figure falls in, and nothing known is UNKNOWN."""
+    assert grade(figures) is expected
+
+
+def _in(media_id: str, peer: str, packets: int, lost: int, kind: str = "audio",
+        jitter: float | None = 0.002) -> StreamCounters:
+    return StreamCounters(media_id, peer, kind, outbound=False, packets=packets,
+                          packets_lost=lost, jitter=jitter)
+
+
+def _out(media_id: str, peer: str, packets: int, fraction: float | None,
+         rtt: float | None = 0.004) -> StreamCounters:
+    return StreamCounters(media_id, peer, "video", outbound=True, packets=packets,
+                          fraction_lost=fraction, rtt=rtt)
+
+
+def test_inbound_loss_counts_only_the_interval() -> None:
+    """What was lost before the previous sample does not count again: 10 lost out of 100
+    expected since then is 10 %."""
+    before = [_in("a", "bob", 1000, 200)]
+    after = [_in("a", "bob", 1090, 210)]
+    figures = link_figures(before, after, outbound=False, peer_id="bob")
+    assert figures.loss == pytest.approx(0.10)
+
+
+def test_outbound_loss_is_the_receivers_report_weighted_by_what_was_sent() -> None:
+    """Two peers' receiver reports (20 % and 0 %) weigh by the packets sent to each over the
+    interval; one peer alone is its own report."""
+    before = [_out("v", "bob", 100, None), _out("v", "carol", 100, None)]
+    after = [_out("v", "bob", 400, 0.2), _out("v", "carol", 200, 0.0)]
+    assert link_figures(before, after, outbound=True).loss == pytest.approx(0.15)
+    assert link_figures(before, after, outbound=True, peer_id="bob").loss == pytest.approx(0.2)
+
+
+def test_jitter_comes_from_audio_where_there_is_audio() -> None:
+    """Video's jitter (spread by the pacer) is left out when an audio stream has one."""
+    after = [_in("a", "bob", 10, 0, "audio", 0.003), _in("v", "bob", 10, 0, "video", 0.090)]
+    assert link_figures([], after, outbound=False).jitter == pytest.approx(0.003)
+    only_video = [_in("v", "bob", 10, 0, "video", 0.090)]
+    assert link_figures([], only_video, outbound=False).jitter == pytest.approx(0.090)
+
+
+def test_no_streams_give_unknown_figures() -> None:
+    """A direction with no stream measures nothing, which grades UNKNOWN."""
+    after = [_out("v", "bob", 10, 0.0)]
+    assert link_figures([], after, outbound=False) == LinkFigures()
+    assert grade(link_figures([], after, outbound=False)) is G.UNKNOWN
+    assert not NetworkQuality().known
+    assert NetworkQuality(uplink=G.GOOD).known
