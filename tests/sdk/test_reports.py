@@ -177,9 +177,10 @@ async def test_stats_match_what_was_sent(members: Callable[..., Any]) -> None:
 
     async def steady() -> bool:
         stats = await bob.get_stats()
-        return any(t.kind == "video" and (t.frame_rate or 0) > FPS * 0.7 for t in stats.remote)
+        return (any(t.kind == "video" and (t.frame_rate or 0) > FPS * 0.7 for t in stats.remote)
+                and all(t.rtt_ms is not None for t in stats.tracks))
 
-    await until(steady, within=MEDIA_WAIT, what="video at its frame rate")
+    await until(steady, within=MEDIA_WAIT, what="video at its frame rate, RTT measured")
     sent, received = await asyncio.gather(alice.get_stats(), bob.get_stats())
     assert sent.interval >= 1.0 and received.interval >= 1.0
     out_video = one(sent, local=True, kind="video", user_id="alice")

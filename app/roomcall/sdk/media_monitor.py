@@ -20,7 +20,7 @@ from typing import Final
 
 from roomcall.aio import cancel_and_wait
 from roomcall.protocol.messages import TrackInfo
-from roomcall.sdk.figures import MediaFigures, StreamCounters
+from roomcall.sdk.figures import MediaFigures
 from roomcall.sdk.quality import (
     QUALITY_INTERVAL,
     NetworkGrade,
@@ -100,10 +100,10 @@ class MediaMonitor:
     def _baseline(self, current: Sample) -> Sample | None:
         """The newest sample at least MIN_STATS_INTERVAL older than ``current`` that holds
         every stream ``current`` does."""
-        wanted = {_key(c) for c in current[1]}
+        wanted = {c.key for c in current[1]}
         for sample in reversed(self._samples):
             if (current[0] - sample[0] >= MIN_STATS_INTERVAL
-                    and wanted <= {_key(c) for c in sample[1]}):
+                    and wanted <= {c.key for c in sample[1]}):
                 return sample
         return None
 
@@ -155,7 +155,3 @@ class MediaMonitor:
         log.info("network quality of %s: %s/%s -> %s/%s", user_id, old.uplink.name,
                  old.downlink.name, new.uplink.name, new.downlink.name)
         self._emit("network_quality_changed", user_id, new)
-
-
-def _key(counters: StreamCounters) -> tuple[str, str, bool]:
-    return counters.peer_id, counters.media_id, counters.outbound

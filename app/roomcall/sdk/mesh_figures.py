@@ -88,6 +88,7 @@ class MeshFigures:
         clock = _CLOCK_RATE.get(track.kind, 90_000)
         return StreamCounters(
             media_id=track.id, peer_id=user_id, kind=track.kind, outbound=True,
+            ssrc=out.ssrc if out is not None else 0,
             bytes=out.bytesSent if out is not None else 0,
             packets=out.packetsSent if out is not None else 0,
             packets_lost=max(0, remote.packetsLost) if remote is not None else 0,
@@ -120,6 +121,7 @@ class MeshFigures:
         clock = _CLOCK_RATE.get(track.kind, 90_000)
         return StreamCounters(
             media_id=track.id, peer_id=user_id, kind=track.kind, outbound=False,
+            ssrc=inbound.ssrc if inbound is not None else 0,
             bytes=received_bytes(receiver),
             packets=inbound.packetsReceived if inbound is not None else 0,
             packets_lost=max(0, inbound.packetsLost) if inbound is not None else 0,

@@ -122,7 +122,7 @@ def link_figures(previous: Iterable[StreamCounters], current: Iterable[StreamCou
     - jitter: of audio streams where there are any (video's is inflated by the sender's
       pacer spreading each frame), the largest.
     """
-    before = {(c.peer_id, c.media_id, c.outbound): c for c in previous}
+    before = {c.key: c for c in previous}
     streams = [c for c in current if c.outbound == outbound
                and (peer_id is None or c.peer_id == peer_id)]
     if not streams:
@@ -136,7 +136,7 @@ def link_figures(previous: Iterable[StreamCounters], current: Iterable[StreamCou
     else:
         received = lost = 0
         for c in streams:
-            old = before.get((c.peer_id, c.media_id, c.outbound))
+            old = before.get(c.key)
             received += c.packets - (old.packets if old is not None else 0)
             lost += max(0, c.packets_lost - (old.packets_lost if old is not None else 0))
         if received + lost > 0:
@@ -148,6 +148,7 @@ def link_figures(previous: Iterable[StreamCounters], current: Iterable[StreamCou
                        jitter=max(jitters) if jitters else None)
 
 
-def _packets(before: dict[tuple[str, str, bool], StreamCounters], c: StreamCounters) -> int:
-    old = before.get((c.peer_id, c.media_id, c.outbound))
+def _packets(before: dict[tuple[str, str, bool, int], StreamCounters], c: StreamCounters
+             ) -> int:
+    old = before.get(c.key)
     return old.packets if old is not None else 0

@@ -117,18 +117,18 @@ def build_stats(
     member's concealed share (None: not available).
     """
     now, streams = current
-    before: dict[tuple[str, str, bool], StreamCounters] = {}
+    before: dict[tuple[str, str, bool, int], StreamCounters] = {}
     elapsed = 0.0
     if previous is not None:
         elapsed = max(0.0, now - previous[0])
-        before = {(c.peer_id, c.media_id, c.outbound): c for c in previous[1]}
+        before = {c.key: c for c in previous[1]}
     result = []
     for c in streams:
         owner = local_user if c.outbound else c.peer_id
         info = tracks.get((owner, c.media_id))
         if info is None:
             continue  # not (or no longer) published or subscribed
-        old = before.get((c.peer_id, c.media_id, c.outbound))
+        old = before.get(c.key)
         rate = _rate(c.bytes * 8, old.bytes * 8 if old else None, elapsed)
         frame_rate = None
         if c.kind == "video":
