@@ -3,6 +3,9 @@ stream counters (no network: the counters are given)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from roomcall.sdk import NetworkGrade, NetworkQuality
@@ -77,3 +80,13 @@ def test_no_streams_give_unknown_figures() -> None:
     assert grade(link_figures([], after, outbound=False)) is G.UNKNOWN
     assert not NetworkQuality().known
     assert NetworkQuality(uplink=G.GOOD).known
+
+
+def test_the_sdk_with_its_report_types_loads_without_media_libraries() -> None:
+    """``import roomcall.sdk`` (which exports the grade and stats types) loads neither aiortc
+    nor PyAV nor numpy: a signalling-only client never pays for them."""
+    code = ("import sys, roomcall.sdk; "
+            "print(sorted(m for m in ('aiortc', 'av', 'numpy') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert result.stdout.strip() == "[]"
