@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from aiortc.mediastreams import MediaStreamTrack
 
-from roomcall.media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
+from roomcall.media.ladder import LADDER
+from roomcall.media.synthetic import CameraLikeVideoTrack, SyntheticAudioTrack, SyntheticVideoTrack
 from roomcall.sdk import CallStats, NetworkGrade, NetworkQuality, RTCClient, TrackStats
 from roomcall.server import RoomServer
 from tests.media.impair import ImpairedLink, Impairment
@@ -227,3 +228,26 @@ async def test_stats_count_packets_lost_under_loss(members: Callable[..., Any]) 
         return all(t.packets_lost > 0 for t in stats.local) and len(stats.local) == 2
 
     await until(reported, within=MEDIA_WAIT, what="loss reported to alice")
+
+
+async def test_stats_show_the_rung_a_capped_member_gets(members: Callable[..., Any]) -> None:
+    """With alice's uplink to bob capped at 250 kbit/s, her 640x480 camera reaches bob on a
+    lower ladder rung: her stats of that stream and bob's of the track he receives both give
+    that rung's size, at about the source's frame rate, within the cap."""
+    alice, _ = await members("alice", CameraLikeVideoTrack("alice", fps=FPS))
+    bob, rec_b = await members("bob", silence())
+    await rec_b.wait("track_subscribed", lambda u, t: t.kind == "video", within=MEDIA_WAIT)
+    await impair(alice, "bob", Impairment(rate=250_000))
+    lower = {LADDER[1].size_for(640, 480), LADDER[2].size_for(640, 480)}
+
+    async def on_a_lower_rung() -> bool:
+        sent, received = await asyncio.gather(alice.get_stats(), bob.get_stats())
+        out = [t for t in sent.local if t.kind == "video"]
+        got = [t for t in received.remote if t.kind == "video"]
+        return (len(out) == 1 and len(got) == 1 and (out[0].width, out[0].height) in lower
+                and (got[0].width, got[0].height) == (out[0].width, out[0].height)
+                and FPS * 0.6 < (got[0].frame_rate or 0) < FPS * 1.3)
+
+    await until(on_a_lower_rung, within=MEDIA_WAIT, what="a lower rung at both ends")
+    out_video = one(await alice.get_stats(), local=True, kind="video", user_id="alice")
+    assert 0 < out_video.bitrate < 250_000
