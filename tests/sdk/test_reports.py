@@ -12,6 +12,7 @@ import pytest
 from aiortc.mediastreams import MediaStreamTrack
 
 from roomcall.media.ladder import LADDER
+from roomcall.media.playout import AudioPlayout
 from roomcall.media.synthetic import CameraLikeVideoTrack, SyntheticAudioTrack, SyntheticVideoTrack
 from roomcall.sdk import CallStats, NetworkGrade, NetworkQuality, RTCClient, TrackStats
 from roomcall.server import RoomServer
@@ -251,3 +252,40 @@ async def test_stats_show_the_rung_a_capped_member_gets(members: Callable[..., A
     await until(on_a_lower_rung, within=MEDIA_WAIT, what="a lower rung at both ends")
     out_video = one(await alice.get_stats(), local=True, kind="video", user_id="alice")
     assert 0 < out_video.bitrate < 250_000
+
+
+async def test_an_attached_playout_gives_levels_and_concealment(
+        members: Callable[..., Any]) -> None:
+    """Bob plays alice's tone through a real AudioPlayout (mixed in real time even without
+    a sound card) attached to his client: his volume indication and stats read alice's level
+    from what is played, and with 20 % of his datagrams lost the stats show the share of
+    alice's audio the jitter buffer concealed."""
+    await members("alice", tone())
+    bob, rec_b = await members("bob")
+    playout = AudioPlayout()
+    bob.attach_playout(playout)
+    bob.enable_volume_indication(100)
+    _, track = await rec_b.wait("track_subscribed", lambda u, t: t.kind == "audio",
+                                within=MEDIA_WAIT)
+    playout.add_track("alice", track)
+    await playout.start()
+    try:
+        await rec_b.wait("volume_indication", lambda levels: levels.get("alice", 0) > 0.5,
+                         within=MEDIA_WAIT)
+        assert playout.levels()["alice"] > 0.5  # what bob read is what is played
+        await impair(bob, "alice", Impairment(loss=0.2, seed=5))
+
+        async def concealing() -> bool:
+            stats = await bob.get_stats()
+            audio = [t for t in stats.remote if t.kind == "audio"]
+            return bool(audio) and (audio[0].concealed or 0.0) > 0.0
+
+        await until(concealing, within=MEDIA_WAIT, what="concealment under loss")
+        in_audio = one(await bob.get_stats(), local=False, kind="audio", user_id="alice")
+        assert in_audio.concealed == pytest.approx(playout.stats("alice").concealed_share,
+                                                   abs=0.05)
+        bob.attach_playout(None)
+        detached = one(await bob.get_stats(), local=False, kind="audio", user_id="alice")
+        assert detached.concealed is None
+    finally:
+        await playout.stop()
