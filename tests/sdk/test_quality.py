@@ -10,7 +10,7 @@ import pytest
 
 from roomcall.sdk import NetworkGrade, NetworkQuality
 from roomcall.sdk.figures import StreamCounters
-from roomcall.sdk.quality import LinkFigures, grade, link_figures
+from roomcall.sdk.quality import REPORT_STALE, LinkFigures, grade, link_figures
 
 G = NetworkGrade
 
@@ -90,3 +90,30 @@ def test_the_sdk_with_its_report_types_loads_without_media_libraries() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, timeout=60)
     assert result.stdout.strip() == "[]"
+
+
+def test_inbound_streams_that_stop_arriving_count_as_lost() -> None:
+    """Streams that had been arriving and brought nothing over the interval are a dead link
+    (all lost), unless their publisher muted them; one stream still arriving is not."""
+    before = [_in("a", "bob", 500, 0), _in("v", "bob", 300, 0, "video")]
+    dead = [_in("a", "bob", 500, 0), _in("v", "bob", 300, 0, "video")]
+    assert link_figures(before, dead, outbound=False).loss == 1.0
+    assert grade(link_figures(before, dead, outbound=False)) is G.POOR
+    muted = link_figures(before, dead, outbound=False, flowing=lambda c: False)
+    assert muted.loss is None
+    half = [_in("a", "bob", 650, 0), _in("v", "bob", 300, 0, "video")]
+    assert link_figures(before, half, outbound=False).loss == 0.0
+    first = link_figures([], dead, outbound=False)
+    assert first.loss == 0.0  # nothing known to have stopped: 800 received, none lost
+
+
+def test_sending_without_receiver_reports_counts_as_lost() -> None:
+    """A stream sent over the interval whose receiver's last report is older than
+    REPORT_STALE counts as all lost; one not sending keeps its last report."""
+    before = [_out("v", "bob", 100, 0.0)]
+    stale = StreamCounters("v", "bob", "video", outbound=True, packets=200, fraction_lost=0.0,
+                           report_age=REPORT_STALE + 1)
+    assert link_figures(before, [stale], outbound=True).loss == 1.0
+    idle = StreamCounters("v", "bob", "video", outbound=True, packets=100, fraction_lost=0.0,
+                          report_age=REPORT_STALE + 1)
+    assert link_figures(before, [idle], outbound=True).loss == 0.0

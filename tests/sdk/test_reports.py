@@ -5,6 +5,7 @@ user-space loss on one member's peer connection."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -289,3 +290,35 @@ async def test_an_attached_playout_gives_levels_and_concealment(
         assert detached.concealed is None
     finally:
         await playout.stop()
+
+
+async def test_a_link_that_goes_dead_reads_poor_then_recovers(
+        members: Callable[..., Any]) -> None:
+    """When everything between alice and bob is dropped for 7 s, alice grades bob's uplink
+    and her own downlink POOR (nothing arrives, though no receiver can count the gap), and
+    once the pair's fresh connection carries media again both grades come back."""
+    alice, rec_a = await members("alice", tone())
+    await members("bob", tone())
+    for user in ("alice", "bob"):
+        await rec_a.wait("network_quality_changed", graded(user, GOOD_GRADES),
+                         within=MEDIA_WAIT)
+    now = time.monotonic()
+    await impair(alice, "bob", Impairment(outages=[(now, now + scaled(7.0))]))
+    start = len(rec_a.events)
+
+    def since(first: int, user: str, way: str, grades: tuple[NetworkGrade, ...]
+              ) -> Callable[[], bool]:
+        """Whether a network_quality_changed after event ``first`` put ``user``'s ``way``
+        in ``grades``."""
+        return lambda: any(name == "network_quality_changed" and args[0] == user
+                           and getattr(args[1], way) in grades
+                           for name, args in rec_a.events[first:])
+
+    await until(since(start, "bob", "uplink", (NetworkGrade.POOR,)), within=MEDIA_WAIT,
+                what="bob's uplink POOR")
+    await until(since(start, "alice", "downlink", (NetworkGrade.POOR,)), within=MEDIA_WAIT,
+                what="alice's downlink POOR")
+    dead = len(rec_a.events)
+    await until(since(dead, "bob", "uplink", GOOD_GRADES), within=scaled(30.0),
+                what="bob's uplink back")
+    assert alice.network_quality("alice").downlink in GOOD_GRADES

@@ -49,6 +49,8 @@ class StreamCounters:
     fraction_lost: float | None = None
     """Outbound: the share lost in the receiver's latest report (0.0-1.0), None before one;
     inbound: None (computed from ``packets_lost`` over an interval)."""
+    report_age: float | None = None
+    """Outbound: seconds since the receiver's latest report, None before one; inbound: None."""
     rtt: float | None = None
     """Round-trip time of the stream's connection in seconds, None before it is measured."""
     jitter: float | None = None

@@ -20,7 +20,7 @@ from typing import Final
 
 from roomcall.aio import cancel_and_wait
 from roomcall.protocol.messages import TrackInfo
-from roomcall.sdk.figures import MediaFigures
+from roomcall.sdk.figures import MediaFigures, StreamCounters
 from roomcall.sdk.quality import (
     QUALITY_INTERVAL,
     NetworkGrade,
@@ -129,15 +129,21 @@ class MediaMonitor:
         if previous is None:
             return  # loss over an interval needs two samples
         before, after = previous[1], current[1]
+        tracks = self._tracks()
+
+        def flowing(c: StreamCounters) -> bool:
+            info = tracks.get((c.peer_id, c.media_id))
+            return info is None or not info.muted
         peers = sorted({c.peer_id for c in after if c.peer_id})
         graded = {self._local_user_id: NetworkQuality(
             uplink=grade(link_figures(before, after, outbound=True)),
-            downlink=grade(link_figures(before, after, outbound=False)))}
+            downlink=grade(link_figures(before, after, outbound=False, flowing=flowing)))}
         for peer in peers:
             if self._left_at.get(peer, float("-inf")) >= started:
                 continue  # it left while the sample was taken
             graded[peer] = NetworkQuality(
-                uplink=grade(link_figures(before, after, outbound=False, peer_id=peer)),
+                uplink=grade(link_figures(before, after, outbound=False, peer_id=peer,
+                                          flowing=flowing)),
                 downlink=grade(link_figures(before, after, outbound=True, peer_id=peer)))
         for user_id, quality in graded.items():
             self._update(user_id, quality)

@@ -10,6 +10,7 @@ frames and size the SDK's drain of that track saw.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -93,6 +94,7 @@ class MeshFigures:
             packets=out.packetsSent if out is not None else 0,
             packets_lost=max(0, remote.packetsLost) if remote is not None else 0,
             fraction_lost=remote.fractionLost / 256.0 if remote is not None else None,
+            report_age=_age(remote.timestamp) if remote is not None else None,
             rtt=remote.roundTripTime if remote is not None else None,
             jitter=remote.jitter / clock if remote is not None else None,
             frames=frames, width=width, height=height,
@@ -132,3 +134,8 @@ class MeshFigures:
 
 def _with_rtt(counters: StreamCounters, rtt: float | None) -> StreamCounters:
     return replace(counters, rtt=rtt)
+
+
+def _age(timestamp: datetime.datetime) -> float:
+    """Seconds since ``timestamp`` (aiortc stamps its stats in UTC)."""
+    return max(0.0, (datetime.datetime.now(datetime.UTC) - timestamp).total_seconds())
