@@ -134,6 +134,7 @@ class MediaMonitor:
         def flowing(c: StreamCounters) -> bool:
             info = tracks.get((c.peer_id, c.media_id))
             return info is None or not info.muted
+
         peers = sorted({c.peer_id for c in after if c.peer_id})
         graded = {self._local_user_id: NetworkQuality(
             uplink=grade(link_figures(before, after, outbound=True)),

@@ -178,6 +178,8 @@ class MediaSession:
         except BaseException:
             for media_id in media_ids:
                 await self._mesh.remove_local_track(media_id)
+            for track in tracks:
+                self.volume.forget(track)
             raise
         assert isinstance(answer, Published)
         result = []
