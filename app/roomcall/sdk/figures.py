@@ -36,6 +36,9 @@ class StreamCounters:
     """``"audio"`` or ``"video"``."""
     outbound: bool
     """True for what this client sends, False for what it receives."""
+    ssrc: int = 0
+    """The RTP stream's SSRC: a stream started afresh (a restarted connection) has a new one,
+    so its counters are never taken for a continuation of the old ones."""
     bytes: int = 0
     """RTP payload bytes sent / received."""
     packets: int = 0
@@ -46,6 +49,8 @@ class StreamCounters:
     fraction_lost: float | None = None
     """Outbound: the share lost in the receiver's latest report (0.0-1.0), None before one;
     inbound: None (computed from ``packets_lost`` over an interval)."""
+    report_age: float | None = None
+    """Outbound: seconds since the receiver's latest report, None before one; inbound: None."""
     rtt: float | None = None
     """Round-trip time of the stream's connection in seconds, None before it is measured."""
     jitter: float | None = None
@@ -56,6 +61,12 @@ class StreamCounters:
     width: int | None = None
     """Video: width of the frames sent (the ladder rung's) / received; None for audio."""
     height: int | None = None
+
+
+    @property
+    def key(self) -> tuple[str, str, bool, int]:
+        """What names this stream across samples."""
+        return self.peer_id, self.media_id, self.outbound, self.ssrc
 
 
 class MediaFigures(Protocol):

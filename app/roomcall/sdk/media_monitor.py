@@ -5,8 +5,8 @@ A :class:`MediaMonitor` belongs to one media session. It reads the topology only
 it takes a sample of the stream counters, grades every member's uplink and downlink from it
 and the sample before (:mod:`roomcall.sdk.quality`), and emits ``network_quality_changed``
 for each grade that changed or became known; ``get_stats()`` takes a fresh sample and
-computes the rates against the latest one at least :data:`MIN_STATS_INTERVAL` old (waiting
-that long when there is none). Levels come from its
+computes the rates against the latest one at least :data:`MIN_STATS_INTERVAL` old that holds
+the same streams (taking one and waiting that long when there is none). Levels come from its
 :class:`~roomcall.sdk.volume.VolumeIndicator`.
 """
 
@@ -20,7 +20,7 @@ from typing import Final
 
 from roomcall.aio import cancel_and_wait
 from roomcall.protocol.messages import TrackInfo
-from roomcall.sdk.figures import MediaFigures
+from roomcall.sdk.figures import MediaFigures, StreamCounters
 from roomcall.sdk.quality import (
     QUALITY_INTERVAL,
     NetworkGrade,
@@ -81,13 +81,12 @@ class MediaMonitor:
 
     async def stats(self) -> CallStats:
         """Every track's figures, rates over at least :data:`MIN_STATS_INTERVAL`."""
-        loop = asyncio.get_running_loop()
-        baseline = self._baseline(loop.time())
-        if baseline is None:
-            await self._sample()
-            await asyncio.sleep(MIN_STATS_INTERVAL)
-            baseline = self._baseline(loop.time())
         current = await self._sample()
+        baseline = self._baseline(current)
+        if baseline is None:  # a first call, or a stream that began since the last samples
+            baseline = current
+            await asyncio.sleep(MIN_STATS_INTERVAL)
+            current = await self._sample()
         return build_stats(baseline, current, self._local_user_id, self._tracks(),
                            level=self._volume.level, concealed=self._volume.concealed,
                            quality=self._quality)
@@ -98,9 +97,13 @@ class MediaMonitor:
 
     # --- internals -----------------------------------------------------------------------
 
-    def _baseline(self, now: float) -> Sample | None:
+    def _baseline(self, current: Sample) -> Sample | None:
+        """The newest sample at least MIN_STATS_INTERVAL older than ``current`` that holds
+        every stream ``current`` does."""
+        wanted = {c.key for c in current[1]}
         for sample in reversed(self._samples):
-            if now - sample[0] >= MIN_STATS_INTERVAL:
+            if (current[0] - sample[0] >= MIN_STATS_INTERVAL
+                    and wanted <= {c.key for c in sample[1]}):
                 return sample
         return None
 
@@ -126,15 +129,22 @@ class MediaMonitor:
         if previous is None:
             return  # loss over an interval needs two samples
         before, after = previous[1], current[1]
+        tracks = self._tracks()
+
+        def flowing(c: StreamCounters) -> bool:
+            info = tracks.get((c.peer_id, c.media_id))
+            return info is None or not info.muted
+
         peers = sorted({c.peer_id for c in after if c.peer_id})
         graded = {self._local_user_id: NetworkQuality(
             uplink=grade(link_figures(before, after, outbound=True)),
-            downlink=grade(link_figures(before, after, outbound=False)))}
+            downlink=grade(link_figures(before, after, outbound=False, flowing=flowing)))}
         for peer in peers:
             if self._left_at.get(peer, float("-inf")) >= started:
                 continue  # it left while the sample was taken
             graded[peer] = NetworkQuality(
-                uplink=grade(link_figures(before, after, outbound=False, peer_id=peer)),
+                uplink=grade(link_figures(before, after, outbound=False, peer_id=peer,
+                                          flowing=flowing)),
                 downlink=grade(link_figures(before, after, outbound=True, peer_id=peer)))
         for user_id, quality in graded.items():
             self._update(user_id, quality)

@@ -27,17 +27,16 @@ from roomcall.protocol.messages import (
     TrackSpec,
     Unpublish,
 )
-from roomcall.sdk.media_monitor import MediaMonitor
-from roomcall.sdk.mesh_figures import MeshFigures
 from roomcall.sdk.state import RTCError
 from roomcall.sdk.tracks import LocalPublication, RemoteTrack
-from roomcall.sdk.volume import VolumeIndicator
 
 if TYPE_CHECKING:
     from aiortc import RTCIceServer, RTCPeerConnection
     from aiortc.mediastreams import MediaStreamTrack
 
     from roomcall.media.drain import TrackDrain
+    from roomcall.sdk.media_monitor import MediaMonitor
+    from roomcall.sdk.volume import VolumeIndicator
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,11 @@ class MediaSession:
         ice_servers: Iterable[RTCIceServer] = (),
         auto_subscribe: bool = True,
     ) -> None:
-        from roomcall.sdk.mesh import Mesh  # aiortc loads only for clients that use media
+        # aiortc loads only for clients that use media
+        from roomcall.sdk.media_monitor import MediaMonitor
+        from roomcall.sdk.mesh import Mesh
+        from roomcall.sdk.mesh_figures import MeshFigures
+        from roomcall.sdk.volume import VolumeIndicator
 
         self._emit = emit
         self._local_user_id = local_user_id
@@ -82,10 +85,10 @@ class MediaSession:
         self._publications: dict[str, LocalPublication] = {}
         self._closed = False
         self._stopping = TaskSet(log, "drain stop")
-        self.volume = VolumeIndicator(local_user_id, emit, lambda: self._publications.values(),
-                                      self._remote_audio)
+        self.volume: VolumeIndicator = VolumeIndicator(
+            local_user_id, emit, lambda: self._publications.values(), self._remote_audio)
         """Levels for volume indication (:mod:`roomcall.sdk.volume`)."""
-        self.monitor = MediaMonitor(
+        self.monitor: MediaMonitor = MediaMonitor(
             local_user_id, MeshFigures(self._mesh, lambda u, m: self._drains.get((u, m))),
             emit, self._track_infos, self.volume)
         """Network quality and call stats (:mod:`roomcall.sdk.media_monitor`)."""
@@ -175,6 +178,8 @@ class MediaSession:
         except BaseException:
             for media_id in media_ids:
                 await self._mesh.remove_local_track(media_id)
+            for track in tracks:
+                self.volume.forget(track)
             raise
         assert isinstance(answer, Published)
         result = []

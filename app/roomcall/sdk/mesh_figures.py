@@ -10,6 +10,7 @@ frames and size the SDK's drain of that track saw.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -88,10 +89,12 @@ class MeshFigures:
         clock = _CLOCK_RATE.get(track.kind, 90_000)
         return StreamCounters(
             media_id=track.id, peer_id=user_id, kind=track.kind, outbound=True,
+            ssrc=out.ssrc if out is not None else 0,
             bytes=out.bytesSent if out is not None else 0,
             packets=out.packetsSent if out is not None else 0,
             packets_lost=max(0, remote.packetsLost) if remote is not None else 0,
             fraction_lost=remote.fractionLost / 256.0 if remote is not None else None,
+            report_age=_age(remote.timestamp) if remote is not None else None,
             rtt=remote.roundTripTime if remote is not None else None,
             jitter=remote.jitter / clock if remote is not None else None,
             frames=frames, width=width, height=height,
@@ -120,6 +123,7 @@ class MeshFigures:
         clock = _CLOCK_RATE.get(track.kind, 90_000)
         return StreamCounters(
             media_id=track.id, peer_id=user_id, kind=track.kind, outbound=False,
+            ssrc=inbound.ssrc if inbound is not None else 0,
             bytes=received_bytes(receiver),
             packets=inbound.packetsReceived if inbound is not None else 0,
             packets_lost=max(0, inbound.packetsLost) if inbound is not None else 0,
@@ -130,3 +134,8 @@ class MeshFigures:
 
 def _with_rtt(counters: StreamCounters, rtt: float | None) -> StreamCounters:
     return replace(counters, rtt=rtt)
+
+
+def _age(timestamp: datetime.datetime) -> float:
+    """Seconds since ``timestamp`` (aiortc stamps its stats in UTC)."""
+    return max(0.0, (datetime.datetime.now(datetime.UTC) - timestamp).total_seconds())

@@ -27,7 +27,7 @@ figures come from the RTCP receiver reports both ways and the receivers' own cou
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -36,6 +36,7 @@ from roomcall.sdk.figures import StreamCounters
 __all__ = [
     "GRADE_LIMITS",
     "QUALITY_INTERVAL",
+    "REPORT_STALE",
     "LinkFigures",
     "NetworkGrade",
     "NetworkQuality",
@@ -45,6 +46,9 @@ __all__ = [
 
 QUALITY_INTERVAL: Final = 3.0
 """Seconds between two evaluations of every member's network quality."""
+REPORT_STALE: Final = 5.0
+"""Seconds without a receiver report after which a stream that is being sent counts as all
+lost (receivers report about once a second)."""
 
 
 class NetworkGrade(enum.Enum):
@@ -110,37 +114,30 @@ def grade(figures: LinkFigures) -> NetworkGrade:
 
 
 def link_figures(previous: Iterable[StreamCounters], current: Iterable[StreamCounters], *,
-                 outbound: bool, peer_id: str | None = None) -> LinkFigures:
+                 outbound: bool, peer_id: str | None = None,
+                 flowing: Callable[[StreamCounters], bool] = lambda counters: True,
+                 ) -> LinkFigures:
     """The figures of the streams going one way (``outbound``: what this client sends), to
     or from ``peer_id`` (None: every peer), between two samples of the same streams.
 
     - loss: of outbound streams, the receiver's latest ``fraction_lost`` (RTCP receiver
-      report), weighted by the packets sent; of inbound streams, the packets missing over the
-      interval (lost / expected);
+      report), weighted by the packets sent; a stream that sent while its receiver's reports
+      stopped for :data:`REPORT_STALE` counts as all lost. Of inbound streams, the packets
+      missing over the interval (lost / expected); when every stream that had been arriving
+      and should be (``flowing``: its publisher has not muted it) brought nothing, all lost
+      (a receiver only counts a gap once a later packet arrives);
     - RTT: the mean of the streams that know one (the RTT of a connection is the same both
       ways, so an inbound stream takes its connection's);
     - jitter: of audio streams where there are any (video's is inflated by the sender's
       pacer spreading each frame), the largest.
     """
-    before = {(c.peer_id, c.media_id, c.outbound): c for c in previous}
+    before = {c.key: c for c in previous}
     streams = [c for c in current if c.outbound == outbound
                and (peer_id is None or c.peer_id == peer_id)]
     if not streams:
         return LinkFigures()
-    loss: float | None = None
-    if outbound:
-        weighted = [(c.fraction_lost, max(1, c.packets - _packets(before, c))) for c in streams
-                    if c.fraction_lost is not None]
-        if weighted:
-            loss = sum(f * n for f, n in weighted) / sum(n for _, n in weighted)
-    else:
-        received = lost = 0
-        for c in streams:
-            old = before.get((c.peer_id, c.media_id, c.outbound))
-            received += c.packets - (old.packets if old is not None else 0)
-            lost += max(0, c.packets_lost - (old.packets_lost if old is not None else 0))
-        if received + lost > 0:
-            loss = lost / (received + lost)
+    loss = _outbound_loss(before, streams) if outbound else _inbound_loss(
+        before, streams, flowing)
     rtts = [c.rtt for c in streams if c.rtt is not None]
     audio = [c.jitter for c in streams if c.jitter is not None and c.kind == "audio"]
     jitters = audio or [c.jitter for c in streams if c.jitter is not None]
@@ -148,6 +145,38 @@ def link_figures(previous: Iterable[StreamCounters], current: Iterable[StreamCou
                        jitter=max(jitters) if jitters else None)
 
 
-def _packets(before: dict[tuple[str, str, bool], StreamCounters], c: StreamCounters) -> int:
-    old = before.get((c.peer_id, c.media_id, c.outbound))
+_Before = dict[tuple[str, str, bool, int], StreamCounters]
+
+
+def _outbound_loss(before: _Before, streams: list[StreamCounters]) -> float | None:
+    weighted: list[tuple[float, int]] = []
+    for c in streams:
+        sent = c.packets - _packets(before, c)
+        if sent > 0 and c.report_age is not None and c.report_age > REPORT_STALE:
+            weighted.append((1.0, sent))  # sending, and the receiver has stopped reporting
+        elif c.fraction_lost is not None:
+            weighted.append((c.fraction_lost, max(1, sent)))
+    if not weighted:
+        return None
+    return sum(f * n for f, n in weighted) / sum(n for _, n in weighted)
+
+
+def _inbound_loss(before: _Before, streams: list[StreamCounters],
+                  flowing: Callable[[StreamCounters], bool]) -> float | None:
+    received = lost = expected = stalled = 0
+    for c in streams:
+        old = before.get(c.key)
+        got = c.packets - (old.packets if old is not None else 0)
+        received += got
+        lost += max(0, c.packets_lost - (old.packets_lost if old is not None else 0))
+        if old is not None and old.packets > 0 and flowing(c):
+            expected += 1
+            stalled += got == 0
+    if expected and stalled == expected:
+        return 1.0
+    return lost / (received + lost) if received + lost > 0 else None
+
+
+def _packets(before: _Before, c: StreamCounters) -> int:
+    old = before.get(c.key)
     return old.packets if old is not None else 0

@@ -56,7 +56,9 @@ class TrackStats:
     """Share of packets lost over the last interval (local: the receiver's latest report),
     0.0-1.0; None before it is known."""
     rtt_ms: float | None
-    """Round-trip time of the connection carrying the track, in ms; None before measured."""
+    """Round-trip time of the connection carrying the track, in ms; None before measured,
+    and on a connection this client sends nothing on (RTCP measures it from the receiver
+    reports answering the sender's reports)."""
     jitter_ms: float | None
     """Interarrival jitter in ms (local: as the receiver reports); None before known."""
     level: float | None = None
@@ -115,18 +117,18 @@ def build_stats(
     member's concealed share (None: not available).
     """
     now, streams = current
-    before: dict[tuple[str, str, bool], StreamCounters] = {}
+    before: dict[tuple[str, str, bool, int], StreamCounters] = {}
     elapsed = 0.0
     if previous is not None:
         elapsed = max(0.0, now - previous[0])
-        before = {(c.peer_id, c.media_id, c.outbound): c for c in previous[1]}
+        before = {c.key: c for c in previous[1]}
     result = []
     for c in streams:
         owner = local_user if c.outbound else c.peer_id
         info = tracks.get((owner, c.media_id))
         if info is None:
             continue  # not (or no longer) published or subscribed
-        old = before.get((c.peer_id, c.media_id, c.outbound))
+        old = before.get(c.key)
         rate = _rate(c.bytes * 8, old.bytes * 8 if old else None, elapsed)
         frame_rate = None
         if c.kind == "video":
