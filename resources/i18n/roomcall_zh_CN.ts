@@ -9,57 +9,57 @@
         <translation>正在重连…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="198"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="200"/>
         <source>Asking {name} to leave…</source>
         <translation>正在请 {name} 离开…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="271"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="273"/>
         <source>Connection lost for too long; rejoining the room…</source>
         <translation>连接中断时间过长，正在重新加入房间…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="294"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="296"/>
         <source>Connection lost for too long; rejoined the room.</source>
         <translation>连接中断时间过长，已重新加入房间。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="315"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="316"/>
         <source>{name} joined</source>
         <translation>{name} 加入了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="330"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="331"/>
         <source>{name} left</source>
         <translation>{name} 离开了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="466"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="459"/>
         <source>You</source>
         <translation>我</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="476"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="469"/>
         <source>Your camera is still off.</source>
         <translation>你的摄像头仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="477"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="470"/>
         <source>Your camera is still on.</source>
         <translation>你的摄像头仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="478"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="471"/>
         <source>Your microphone is still off.</source>
         <translation>你的麦克风仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="479"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="472"/>
         <source>Your microphone is still on.</source>
         <translation>你的麦克风仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="486"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="479"/>
         <source>The connection to the room is being restored; try again once it is back.</source>
         <translation>正在恢复与房间的连接，连接恢复后请再试一次。</translation>
     </message>
@@ -494,67 +494,67 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="170"/>
+        <location filename="../../app/roomcall/ui/window.py" line="173"/>
         <source>Could not start the room server on this computer: {error}</source>
         <translation>无法在本机启动房间服务器：{error}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="274"/>
+        <location filename="../../app/roomcall/ui/window.py" line="277"/>
         <source>{name} (you)</source>
         <translation>{name}（我）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="412"/>
+        <location filename="../../app/roomcall/ui/window.py" line="415"/>
         <source>roomcall</source>
         <translation>roomcall</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="414"/>
+        <location filename="../../app/roomcall/ui/window.py" line="417"/>
         <source>roomcall: {room}</source>
         <translation>roomcall：{room}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="416"/>
+        <location filename="../../app/roomcall/ui/window.py" line="419"/>
         <source>&amp;Room</source>
         <translation>房间(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="417"/>
+        <location filename="../../app/roomcall/ui/window.py" line="420"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="418"/>
+        <location filename="../../app/roomcall/ui/window.py" line="421"/>
         <source>&amp;Invite…</source>
         <translation>邀请(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="419"/>
+        <location filename="../../app/roomcall/ui/window.py" line="422"/>
         <source>L&amp;eave</source>
         <translation>离开(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="420"/>
+        <location filename="../../app/roomcall/ui/window.py" line="423"/>
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="421"/>
+        <location filename="../../app/roomcall/ui/window.py" line="424"/>
         <source>Call s&amp;tatistics…</source>
         <translation>通话统计(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="422"/>
+        <location filename="../../app/roomcall/ui/window.py" line="425"/>
         <source>Statistics</source>
         <translation>统计</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="423"/>
+        <location filename="../../app/roomcall/ui/window.py" line="426"/>
         <source>Figures of every track, to attach to a bug report</source>
         <translation>每条音视频轨道的数据，可附在问题报告中</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="425"/>
+        <location filename="../../app/roomcall/ui/window.py" line="428"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
@@ -913,112 +913,117 @@
 <context>
     <name>StatsPanel</name>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="89"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="90"/>
         <source>roomcall call statistics, {time} UTC, rates over {seconds:.1f} s</source>
         <translation>roomcall 通话统计，{time} UTC，速率按 {seconds:.1f} 秒计算</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="105"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="106"/>
         <source>Copied to the clipboard.</source>
         <translation>已复制到剪贴板。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="160"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="161"/>
         <source>Network of {name}: sending {uplink}, receiving {downlink}</source>
         <translation>{name} 的网络：发送{uplink}，接收{downlink}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="168"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="169"/>
         <source>video</source>
         <translation>视频</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="168"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="169"/>
         <source>audio</source>
         <translation>音频</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="172"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="173"/>
         <source>sent to {name}</source>
         <translation>发送给 {name}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="173"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="174"/>
         <source>sent</source>
         <translation>已发送</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="175"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="176"/>
         <source>received</source>
         <translation>接收</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="179"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="180"/>
         <source>{value} kbit/s</source>
         <translation>{value} kbit/s</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="182"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="183"/>
         <source>{share} ({lost} lost)</source>
         <translation>{share}（丢失 {lost} 个）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="196"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="198"/>
         <source>Call statistics</source>
         <translation>通话统计</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="198"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="200"/>
         <source>Member</source>
         <translation>成员</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="198"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="200"/>
         <source>Track</source>
         <translation>轨道</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="198"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="200"/>
         <source>Direction</source>
         <translation>方向</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="198"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="200"/>
         <source>Bitrate</source>
         <translation>码率</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="201"/>
         <source>Frame rate (fps)</source>
         <translation>帧率 (fps)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="201"/>
         <source>Resolution</source>
         <translation>分辨率</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="201"/>
         <source>Loss</source>
         <translation>丢包</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="201"/>
         <source>RTT</source>
         <translation>往返时延</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="200"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="202"/>
         <source>Jitter</source>
         <translation>抖动</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="201"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="202"/>
+        <source>Concealed</source>
+        <translation>丢包补偿</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="203"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/stats_panel.py" line="202"/>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="204"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
@@ -1061,27 +1066,27 @@
 <context>
     <name>VideoTile</name>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="274"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="275"/>
         <source>Can&apos;t connect video with {name}. Their network or yours blocks direct calls; the server needs a relay (TURN) — see Settings.</source>
         <translation>无法与 {name} 建立视频连接。对方或你的网络阻止了直接通话，服务器需要中继（TURN）——请查看“设置”。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="278"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="279"/>
         <source>Reconnecting video…</source>
         <translation>正在重新连接视频…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="219"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="220"/>
         <source> (you)</source>
         <translation>（我）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="218"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="219"/>
         <source>{name}&apos;s screen</source>
         <translation>{name} 的屏幕</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="454"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="458"/>
         <source>HOST</source>
         <translation>主持人</translation>
     </message>

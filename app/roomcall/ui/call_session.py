@@ -160,6 +160,8 @@ class CallSession(QObject):
         self.panel.chat.clear()
         self._joining = True  # members listed at join are "here", not "joined"
         self.client.enable_volume_indication(VOLUME_INTERVAL_MS)
+        # Levels (the rings) and concealment (the stats) of what the person hears.
+        self.client.attach_playout(self._sound.playout)
         try:
             await self.client.join(token, self.user_data)
         except BaseException:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from roomcall.sdk import CallStats, ConnectionState, LocalPublication, NetworkQuality
     from roomcall.sdk.events import EventName, Handler
+    from roomcall.sdk.volume import Playout
 
 
 SCREEN_TAG = "screen"
@@ -87,6 +88,8 @@ class StatsSource(Protocol):
     """The part of ``RTCClient`` that measures the call (levels, grades, per-track stats)."""
 
     def enable_volume_indication(self, interval_ms: int) -> None: ...
+
+    def attach_playout(self, playout: Playout | None) -> None: ...
 
     def network_quality(self, user_id: str) -> NetworkQuality: ...
 

@@ -50,7 +50,7 @@ class StatsPanel(QDialog):
         self._shown: list[TrackStats] = []  # the table's rows, in order
         self.refreshes = 0
         """Answers shown so far."""
-        self.table = QTableWidget(0, 9, self)
+        self.table = QTableWidget(0, 10, self)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(
@@ -74,7 +74,7 @@ class StatsPanel(QDialog):
         self._timer = QTimer(self)
         self._timer.setInterval(int(REFRESH_SECONDS * 1000))
         self._timer.timeout.connect(self._refresh_soon)
-        self.resize(860, 400)
+        self.resize(940, 400)
         self._retranslate()
 
     async def refresh(self) -> CallStats:
@@ -183,6 +183,7 @@ class StatsPanel(QDialog):
             self.tr("{share} ({lost} lost)").format(share=loss, lost=t.packets_lost),
             dash if t.rtt_ms is None else f"{t.rtt_ms:.0f} ms",
             dash if t.jitter_ms is None else f"{t.jitter_ms:.1f} ms",
+            dash if t.concealed is None else f"{t.concealed * 100:.1f} %",
         ]
 
     def _header(self, column: int) -> str:
@@ -198,7 +199,7 @@ class StatsPanel(QDialog):
         self.table.setHorizontalHeaderLabels([
             self.tr("Member"), self.tr("Track"), self.tr("Direction"), self.tr("Bitrate"),
             self.tr("Frame rate (fps)"), self.tr("Resolution"), self.tr("Loss"), self.tr("RTT"),
-            self.tr("Jitter")])
+            self.tr("Jitter"), self.tr("Concealed")])
         self.copy_button.setText(self.tr("Copy"))
         self.close_button.setText(self.tr("Close"))
         self.copied_label.setText("")
