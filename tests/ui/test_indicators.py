@@ -69,7 +69,12 @@ def test_speaking_ring_follows_the_talker(windows: Windows) -> None:
 
 def test_signal_bars_fall_when_the_link_is_capped(windows: Windows) -> None:
     """On loopback Bob's tile shows good bars; once his uplink is capped below what he
-    sends, the bars fall and the tooltip says so."""
+    sends, the bars fall and the tooltip says so.
+
+    The cap shapes the datagrams of Bob's real peer connection in user space (ICE, DTLS, RTP
+    and RTCP alike), so the grade is what the SDK measures of them; this runs anywhere.
+    ``tests/network/test_window_quality.py`` shows the same with a kernel cap on a home's
+    line in the network test bed (root only)."""
 
     async def scenario() -> None:
         host = await hosting(windows)
