@@ -55,7 +55,6 @@ class StatsPanel(QDialog):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.quality_label = QLabel(self)
         self.quality_label.setWordWrap(True)
         self.copy_button = QPushButton(self)
@@ -74,7 +73,7 @@ class StatsPanel(QDialog):
         self._timer = QTimer(self)
         self._timer.setInterval(int(REFRESH_SECONDS * 1000))
         self._timer.timeout.connect(self._refresh_soon)
-        self.resize(940, 400)
+        self.resize(900, 400)
         self._retranslate()
 
     async def refresh(self) -> CallStats:
