@@ -4,7 +4,6 @@ over the embedded server."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from roomcall.sdk import RemoteTrack
 from roomcall.ui.room_panel import RoomPanel
 from roomcall.ui.room_view import track_muted
 from roomcall.ui.share_picker import ShareBanner, SharePicker, unavailable_text
+from roomcall.ui.video_grid import screen_key
 from tests.media.xvfb import ScreenPainter, XvfbUnavailable, private_xvfb
 from tests.waiting import scaled
 
@@ -193,14 +193,19 @@ def test_share_and_stop_in_a_call(windows: Windows, display: str) -> None:
             await until(lambda: remote_screen() is not None, scaled(20), "Bob gets the screen")
             remote = remote_screen()
             assert remote is not None
+            host_id = host.session.client.user_id
+            assert host_id is not None
+            # Bob's window puts the share on its own tile (the stage layout shows it large).
+            await until(lambda: guest.grid.tile(screen_key(host_id, remote.track_id))
+                        is not None, what="Bob's screen tile")
 
-            async def code_on_screen() -> None:
-                while True:
-                    info = decode_pattern(await remote.recv())
-                    if info is not None and info.counter == 4:
-                        assert info.identity == identity_code(LABEL)
-                        return
-            await asyncio.wait_for(code_on_screen(), scaled(20))
+            def code_on_screen() -> bool:
+                # Bob's window renders the track too: read its newest frame, never take one.
+                frame = remote.latest()
+                info = decode_pattern(frame) if frame is not None else None
+                return (info is not None and info.counter == 4
+                        and info.identity == identity_code(LABEL))
+            await until(code_on_screen, scaled(20), "the code on Alice's screen at Bob's")
 
             host.panel.share_banner.stop_button.click()
             await until(lambda: remote_screen() is None, scaled(10), "Bob's screen track gone")

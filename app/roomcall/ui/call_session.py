@@ -20,7 +20,6 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from roomcall.aio import TaskSet
 from roomcall.media.devices import DeviceError
-from roomcall.media.profile import SCREEN_TAG
 from roomcall.media.screen import ShareSettings
 from roomcall.media.screen_targets import ShareTarget, ShareUnavailable
 from roomcall.protocol.errors import DisconnectReason, ErrorCode
@@ -35,6 +34,7 @@ from roomcall.sdk import (
 from roomcall.sdk.events import Message
 from roomcall.ui import rejoin
 from roomcall.ui.bridge import ClientBridge
+from roomcall.ui.call_layout import CallLayout
 from roomcall.ui.call_sound import CallSound
 from roomcall.ui.chat import (
     decode_chat,
@@ -49,16 +49,27 @@ from roomcall.ui.frame_renderer import RenderedFrame, TrackRenderer
 from roomcall.ui.kick import DEFAULT_GRACE_SECONDS, HostKicker, is_kick_request
 from roomcall.ui.local_media import Devices, LocalMedia
 from roomcall.ui.room_panel import RoomPanel
-from roomcall.ui.room_view import CallClient, display_name, is_admin, track_muted
+from roomcall.ui.room_view import (
+    SCREEN_TAG,
+    CallClient,
+    display_name,
+    is_admin,
+    screen_shares,
+    track_muted,
+)
 from roomcall.ui.screen_share import ScreenShare
 from roomcall.ui.share_picker import SharePicker, unavailable_text
-from roomcall.ui.video_grid import VideoGrid
+from roomcall.ui.video_grid import VideoGrid, screen_key
+from roomcall.ui.view_switch import ViewSwitch
 
 if TYPE_CHECKING:
     from roomcall.media.devices import DeviceInfo
     from roomcall.media.playout import AudioPlayout
 
 log = logging.getLogger(__name__)
+
+VOLUME_INTERVAL_MS = 200
+"""How often the SDK reports levels: often enough for the ring to light with the first word."""
 
 ENDED_LEFT = "left"
 ENDED_KICKED = "kicked"
@@ -85,7 +96,7 @@ class CallSession(QObject):
                  media: LocalMedia, user_data: str, kick_grace: float = DEFAULT_GRACE_SECONDS,
                  playout: AudioPlayout | None = None, devices: Devices | None = None,
                  screen_share: ScreenShare | None = None,
-                 parent: QObject | None = None) -> None:
+                 view_switch: ViewSwitch | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.client = client
         self.bridge = ClientBridge(self)
@@ -105,6 +116,8 @@ class CallSession(QObject):
         self.screen_share.on_ended = self._sharing_ended
         self.share_picker: SharePicker | None = None
         """The open Share screen dialog, for tests to drive."""
+        self.call_layout = CallLayout(grid, panel, view_switch, self)
+        """What is on stage, who speaks, how each member's link is."""
         self._renderers: dict[str, TrackRenderer] = {}
         self._tasks = TaskSet(log, "call")
         self._token = ""
@@ -129,6 +142,9 @@ class CallSession(QObject):
         b.message_received.connect(self._on_message)
         b.peer_state_changed.connect(self._on_peer_state)
         b.permission_changed.connect(lambda uid, _permission: self._refresh_member(uid))
+        b.volume_indication.connect(
+            lambda levels: self.call_layout.show_levels(levels, self._local_id))
+        b.network_quality_changed.connect(self.call_layout.show_network_quality)
         # Lambdas connected to the panel have no receiver object: keep the connections to
         # cut them when the call ends, or a later call's panel would still drive this one.
         self._panel_links = [
@@ -145,7 +161,10 @@ class CallSession(QObject):
             panel.speaker_chosen.connect(self._choose_speaker),
             panel.share_requested.connect(lambda: self._spawn(self.pick_screen())),
             panel.stop_share_requested.connect(lambda: self._spawn(self.stop_sharing())),
+            grid.pin_requested.connect(self.call_layout.toggle_pin),
         ]
+        if view_switch is not None:
+            self._panel_links.append(view_switch.mode_chosen.connect(self.call_layout.choose_view))
 
     # --- the call ------------------------------------------------------------------------------
 
@@ -156,6 +175,9 @@ class CallSession(QObject):
         self.panel.show_state("CONNECTING")
         self.panel.chat.clear()
         self._joining = True  # members listed at join are "here", not "joined"
+        self.client.enable_volume_indication(VOLUME_INTERVAL_MS)
+        # Levels (the rings) and concealment (the stats) of what the person hears.
+        self.client.attach_playout(self._sound.playout)
         try:
             await self.client.join(token, self.user_data)
         except BaseException:
@@ -167,6 +189,8 @@ class CallSession(QObject):
             [display_name(u, u.user_id) for u in self.client.remote_users]))
         tile = self.grid.add_tile(self._local_id, local=True)
         tile.set_identity(self.user_data or self._local_id, self.client.permission == "admin")
+        tile.set_network_quality(self.client.network_quality(self._local_id))
+        self.call_layout.update()
         self.panel.set_room_name(self.room_title or self.client.room or "")
         self.panel.show_state(self.client.connection_state)
         self.panel.refresh_members(self.client)
@@ -294,16 +318,17 @@ class CallSession(QObject):
         them is gone; a new one lists who is there)."""
         local = self._local_id
         for key in [k for k in self._renderers if not k.startswith(f"{local}/")]:
-            self._spawn(self._renderers.pop(key).stop())
+            self._drop_renderer(key)
         for tile in self.grid.tiles():
             if tile.user_id != local:
                 self._sound.remove_track(tile.user_id)
-                self.grid.remove_tile(tile.user_id)
+                self.grid.remove_tile(tile.key)
+        self.call_layout.forget_others(local)
         self.panel.refresh_members(self.client)
 
     def _on_user_joined(self, user_id: str, user_data: str) -> None:
-        self.grid.add_tile(user_id)
-        self._refresh_member(user_id)
+        self.grid.add_tile(user_id).set_network_quality(self.client.network_quality(user_id))
+        self._refresh_member(user_id)  # lays the call out again too
         if not self._joining:
             self.panel.chat.add_notice(self.tr("{name} joined").format(
                 name=user_data.strip() or user_id))
@@ -313,11 +338,12 @@ class CallSession(QObject):
     def _on_user_left(self, user_id: str) -> None:
         self.kicker.on_user_left(user_id)
         for key in [k for k in self._renderers if k.startswith(f"{user_id}/")]:
-            self._spawn(self._renderers.pop(key).stop())
+            self._drop_renderer(key)
         self._sound.remove_track(user_id)
         tile = self.grid.tile(user_id)
         name = tile.name if tile is not None else user_id
-        self.grid.remove_tile(user_id)
+        self.grid.remove_user(user_id)
+        self.call_layout.forget(user_id)
         self.panel.refresh_members(self.client)
         self.panel.chat.add_notice(self.tr("{name} left").format(name=name))
 
@@ -327,7 +353,25 @@ class CallSession(QObject):
         if tile is not None and user is not None:
             tile.set_identity(display_name(user, user_id), is_admin(user))
             tile.set_muted(audio=track_muted(user, "audio"), video=track_muted(user, "video"))
+        self._sync_screens(user_id)
         self.panel.refresh_members(self.client)
+        self.panel.set_member_sharing(user_id, bool(self.grid.screen_tiles(user_id)))
+
+    def _sync_screens(self, user_id: str) -> None:
+        """One tile per screen share ``user_id`` has published (as the SDK lists them)."""
+        if self._closing or user_id == self._local_id:
+            return
+        user = self.client.get_remote_user(user_id)
+        shares = {screen_key(user_id, t): t for t in screen_shares(user)}
+        for tile in self.grid.screen_tiles(user_id):
+            if tile.key not in shares:
+                self._drop_renderer(tile.key)
+                self.grid.remove_tile(tile.key)
+        for track_id in shares.values():
+            tile = self.grid.add_screen_tile(user_id, track_id)
+            tile.set_identity(display_name(user, user_id), is_admin(user))
+            tile.set_network_quality(self.client.network_quality(user_id))
+        self.call_layout.update()
 
     def _on_peer_state(self, user_id: str, state: PeerState) -> None:
         tile = self.grid.tile(user_id)
@@ -345,23 +389,22 @@ class CallSession(QObject):
             self._sound.add_track(user_id, track)
             return
         if track.tag == SCREEN_TAG:
-            # A shared screen is the stage layout's to show, never in the member's camera tile
-            # (two tracks drawing into one tile would flicker between them).
-            return
-        tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
+            tile = self.grid.add_screen_tile(user_id, track.track_id)
+            user = self.client.get_remote_user(user_id)
+            tile.set_identity(display_name(user, user_id), is_admin(user))
+        else:
+            tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
+        self.call_layout.update()
         key = f"{user_id}/{track.track_id}"
-        old = self._renderers.pop(key, None)
-        if old is not None:
-            self._spawn(old.stop())
+        self._drop_renderer(key)
         renderer = TrackRenderer(track, tile.show_frame, tile.box_size, on_ended=tile.clear_video)
         self._renderers[key] = renderer
         renderer.start()
 
     def _on_track_ended(self, user_id: str, track: RemoteTrack) -> None:
-        renderer = self._renderers.pop(f"{user_id}/{track.track_id}", None)
-        if renderer is not None:
-            self._spawn(renderer.stop())
-        tile = self.grid.tile(user_id)
+        self._drop_renderer(f"{user_id}/{track.track_id}")
+        key = screen_key(user_id, track.track_id) if track.tag == SCREEN_TAG else user_id
+        tile = self.grid.tile(key)
         if tile is not None and track.kind == "video":
             tile.clear_video()
 
@@ -395,9 +438,7 @@ class CallSession(QObject):
         local_id = self._local_id
         tile = self.grid.tile(local_id)
         preview = self.media.preview()
-        old = self._renderers.pop(f"{local_id}/preview", None)
-        if old is not None:
-            self._spawn(old.stop())
+        self._drop_renderer(f"{local_id}/preview")
         if preview is not None and tile is not None:
             renderer = TrackRenderer(preview, self._local_frame, tile.box_size,
                                      on_ended=tile.clear_video)
@@ -564,6 +605,14 @@ class CallSession(QObject):
             await renderer.stop()
         await self._sound.stop()
         await self.media.close()
+
+    def _drop_renderer(self, key: str) -> None:
+        """Stop the renderer ``key`` (if any): it touches its tile no more from now on (the
+        tile may be deleted next), and its tasks are awaited in the background."""
+        renderer = self._renderers.pop(key, None)
+        if renderer is not None:
+            renderer.cancel()
+            self._spawn(renderer.stop())
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         self._tasks.spawn(coro)

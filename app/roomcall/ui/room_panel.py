@@ -34,12 +34,23 @@ _STATE_COLOURS = {
 
 
 class MemberRow(QWidget):
-    """One member in the list: name (elided), host badge, state, and the host's Make host
-    and Kick buttons (absent for everyone but the host)."""
+    """One member in the list: a speaking mark, name (elided), host badge, "sharing screen",
+    state, and the host's Make host and Kick buttons (absent for everyone but the host)."""
 
     def __init__(self, user_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.user_id = user_id
+        self.speaking = False
+        """Whether the speaking mark is lit."""
+        self.sharing = False
+        """Whether the member shares a screen."""
+        self.speaking_mark = QLabel("●", self)
+        self.speaking_mark.setFixedWidth(14)
+        self.speaking_mark.setStyleSheet("color:transparent;")
+        self.sharing_label = QLabel("▣", self)
+        """A screen mark while the member shares (its tooltip says so in words)."""
+        self.sharing_label.setStyleSheet("color:#4f7cff; font-weight:bold;")
+        self.sharing_label.hide()
         self.name_label = ElidedLabel("", self)
         self.badge = QLabel(self)
         self.badge.setStyleSheet("background:#e0a526; color:#1b1b1b; border-radius:4px;"
@@ -53,7 +64,9 @@ class MemberRow(QWidget):
         self.host_button = QPushButton(self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.speaking_mark)
         layout.addWidget(self.name_label, 1)
+        layout.addWidget(self.sharing_label)
         layout.addWidget(self.status)
         layout.addWidget(self.media_status)
         layout.addWidget(self.badge)
@@ -235,6 +248,7 @@ class RoomPanel(QWidget):
             row.kick_button.setText(self.tr("Kick"))
             row.host_button.setText(self.tr("Make host"))
             row.name_label.setToolTip(user_id)
+            self._retranslate_row(row)
         self.invite_button.setVisible(self._local_admin)
 
     def set_local_name(self, name: str) -> None:
@@ -254,6 +268,22 @@ class RoomPanel(QWidget):
         if row is not None:
             row.peer_state = state
             self._show_peer_state(row)
+
+    def set_member_sharing(self, user_id: str, sharing: bool) -> None:
+        """Whether ``user_id`` shares a screen now (the row says so)."""
+        row = self._rows.get(user_id)
+        if row is not None:
+            row.sharing = sharing
+            row.sharing_label.setVisible(sharing)
+
+    def set_member_speaking(self, user_id: str, speaking: bool) -> None:
+        """Whether ``user_id`` speaks now (the row's mark lights up)."""
+        row = self._rows.get(user_id)
+        if row is not None and row.speaking != speaking:
+            row.speaking = speaking
+            row.speaking_mark.setStyleSheet(
+                "color:#3ddc84;" if speaking else "color:transparent;")
+            self._retranslate_row(row)
 
     def clear_members(self) -> None:
         """Empty the list (the call ended)."""
@@ -338,6 +368,12 @@ class RoomPanel(QWidget):
             row.media_status.setText("")
             row.media_status.setToolTip("")
 
+    def _retranslate_row(self, row: MemberRow) -> None:
+        row.sharing_label.setToolTip(self.tr("Sharing screen"))
+        row.sharing_label.setAccessibleName(self.tr("Sharing screen"))
+        row.speaking_mark.setToolTip(self.tr("Speaking"))
+        row.speaking_mark.setAccessibleName(self.tr("Speaking") if row.speaking else "")
+
     def _retranslate(self) -> None:
         self.title.setText(self._room_name or self.tr("Room"))
         texts = {
@@ -369,6 +405,7 @@ class RoomPanel(QWidget):
                 picker.setItemText(0, self.tr("None found"))
         for user_id, row in self._rows.items():
             self._show_peer_state(row)
+            self._retranslate_row(row)
             row.badge.setText(self.tr("HOST"))
             row.kick_button.setText(self.tr("Kick"))
             row.host_button.setText(self.tr("Make host"))
