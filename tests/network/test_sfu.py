@@ -230,6 +230,12 @@ async def test_subscribers_switch_layers_as_the_profile_changes(
         track = bob.video_from("alice")
         assert track is not None and on_sfu(bob)
         unsubscribed = len(bob.recorder.named("track_unsubscribed"))
+        # Stats read the SFU's streams: alice's full picture in, bob's two layers out.
+        stats = await bob.client.get_stats()
+        received = [t for t in stats.remote if t.user_id == "alice" and t.kind == "video"]
+        assert [(t.width, t.height) for t in received] == [(640, 480)]
+        assert {t.peer_id for t in stats.local} == {""}
+        assert sorted(t.kind for t in stats.local) == ["video", "video"]
         track.set_profile(TrackProfile.LOW)
         await until(lambda: bob.sizes.get("alice") == (320, 240), MOVE_TIMEOUT,
                     "alice's low layer")

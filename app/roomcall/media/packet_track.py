@@ -25,7 +25,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from roomcall.media.bandwidth import BandwidthEstimator, Pacer, RetransmitBudget
-from roomcall.media.ladder import RungSelector
+from roomcall.media.ladder import LADDER, Rung, RungSelector
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,8 @@ class PacketTrack(MediaStreamTrack):
 
     def __init__(
         self, source: PacketSource, kind: str, media_id: str, *, held: bool = False,
-        rung: int | None = None, max_bitrate: int | None = None,
+        ladder: tuple[Rung, ...] = LADDER, rung: int | None = None,
+        max_bitrate: int | None = None,
     ) -> None:
         """``rung`` (video): always this rung of the ladder instead of the one the peer's
         estimate allows (an SFU's layers); ``max_bitrate``: a ceiling in bit/s on what the
@@ -75,6 +76,8 @@ class PacketTrack(MediaStreamTrack):
         m-line until the answer is applied there and its receiver started, so the keyframe made
         at start would be lost and the offerer would get undecodable frames until the next one.
         The offerer asks (RTCP PLI) once its receiver is up; after ``ASK_WAIT`` we send anyway.
+
+        ``ladder``: the encoder's rungs, which this peer's estimate chooses among.
         """
         super().__init__()
         self.kind = kind
@@ -96,7 +99,7 @@ class PacketTrack(MediaStreamTrack):
         self.retransmits = RetransmitBudget()
         """Bounds what this peer's sender resends for NACKs."""
         self._pacer = Pacer()
-        self._selector = RungSelector()
+        self._selector = RungSelector(ladder)
         self.pinned = rung
         """The rung this track always takes, None: the one its estimate allows."""
         self.max_bitrate = max_bitrate

@@ -48,7 +48,9 @@ if TYPE_CHECKING:
 
     from roomcall.media.drain import TrackDrain
     from roomcall.media.encoder import TrackEncoder
+    from roomcall.sdk.media_monitor import MediaMonitor
     from roomcall.sdk.sfu import Sfu
+    from roomcall.sdk.volume import VolumeIndicator
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +79,15 @@ class MediaSession:
         route: MediaRoute = MESH,
         publisher_of: Callable[[str], str | None] = lambda user_id: None,
     ) -> None:
-        from roomcall.sdk.mesh import Mesh  # aiortc loads only for clients that use media
+        # aiortc loads only for clients that use media
+        from roomcall.sdk.media_monitor import MediaMonitor
+        from roomcall.sdk.mesh import Mesh
+        from roomcall.sdk.sfu_figures import TopologyFigures
+        from roomcall.sdk.volume import VolumeIndicator
 
         self._emit = emit
-        self._auto_subscribe = auto_subscribe
         self._local_user_id = local_user_id
+        self._auto_subscribe = auto_subscribe
         self._ice_servers = tuple(ice_servers)
         self._publisher_of = publisher_of
         self._send_relay = send_relay
@@ -110,6 +116,14 @@ class MediaSession:
         """One encoder per local track, by media_id, shared by every topology."""
         self._closed = False
         self._stopping = TaskSet(log, "drain stop")
+        self.volume: VolumeIndicator = VolumeIndicator(
+            local_user_id, emit, lambda: self._publications.values(), self._remote_audio)
+        """Levels for volume indication (:mod:`roomcall.sdk.volume`)."""
+        self.monitor: MediaMonitor = MediaMonitor(
+            local_user_id, TopologyFigures(self._mesh, lambda: self._carriers.sfu,
+                                           lambda u, m: self._drains.get((u, m))),
+            emit, self._track_infos, self.volume)
+        """Network quality and call stats (:mod:`roomcall.sdk.media_monitor`)."""
         if route.topology != "mesh":
             self.set_route(route)
 
@@ -177,6 +191,7 @@ class MediaSession:
         self._reported.pop(user_id, None)
         for key in [k for k in self._profiles if k[0] == user_id]:
             del self._profiles[key]
+        self.monitor.forget(user_id)
         self._queue(lambda: self._carriers.remove_member(user_id))
 
     def published(self, user_id: str, tracks: Iterable[TrackInfo]) -> None:
@@ -227,7 +242,7 @@ class MediaSession:
     async def publish(self, tracks: list[MediaStreamTrack], tag: str, request: Request
                       ) -> list[LocalPublication]:
         """Start sending ``tracks`` and announce them; their publications, in order."""
-        media_ids = [await self._add_encoder(t, tag) for t in tracks]
+        media_ids = [await self._add_encoder(self.volume.metered(t), tag) for t in tracks]
         specs = tuple(TrackSpec(kind=t.kind, tag=tag, media_id=m)  # type: ignore[arg-type]
                       for t, m in zip(tracks, media_ids, strict=True))
         try:
@@ -235,6 +250,8 @@ class MediaSession:
         except BaseException:
             for media_id in media_ids:
                 await self._remove_encoder(media_id)
+            for track in tracks:
+                self.volume.forget(track)
             raise
         assert isinstance(answer, Published)
         result = []
@@ -253,6 +270,7 @@ class MediaSession:
         for pub in pubs:
             self._publications.pop(pub.track_id, None)
             await self._remove_encoder(pub.media_id)
+            self.volume.forget(pub.track)
 
     async def set_muted(self, track: MediaStreamTrack | LocalPublication, muted: bool,
                         request: Request) -> None:
@@ -273,6 +291,7 @@ class MediaSession:
             return
         self._closed = True
         try:
+            await asyncio.gather(self.monitor.close(), self.volume.close())
             await cancel_and_wait(self._worker)
         finally:
             for drain in self._drains.values():
@@ -295,8 +314,9 @@ class MediaSession:
     async def _add_encoder(self, track: MediaStreamTrack, tag: str) -> str:
         """Encode ``track`` once for every topology; returns its media_id."""
         from roomcall.media.encoder import TrackEncoder
+        from roomcall.media.profile import profile_for_tag
 
-        encoder = TrackEncoder(track, uuid.uuid4().hex)
+        encoder = TrackEncoder(track, uuid.uuid4().hex, profile_for_tag(tag))
         encoder.start()
         self._encoders[encoder.media_id] = encoder
         await self._carriers.add_encoder(encoder, tag)
@@ -344,21 +364,24 @@ class MediaSession:
         self._profiles[key] = profile
         self._queue(lambda: self._carriers.set_profile(key[0], key[1], profile))
 
-    def _new_drain(self, track: MediaStreamTrack) -> TrackDrain:
+    def _new_drain(self, track: MediaStreamTrack, user_id: str, media_id: str) -> TrackDrain:
         from roomcall.media.drain import TrackDrain
 
         keep = 1 if track.kind == "video" else AUDIO_BUFFER_FRAMES
         # Drain from the first moment: aiortc queues received frames without bound.
-        drain = TrackDrain(track, keep=keep)
+        drain = TrackDrain(track, keep=keep, on_frame=self._levels(user_id, media_id))
         drain.start()
         return drain
+
+    def _levels(self, user_id: str, media_id: str) -> Callable[[Any], None]:
+        return functools.partial(self.volume.on_remote_frame, user_id, media_id)
 
     def _on_track(self, via: str, user_id: str, media_id: str,
                   track: MediaStreamTrack) -> None:
         key = (user_id, media_id)
         if via != self._carriers.carrier_of(user_id):
             if via == self._carriers.wanted:
-                drain = self._new_drain(track)
+                drain = self._new_drain(track, user_id, media_id)
                 drain.on_frame = lambda frame: self._check_moved(user_id)
                 replaced = self._handover.add(key, Arrival(via, track, drain))
                 if replaced is not None:
@@ -369,8 +392,18 @@ class MediaSession:
         if old is not None:
             self._stop_later(old)
         self._sources[key] = track
-        self._drains[key] = self._new_drain(track)
+        self._drains[key] = self._new_drain(track, user_id, media_id)
         self._try_subscribe(key)
+
+    def _remote_audio(self) -> list[tuple[str, str]]:
+        return [key for key, remote in self._remote.items() if remote.kind == "audio"]
+
+    def _track_infos(self) -> dict[_Key, TrackInfo]:
+        """Every published and subscribed track, by (publisher, media_id)."""
+        infos = {key: remote.info for key, remote in self._remote.items()}
+        infos.update({(self._local_user_id, p.media_id): p.info
+                      for p in self._publications.values()})
+        return infos
 
     def _publication(self, track: MediaStreamTrack | LocalPublication) -> LocalPublication:
         if isinstance(track, LocalPublication):
@@ -432,7 +465,7 @@ class MediaSession:
         old = self._carriers.carry(user_id, via)
         self._queue(lambda: self._moved(user_id, old))
         for key, arrival in taken:
-            arrival.drain.on_frame = None
+            arrival.drain.on_frame = self._levels(*key)
             self._sources[key] = arrival.track
             self._drains[key] = arrival.drain
             self._try_subscribe(key)

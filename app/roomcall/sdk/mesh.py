@@ -49,6 +49,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from roomcall.aio import TaskSet
 from roomcall.media.encoder import TrackEncoder
+from roomcall.media.profile import give_screen_priority, profile_for_tag
 from roomcall.protocol.messages import MAX_RELAY_BYTES
 from roomcall.sdk.compat import close_connection
 from roomcall.sdk.mesh_peer import MeshPeer
@@ -206,16 +207,18 @@ class Mesh:
             del self._peers[from_user]
             await self._close_peer(peer)
 
-    async def add_local_track(self, track: MediaStreamTrack) -> str:
+    async def add_local_track(self, track: MediaStreamTrack, *, tag: str = "") -> str:
         """Send ``track`` to every current and future peer, encoded once; returns its media_id.
 
-        The mesh owns the encoder it makes here (stopped on removal and on close)."""
+        ``tag`` is the publication's: ``"screen"`` encodes with the screen profile. The mesh
+        owns the encoder it makes here (stopped on removal and on close).
+        """
         if self._closed:
             raise RuntimeError("mesh is closed")
-        encoder = TrackEncoder(track, uuid.uuid4().hex)
+        encoder = TrackEncoder(track, uuid.uuid4().hex, profile_for_tag(tag))
         encoder.start()
         self._owned.add(encoder.media_id)
-        await self.add_encoder(encoder)
+        await self.add_encoder(encoder, tag)
         return encoder.media_id
 
     async def remove_local_track(self, media_id: str) -> None:
@@ -232,10 +235,11 @@ class Mesh:
     async def add_encoder(self, encoder: TrackEncoder, tag: str = "") -> None:
         """Send ``encoder``'s packets to every current and future peer (whoever made the
         encoder starts and stops it; the media session shares one with every topology).
-        The mesh sends every track the same way, whatever its ``tag``."""
+        The encoder's profile already follows ``tag``."""
         if self._closed:
             raise RuntimeError("mesh is closed")
         self._encoders[encoder.media_id] = encoder
+        give_screen_priority(self._encoders.values())
         for peer in list(self._peers.values()):
             await self._negotiate(peer)
 
@@ -243,6 +247,7 @@ class Mesh:
         """Stop sending ``media_id`` to everyone and renegotiate."""
         if self._encoders.pop(media_id, None) is None:
             return
+        give_screen_priority(self._encoders.values())
         for peer in list(self._peers.values()):
             if not peer.offerer:
                 peer.retire_sending(media_id)

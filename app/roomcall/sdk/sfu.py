@@ -130,6 +130,16 @@ class Sfu:
         return self._subscriber.pc if self._subscriber is not None else None
 
     @property
+    def encoders(self) -> dict[str, TrackEncoder]:
+        """The local tracks published, by media_id."""
+        return {m: local.encoder for m, local in self._locals.items()}
+
+    @property
+    def subscriber(self) -> Subscriber | None:
+        """The subscription (every member's media arrive on it), once connected."""
+        return self._subscriber
+
+    @property
     def publisher_connection(self) -> RTCPeerConnection | None:
         """The publisher connection (every local track leaves on it), for stats."""
         return self._publisher.pc if self._publisher is not None else None

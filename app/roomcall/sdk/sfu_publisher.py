@@ -21,6 +21,7 @@ from typing import Any, Final
 from aiortc import RTCIceServer, RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 
 from roomcall.media.encoder import TrackEncoder
+from roomcall.media.profile import SCREEN_TAG
 from roomcall.protocol.janus import JanusHandle
 from roomcall.sdk.compat import close_connection
 from roomcall.sdk.peer_config import new_connection, pin_codecs, wire_sender
@@ -32,7 +33,7 @@ LOW_RUNG: Final = 1
 """The ladder rung of the low layer (320x240, see :data:`roomcall.media.ladder.LADDER`)."""
 LOW_LAYER_BITRATE: Final = 200_000
 """Ceiling in bit/s of the low layer: enough for a small tile, cheap for every subscriber."""
-SINGLE_LAYER_TAGS: Final = frozenset({"screen"})
+SINGLE_LAYER_TAGS: Final = frozenset({SCREEN_TAG})
 """Video published once, at full size (text must stay sharp; nobody shows it small)."""
 
 

@@ -70,6 +70,10 @@ class Subscriber:
         """The roomcall tracks subscribed."""
         return set(self._slots)
 
+    def key_of_mid(self, mid: str | None) -> Key | None:
+        """The roomcall track the m-line ``mid`` carries now (reported), if any."""
+        return self._mids.get(mid) if mid is not None else None
+
     async def apply(self, wants: dict[Key, Want]) -> None:
         """Move the subscription to ``wants``."""
         add = [w for k, w in wants.items() if k not in self._slots]
