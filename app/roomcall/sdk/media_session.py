@@ -82,7 +82,7 @@ class MediaSession:
         # aiortc loads only for clients that use media
         from roomcall.sdk.media_monitor import MediaMonitor
         from roomcall.sdk.mesh import Mesh
-        from roomcall.sdk.sfu_figures import TopologyFigures
+        from roomcall.sdk.topology_figures import TopologyFigures
         from roomcall.sdk.volume import VolumeIndicator
 
         self._emit = emit
