@@ -317,3 +317,33 @@ async def test_a_killed_instance_is_reported_and_its_rooms_move(sfu: Sfu) -> Non
         assert not any(c.saw(UserLeft) for c in clients)
     finally:
         await close_all(clients)
+
+
+async def test_rooms_wait_on_the_mesh_while_no_instance_is_up(sfu: Sfu) -> None:
+    """With every instance dead, a room reaching the threshold stays on the mesh (no push)
+    and health shows none up; when an instance is back, the room is placed there and its
+    members are pushed their routes."""
+    for instance in sfu.bed.instances:
+        instance.kill()
+
+    async def none_up() -> bool:
+        return not any(i["up"] for i in (await sfu.health())["sfu"])
+
+    await until(none_up, within=ROUTE_WAIT, what="every instance reported down")
+    clients = [await sfu.join("wait", "alice"), await sfu.join("wait", "bob"),
+               await sfu.join("wait", "carol")]
+    try:
+        back = sfu.bed.instances[1]
+        await sfu.bed.restart(back)
+        pushed = await routes(clients, "threshold")
+        assert {r.janus_url for r in pushed} == {back.url}
+        assert not any(c.saw(MediaRouteChanged) for c in clients)  # nothing before it
+        client = await JanusClient.connect(back.url, api_secret=back.setup.api_secret)
+        try:
+            probe = await (await client.create_session()).attach()
+            exists = await probe.request({"request": "exists", "room": pushed[0].janus_room})
+            assert exists["exists"] is True
+        finally:
+            await client.close()
+    finally:
+        await close_all(clients)
