@@ -148,8 +148,10 @@ class Home:
         """Start a :mod:`tests.network.peer` process in this home's client namespace, joining
         with ``token`` and publishing a pattern labelled ``label``. ``ice``: ``"server"``
         (what the room server hands out), ``"none"`` or a JSON list of ICE servers."""
+        # --token=...: a token starts with the access key, which may start with "-", and
+        # argparse would take "--token -x..." for a missing value (exit 2, nothing said).
         argv = ["ip", "netns", "exec", self.client_ns, sys.executable, "-m",
-                "tests.network.peer", "--url", self.bed.url, "--token", token,
+                "tests.network.peer", "--url", self.bed.url, f"--token={token}",
                 "--label", label, "--ice", ice]
         if not compat:
             argv.append("--no-compat")
