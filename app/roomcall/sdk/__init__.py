@@ -28,6 +28,7 @@ from roomcall.sdk.state import (
     PeerState,
     RTCError,
 )
+from roomcall.sdk.topology import TrackProfile
 from roomcall.sdk.tracks import LocalPublication, RemoteTrack
 from roomcall.sdk.users import RemoteUser
 
@@ -48,6 +49,7 @@ __all__ = [
     "RemoteUser",
     "RoomInvite",
     "TrackInfo",
+    "TrackProfile",
     "exponential_backoff",
     "peek_invite",
     "redeem_invite",

@@ -334,6 +334,9 @@ class CallSession(QObject):
         renderer = TrackRenderer(track, tile.show_frame, tile.box_size, on_ended=tile.clear_video)
         self._renderers[key] = renderer
         renderer.start()
+        # Through an SFU the tile's size picks the layer (small tile: low), hidden: nothing.
+        tile.on_view_changed = track.set_profile
+        track.set_profile(tile.view_profile())
 
     def _on_track_ended(self, user_id: str, track: RemoteTrack) -> None:
         renderer = self._renderers.pop(f"{user_id}/{track.track_id}", None)
@@ -341,6 +344,7 @@ class CallSession(QObject):
             self._spawn(renderer.stop())
         tile = self.grid.tile(user_id)
         if tile is not None and track.kind == "video":
+            tile.on_view_changed = None
             tile.clear_video()
 
     def _on_message(self, message: Message) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer
@@ -10,18 +11,22 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QHideEvent,
     QImage,
     QPainter,
     QPainterPath,
     QPaintEvent,
     QPen,
     QResizeEvent,
+    QShowEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from roomcall.sdk import PeerState
+from roomcall.sdk import PeerState, TrackProfile
 from roomcall.ui.frame_renderer import RenderedFrame
 
+LOW_LAYER_WIDTH = 320
+"""Device pixels up to which a tile is served well by an SFU's low layer (320x240)."""
 STALE_SECONDS = 1.5
 """A tile whose video stopped for this long (checked every half second) shows its placeholder,
 never a frozen frame."""
@@ -94,6 +99,9 @@ class VideoTile(QWidget):
         self._stale_timer.setInterval(500)
         self._stale_timer.timeout.connect(self._check_stale)
         self._stale_timer.start()
+        self.on_view_changed: Callable[[TrackProfile], None] | None = None
+        """Called with :meth:`view_profile` whenever the tile is resized, shown or hidden
+        (the call passes it on to the remote video shown here)."""
 
     # --- what the grid pushes in -----------------------------------------------------------
 
@@ -204,6 +212,13 @@ class VideoTile(QWidget):
         ratio = self.devicePixelRatioF()
         return (int(self.width() * ratio), int(self.height() * ratio))
 
+    def view_profile(self) -> TrackProfile:
+        """What of a remote video this tile needs: nothing while hidden, the low layer up to
+        :data:`LOW_LAYER_WIDTH` device pixels wide, else the full picture."""
+        if not self.isVisible():
+            return TrackProfile.NONE
+        return TrackProfile.HIGH if self.box_size()[0] > LOW_LAYER_WIDTH else TrackProfile.LOW
+
     def sizeHint(self) -> QSize:
         """The size the grid chose for this tile (4:3; 320x240 until it chose)."""
         return self._preferred
@@ -272,6 +287,21 @@ class VideoTile(QWidget):
         """Lay the picture out again at the next paint."""
         self._layout = None
         super().resizeEvent(event)
+        self._view_changed()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shown again: its video is wanted again."""
+        super().showEvent(event)
+        self._view_changed()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Hidden (the window too): no video needed meanwhile."""
+        super().hideEvent(event)
+        self._view_changed()
+
+    def _view_changed(self) -> None:
+        if self.on_view_changed is not None:
+            self.on_view_changed(self.view_profile())
 
     def changeEvent(self, event: QEvent) -> None:
         """Redraw the label in the new language."""
