@@ -222,10 +222,14 @@ async def test_subscribers_switch_layers_as_the_profile_changes(
     async with running(server_config(tmp_path, janus, always=True), janus) as server:
         await members(server, room, "alice", size=(640, 480))
         bob = await members(server, room, "bob")
-        await until(lambda: bob.sizes.get("alice") == (640, 480), MOVE_TIMEOUT,
-                    "alice's full picture")
+        # The first members may meet in the mesh while the room's VideoRoom is being made.
+        await until(lambda: on_sfu(bob), MOVE_TIMEOUT, "bob on the SFU")
+        since = time.monotonic()
+        await until(lambda: bob.sizes.get("alice") == (640, 480) and bob.sees("alice", since),
+                    MOVE_TIMEOUT, "alice's full picture")
         track = bob.video_from("alice")
         assert track is not None and on_sfu(bob)
+        unsubscribed = len(bob.recorder.named("track_unsubscribed"))
         track.set_profile(TrackProfile.LOW)
         await until(lambda: bob.sizes.get("alice") == (320, 240), MOVE_TIMEOUT,
                     "alice's low layer")
@@ -240,7 +244,7 @@ async def test_subscribers_switch_layers_as_the_profile_changes(
                     and bob.sees("alice", paused_at + 1.0), MOVE_TIMEOUT,
                     "alice's full picture again")
         assert bob.video_from("alice") is track
-        assert bob.recorder.named("track_unsubscribed") == []
+        assert len(bob.recorder.named("track_unsubscribed")) == unsubscribed
 
 
 async def test_a_room_whose_janus_dies_moves_to_another_and_media_flow_again(

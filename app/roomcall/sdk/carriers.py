@@ -4,9 +4,10 @@ There is always the mesh (``"mesh"``); an ``sfu`` route (:class:`MediaRoute`) ad
 (``"sfu-1"``, ``"sfu-2"`` after a failover...). The route says which topology is *wanted*;
 each member's media are *carried* by one topology, the mesh at first. A member moves to the
 wanted topology once its media flow there (:mod:`roomcall.sdk.handover`, decided by the media
-session); only then is its old path closed: the mesh pair after :data:`MOVE_GRACE` (so the
-far side, which is moving too, has its media the new way before the pair closes under it), or
-its subscription on the old SFU, which closes once it carries nobody.
+session); only then is its old path closed: the mesh pair once the far side, which is moving
+too, says it has our media the new way (:meth:`Carriers.peer_moved`, a ``moved`` relay), so
+the pair never closes under a member still listening on it (after :data:`MOVE_GRACE` at the
+latest), or its subscription on the old SFU, which closes once it carries nobody.
 
 Every topology gets every local encoder and every profile, so a new SFU publishes at once and
 takes the layers the application asked for; members are added to the mesh only while the
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MESH = "mesh"
-MOVE_GRACE = 3.0
-"""Seconds a member's mesh pair stays open after its media moved to the SFU."""
+MOVE_GRACE = 15.0
+"""Seconds a member's mesh pair stays open at most after its media moved to the SFU, when
+the far side never says it moved too (an older client, or its SFU path never came up)."""
 
 MakeSfu = Callable[[str, MediaRoute], "Sfu"]
 """``make_sfu(name, route)``: a new SFU topology reporting as ``name``."""
@@ -54,6 +56,10 @@ class Carriers:
         self._encoders: dict[str, tuple[TrackEncoder, str]] = {}
         self._profiles = profiles
         self._tasks = TaskSet(log, "mesh pair close")
+        self._moved_here: set[str] = set()
+        """Members whose media this client takes the new way; their mesh pair waits for..."""
+        self._moved_there: set[str] = set()
+        """...the member saying it takes ours the new way too."""
 
     def carrier_of(self, user_id: str) -> str:
         """The topology whose media of ``user_id`` this client uses."""
@@ -93,6 +99,8 @@ class Carriers:
             self.wanted = name
         elif self.wanted != MESH:
             self.wanted = MESH
+            self._moved_here.clear()
+            self._moved_there.clear()
         else:
             return
         wanted = self._topologies[self.wanted]
@@ -116,6 +124,8 @@ class Carriers:
         """``user_id`` left: close every path to it."""
         self._members.discard(user_id)
         self._carrier.pop(user_id, None)
+        self._moved_here.discard(user_id)
+        self._moved_there.discard(user_id)
         for topology in self:
             await topology.remove_peer(user_id)
         await self._close_unused()
@@ -133,7 +143,12 @@ class Carriers:
     async def release(self, user_id: str, old: str) -> None:
         """Close ``user_id``'s path through ``old`` (see the module docstring)."""
         if old == MESH:
-            self._tasks.spawn(self._close_mesh_pair(user_id), name=f"mesh-moved-{user_id}")
+            self._moved_here.add(user_id)
+            if user_id in self._moved_there:
+                await self._close_mesh_pair(user_id)
+            else:
+                self._tasks.spawn(self._close_mesh_pair(user_id, after=MOVE_GRACE),
+                                  name=f"mesh-moved-{user_id}")
         elif old != self.carrier_of(user_id) and (topology := self._topologies.get(old)):
             await topology.remove_peer(user_id)
         await self._close_unused()
@@ -167,10 +182,26 @@ class Carriers:
         self._topologies = {MESH: topologies[0]}
         await asyncio.gather(*(t.close() for t in topologies))
 
-    async def _close_mesh_pair(self, user_id: str) -> None:
-        await asyncio.sleep(MOVE_GRACE)
-        if not self.mesh_wanted_for(user_id):
+    async def peer_moved(self, user_id: str) -> None:
+        """``user_id`` takes our media the new way now: once we take its media that way too,
+        the mesh pair has nothing left to carry."""
+        if self.wanted == MESH:
+            return
+        self._moved_there.add(user_id)
+        if user_id in self._moved_here:
+            await self._close_mesh_pair(user_id)
+
+    async def _close_mesh_pair(self, user_id: str, after: float = 0.0) -> None:
+        if after:
+            await asyncio.sleep(after)
+        if not self.mesh_wanted_for(user_id) and user_id in self._mesh_peers():
             await self._topologies[MESH].remove_peer(user_id)
+
+    def _mesh_peers(self) -> frozenset[str]:
+        from roomcall.sdk.mesh import Mesh
+
+        mesh = self._topologies[MESH]
+        return mesh.peers if isinstance(mesh, Mesh) else frozenset()
 
     async def _close_unused(self) -> None:
         """Close the SFUs that are neither wanted nor carrying anybody."""

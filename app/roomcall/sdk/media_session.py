@@ -56,6 +56,9 @@ AUDIO_BUFFER_FRAMES = 25
 """Audio frames (20 ms each) kept for a slow consumer: half a second, then the oldest go."""
 
 _Key = tuple[str, str]  # (user_id, media_id)
+MOVED = "moved"
+"""Relay ``{"type": "moved"}``: the sender now takes our media through the SFU, so the mesh
+pair between us carries nothing it needs any more (see :mod:`roomcall.sdk.carriers`)."""
 Request = Callable[[ClientMessage], Awaitable[Any]]
 """Sends a signalling request and returns its answer (the client's ``_request``)."""
 
@@ -81,6 +84,7 @@ class MediaSession:
         self._local_user_id = local_user_id
         self._ice_servers = tuple(ice_servers)
         self._publisher_of = publisher_of
+        self._send_relay = send_relay
         self._mesh = Mesh(local_user_id, send_relay, ice_servers=self._ice_servers)
         mesh_events = self._events_for(MESH_NAME)
         # The mesh's received tracks carry the publisher's media_id as their id.
@@ -205,7 +209,9 @@ class MediaSession:
         """Mesh negotiation data from ``user_id`` (ignored once the mesh no longer carries
         that member's media, or never will: it is not the way the route says)."""
         async def handle() -> None:
-            if self._carriers.mesh_wanted_for(user_id):
+            if data.get("type") == MOVED:
+                await self._carriers.peer_moved(user_id)
+            elif self._carriers.mesh_wanted_for(user_id):
                 await self._mesh.handle_relay(user_id, data)
         self._queue(handle)
 
@@ -424,7 +430,7 @@ class MediaSession:
         taken = self._handover.take(user_id)
         # Take the new way at once; the old path is closed in turn with the other operations.
         old = self._carriers.carry(user_id, via)
-        self._queue(lambda: self._carriers.release(user_id, old))
+        self._queue(lambda: self._moved(user_id, old))
         for key, arrival in taken:
             arrival.drain.on_frame = None
             self._sources[key] = arrival.track
@@ -434,6 +440,16 @@ class MediaSession:
         state = topology.peer_state(user_id) if topology is not None else None
         if state is not None:
             self._report(user_id, state)
+
+    async def _moved(self, user_id: str, old: str) -> None:
+        """Tell the member we take its media the new way (so it may close the old path we
+        still send on), then close ours as far as it is ours to close."""
+        if old == MESH_NAME:
+            try:
+                await self._send_relay(user_id, {"type": MOVED})
+            except Exception as exc:  # it then closes after the grace
+                log.info("could not tell %s its media moved: %s", user_id, exc)
+        await self._carriers.release(user_id, old)
 
     def _drop_media(self, key: _Key) -> None:
         """The track's media stop coming this way (its publication stays announced)."""

@@ -78,6 +78,8 @@ class Sfu:
         self._offers: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self._client: JanusClient | None = None
         self._session: JanusSession | None = None
+        self._private_id: Any = None
+        """The publisher join's private_id, which the room's subscriber joins must give."""
         self._publisher: Publisher | None = None
         self._subscriber: Subscriber | None = None
         self._state = PeerState.CONNECTING
@@ -141,19 +143,22 @@ class Sfu:
         if self._closed:
             return
         self._closed = True
-        await cancel_and_wait(self._worker)
-        self._tasks.cancel()
-        await self._tasks.wait()
-        for side in (self._subscriber, self._publisher):
-            if side is not None:
-                await side.close()
-        if self._session is not None and self._client is not None and not self._client.closed:
-            # Leave at once (Janus would otherwise keep the handles until the session times
-            # out); a Janus that does not answer is only forgotten.
-            with contextlib.suppress(JanusError):
-                await self._session.destroy(timeout=CLOSE_TIMEOUT)
-        if self._client is not None:
-            await self._client.close()
+        try:
+            await cancel_and_wait(self._worker)
+            self._tasks.cancel()
+            await self._tasks.wait()
+            for side in (self._subscriber, self._publisher):
+                if side is not None:
+                    await side.close()
+            if (self._session is not None and self._client is not None
+                    and not self._client.closed):
+                # Leave at once (Janus would otherwise keep the handles until the session
+                # times out); a Janus that does not answer is only forgotten.
+                with contextlib.suppress(JanusError):
+                    await self._session.destroy(timeout=CLOSE_TIMEOUT)
+        finally:
+            if self._client is not None:  # its socket and HTTP session, whatever happened
+                await self._client.close()
 
     # --- the worker ----------------------------------------------------------------------
 
@@ -192,18 +197,47 @@ class Sfu:
             "request": "join", "ptype": "publisher", "room": self.room,
             "id": self.publisher_id, "display": self.local_user_id, "token": self._room_token})
         self._feeds.update(data.get("publishers"))
+        self._private_id = data.get("private_id")
         self._publisher = Publisher(publisher, self._ice_servers)
-        subscriber = await session.attach(VIDEOROOM, opaque_id=self.publisher_id)
-        self._subscriber = Subscriber(subscriber, self.room, self._room_token,
-                                      data.get("private_id"), self._ice_servers, self._feeds,
-                                      self._on_track, self._on_track_ended)
-        self._watch(self._publisher.pc, self._subscriber.pc)
+        self._watch(self._publisher.pc)
         self._tasks.spawn(self._publisher_events(publisher), name="sfu-publisher-events")
-        self._tasks.spawn(self._subscriber_events(subscriber), name="sfu-subscriber-events")
         self._tasks.spawn(self._watch_janus(client), name="sfu-janus-watch")
+        await self._new_subscriber()
         self._kick()
 
+    async def _new_subscriber(self) -> None:
+        """A subscriber handle and connection (the first, or one replacing a dead one)."""
+        assert self._session is not None
+        handle = await self._session.attach(VIDEOROOM, opaque_id=self.publisher_id)
+        self._subscriber = Subscriber(handle, self.room, self._room_token, self._private_id,
+                                      self._ice_servers, self._feeds, self._on_track,
+                                      self._on_track_ended)
+        self._watch(self._subscriber.pc)
+        self._tasks.spawn(self._subscriber_events(handle), name="sfu-subscriber-events")
+
+    async def _replace_dead(self) -> None:
+        """A connection that failed or closed (Janus hung it up, ICE consent lost) is replaced
+        by a fresh one: the subscription is made again, the tracks published again."""
+        dead = ("failed", "closed")
+        subscriber, publisher = self._subscriber, self._publisher
+        if subscriber is not None and subscriber.pc.connectionState in dead:
+            logger.info("subscriber connection to Janus %s %s: a fresh one", self.url,
+                        subscriber.pc.connectionState)
+            await subscriber.close()  # its tracks end; the new one brings them again
+            with contextlib.suppress(JanusError):
+                await subscriber.handle.detach(timeout=CLOSE_TIMEOUT)
+            await self._new_subscriber()
+        if publisher is not None and publisher.pc.connectionState in dead:
+            logger.info("publisher connection to Janus %s %s: publishing again", self.url,
+                        publisher.pc.connectionState)
+            await publisher.close()
+            with contextlib.suppress(JanusError):
+                await publisher.handle.message({"request": "unpublish"}, timeout=CLOSE_TIMEOUT)
+            self._publisher = Publisher(publisher.handle, self._ice_servers)
+            self._watch(self._publisher.pc)
+
     async def _sync(self) -> None:
+        await self._replace_dead()
         if self._publisher is None or self._subscriber is None:
             return
         await self._publisher.sync(self._locals)
@@ -249,6 +283,7 @@ class Sfu:
         states = {pc.connectionState for pc in used}
         if states & {"failed", "closed"}:
             self._set_state(PeerState.RECOVERING)
+            self._kick()  # the worker replaces it
         elif states <= {"connected"}:  # nothing in use yet: Janus has answered, that is all
             self._set_state(PeerState.CONNECTED)
 
