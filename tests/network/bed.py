@@ -150,8 +150,10 @@ class Home:
         (what the room server hands out), ``"none"`` or a JSON list of ICE servers.
         ``module`` runs another participant taking the same arguments (e.g.
         :mod:`tests.network.window_peer`, the desktop window)."""
+        # --token=...: a token starts with the access key, which may start with "-", and
+        # argparse would take "--token -x..." for a missing value (exit 2, nothing said).
         argv = ["ip", "netns", "exec", self.client_ns, sys.executable, "-m",
-                module, "--url", self.bed.url, "--token", token,
+                module, "--url", self.bed.url, f"--token={token}",
                 "--label", label, "--ice", ice]
         if not compat:
             argv.append("--no-compat")

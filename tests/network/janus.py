@@ -17,6 +17,7 @@ it fails to start.
     instance = await bed.start_instance()       # needs root, `ip`, `janus`
     client = await JanusClient.connect(instance.url, api_secret=instance.setup.api_secret)
     instance.kill()                              # SIGKILL, as a crash
+    await bed.restart(instance)                  # the same Janus again
     await bed.stop()                             # every instance and namespace gone
 """
 
@@ -68,6 +69,8 @@ class JanusInstance:
     setup: JanusSetup
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    folder: Path = Path()
+    """Its configuration folder."""
 
     @property
     def url(self) -> str:
@@ -132,14 +135,23 @@ class JanusBed:
         _run("ip", "-n", namespace, "route", "add", "default", "via", host)
         folder = self.workdir / f"janus{number}"
         setup = generate_setup(janus, "eth0", rtp_ports="20000-20999")
-        core = write_janus_configs(setup, folder)
+        write_janus_configs(setup, folder)
         instance = JanusInstance(f"janus{number}", namespace, host, setup,
                                  self.workdir / f"janus{number}.log")
         self.instances.append(instance)
-        instance.process = _spawn(namespace, [JANUS, "-F", str(folder), "-C", str(core), "-o"],
+        instance.folder = folder
+        await self.restart(instance)
+        return instance
+
+    async def restart(self, instance: JanusInstance) -> None:
+        """(Re)start ``instance``'s Janus, with the same address and secrets, stopping it
+        first if it runs; returns once it answers."""
+        instance.stop()
+        core = instance.folder / "janus.jcfg"
+        instance.process = _spawn(instance.namespace,
+                                  [JANUS, "-F", str(instance.folder), "-C", str(core), "-o"],
                                   instance.log_path)
         await self._wait_ready(instance)
-        return instance
 
     async def _wait_ready(self, instance: JanusInstance) -> None:
         deadline = time.monotonic() + START_TIMEOUT

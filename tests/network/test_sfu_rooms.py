@@ -4,6 +4,7 @@ closes reach Janus, and a room whose instance dies is re-created on another."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import pytest
 
 from roomcall.media.synthetic import SyntheticVideoTrack, identity_code
 from roomcall.protocol.janus import (
+    ERROR_HANDLE_NOT_FOUND,
     ERROR_SESSION_NOT_FOUND,
     ERROR_UNAUTHORIZED,
     VIDEOROOM_UNAUTHORIZED,
@@ -30,11 +32,13 @@ from roomcall.protocol.messages import (
     MediaRouteChanged,
     UserLeft,
 )
+from roomcall.sdk import RTCClient
 from roomcall.server import RoomServer, ServerConfig
 from roomcall.server.config import JanusInstanceConfig, SfuConfig
 from roomcall.server.health import HEALTH_PATH
 from tests.network.janus import JanusBed, JanusInstance, janus_host_candidates
 from tests.network.janus_peer import JanusPublisher, JanusSubscriber
+from tests.sdk.support import Recorder
 from tests.server.signal_client import SignalClient, joined_client
 from tests.waiting import scaled, until
 
@@ -75,6 +79,29 @@ class Sfu:
         answer = await self.probes[url].request({"request": "listparticipants",
                                                  "room": janus_room})
         return sorted(p["id"] for p in answer["participants"])
+
+    async def handles_of(self, instance: JanusInstance, opaque_id: str) -> int:
+        """Handles attached with ``opaque_id`` on ``instance`` (its Admin API)."""
+        setup = instance.setup
+        admin = await JanusClient.connect(setup.admin_url, admin_secret=setup.admin_secret)
+        found = 0
+        try:
+            sessions = await admin.send({"janus": "list_sessions"})
+            for session_id in sessions["sessions"]:
+                try:
+                    handles = await admin.send({"janus": "list_handles",
+                                                "session_id": session_id})
+                    for handle_id in handles["handles"]:
+                        info = await admin.send({"janus": "handle_info",
+                                                 "session_id": session_id,
+                                                 "handle_id": handle_id})
+                        found += info["info"].get("opaque_id") == opaque_id
+                except JanusError as exc:  # gone while listed
+                    if exc.code not in (ERROR_SESSION_NOT_FOUND, ERROR_HANDLE_NOT_FOUND):
+                        raise
+        finally:
+            await admin.close()
+        return found
 
     async def health(self) -> dict[str, Any]:
         async with aiohttp.ClientSession() as http, \
@@ -317,3 +344,92 @@ async def test_a_killed_instance_is_reported_and_its_rooms_move(sfu: Sfu) -> Non
         assert not any(c.saw(UserLeft) for c in clients)
     finally:
         await close_all(clients)
+
+
+async def test_rooms_wait_on_the_mesh_while_no_instance_is_up(sfu: Sfu) -> None:
+    """With every instance dead, a room reaching the threshold stays on the mesh (no push)
+    and health shows none up; when an instance is back, the room is placed there and its
+    members are pushed their routes."""
+    for instance in sfu.bed.instances:
+        instance.kill()
+
+    async def none_up() -> bool:
+        return not any(i["up"] for i in (await sfu.health())["sfu"])
+
+    await until(none_up, within=ROUTE_WAIT, what="every instance reported down")
+    clients = [await sfu.join("wait", "alice"), await sfu.join("wait", "bob"),
+               await sfu.join("wait", "carol")]
+    try:
+        back = sfu.bed.instances[1]
+        await sfu.bed.restart(back)
+        pushed = await routes(clients, "threshold")
+        assert {r.janus_url for r in pushed} == {back.url}
+        assert not any(c.saw(MediaRouteChanged) for c in clients)  # nothing before it
+        client = await JanusClient.connect(back.url, api_secret=back.setup.api_secret)
+        try:
+            probe = await (await client.create_session()).attach()
+            exists = await probe.request({"request": "exists", "room": pushed[0].janus_room})
+            assert exists["exists"] is True
+        finally:
+            await client.close()
+    finally:
+        await close_all(clients)
+
+
+async def test_a_kicked_sdk_member_leaves_no_handle_in_janus(sfu: Sfu) -> None:
+    """Three RTCClients move to the SFU and publish; when the host kicks bob, bob ends
+    KICKED_OUT, and Janus holds no participant and no handle of his any more (publisher and
+    subscriber alike), while alice's and carol's stay."""
+    with janus_host_candidates(sfu.bed):
+        await _kick_through_the_sdk(sfu)
+
+
+async def _kick_through_the_sdk(sfu: Sfu) -> None:
+    app = sfu.server.default_app
+    assert app is not None
+    clients = {name: RTCClient(sfu.server.url) for name in ("alice", "bob", "carol")}
+    recorders = {name: Recorder(client) for name, client in clients.items()}
+    sources = [SyntheticVideoTrack(name, width=160, height=120) for name in clients]
+    try:
+        for (name, client), source in zip(clients.items(), sources, strict=True):
+            await client.join(sfu.server.token("sdkkick", name, admin=name == "alice"))
+            await client.publish([source], tag="camera")
+        room = sfu.server.rooms.open_room(app.app_id, "sdkkick")
+        assert room is not None
+        ids = {name: m.publisher_id for name, m in room.members.items()}
+        instance = sfu.bed.instances[0]
+
+        async def placed() -> bool:
+            return room.placement is not None
+
+        await until(placed, within=ROUTE_WAIT, what="the room on the SFU")
+        assert room.placement is not None
+        url, janus_room = room.placement.janus_url, room.placement.janus_room
+        assert url == instance.url
+
+        async def all_in() -> bool:
+            counts = [await sfu.handles_of(instance, i) for i in ids.values()]
+            return all(counts)
+
+        await until(all_in, within=scaled(30), what="every member's handles in Janus")
+        await clients["alice"].kick_user("bob")
+        await recorders["bob"].wait("connection_state_changed",
+                                    lambda state, info: state.name == "DISCONNECTED")
+
+        async def bob_gone() -> bool:
+            participants = await sfu.participants(url, janus_room)
+            mine = [p for p in participants if p.split(".")[0] == ids["bob"]]
+            return not mine and await sfu.handles_of(instance, ids["bob"]) == 0
+
+        await until(bob_gone, within=ROUTE_WAIT, what="bob's participant and handles gone")
+        (_, info), = [a for a in recorders["bob"].named("connection_state_changed")
+                      if a[0].name == "DISCONNECTED"]
+        assert info.reason.name == "KICKED_OUT"
+        for name in ("alice", "carol"):
+            assert await sfu.handles_of(instance, ids[name]) > 0, name
+    finally:
+        for client in clients.values():
+            with contextlib.suppress(Exception):
+                await client.leave()
+        for source in sources:
+            source.stop()

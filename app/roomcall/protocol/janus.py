@@ -48,6 +48,8 @@ REQUEST_TIMEOUT = 10.0
 """Seconds any request waits for its answer by default."""
 CONNECT_TIMEOUT = 5.0
 """Seconds to open the WebSocket by default."""
+CLOSE_TIMEOUT = 2.0
+"""Seconds :meth:`JanusClient.close` waits for Janus to answer the closing handshake."""
 KEEPALIVE_INTERVAL = 25.0
 """Seconds between a session's keepalives (Janus drops a silent session after 60 s)."""
 EVENT_QUEUE_SIZE = 1000
@@ -174,8 +176,11 @@ class JanusClient:
         protocol = SUBPROTOCOL if admin_secret is None else ADMIN_SUBPROTOCOL
         try:
             async with asyncio.timeout(timeout):
+                # A closing handshake with a hung Janus must not hold close() for long.
                 ws = await http.ws_connect(url, protocols=(protocol,), autoping=True,
-                                           max_msg_size=16 * 1024 * 1024)
+                                           max_msg_size=16 * 1024 * 1024,
+                                           timeout=aiohttp.ClientWSTimeout(
+                                               ws_close=CLOSE_TIMEOUT))
         except TimeoutError:
             await http.close()
             raise JanusTimeoutError(f"no WebSocket to {url} within {timeout} s") from None

@@ -18,6 +18,7 @@ in order, and rooms moved to another instance when theirs fails.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import secrets
@@ -65,19 +66,9 @@ class JanusRooms:
         self._waiting: dict[RoomKey, MediaOp] = {}
         """Rooms to place once an instance is up."""
         self._queues: dict[RoomKey, collections.deque[MediaOp]] = {}
-        self._workers: dict[RoomKey, object] = {}
+        self._workers: dict[RoomKey, asyncio.Future[None]] = {}
         self._tasks = TaskSet(log, "Janus room")
         pool.listen(self._link_changed)
-
-    def where(self, key: RoomKey) -> str | None:
-        """The URL of the instance holding the room's VideoRoom, or None."""
-        on = self._rooms.get(key)
-        return None if on is None else on.link.url
-
-    def janus_room(self, key: RoomKey) -> str | None:
-        """The room's VideoRoom id, or None."""
-        on = self._rooms.get(key)
-        return None if on is None else on.janus_room
 
     def submit(self, ops: list[MediaOp]) -> None:
         """Queue ``ops``; each room's are carried out in order, rooms independently."""
