@@ -33,6 +33,10 @@ sends an RTCP report at least every 1.5 s) after which the connection counts as 
 aiortc only notices a dead path when ICE consent fails, ~30 s later, and never when the far
 side still answers consent but its media no longer arrives (a changed address, a one-way
 cut). Counted in checks, not elapsed time, so a stalled process is not mistaken for it."""
+BACK_SILENT_CHECKS = 3
+"""Silent checks after which a pair counts as failed as soon as the signalling says its
+member is back from a gap (it lost its link: an address change, an outage), without waiting
+for the rest of SILENT_CHECKS: the gap explains the silence."""
 
 
 def far_side_sends(pc: RTCPeerConnection) -> bool:
@@ -68,11 +72,13 @@ async def watch_connected(peer: MeshPeer, pc: RTCPeerConnection, failed: Failed)
         await asyncio.sleep(STALL_CHECK)
         if pc.connectionState != "connected":
             received, silent = -1, 0
+            peer.silent_checks = 0
             continue
         if far_side_sends(pc):
             now = packets_received(pc)
             silent = silent + 1 if now == received else 0
             received = now
+            peer.silent_checks = silent
             if silent >= SILENT_CHECKS:
                 failed(f"nothing received for {silent} checks")
                 return
