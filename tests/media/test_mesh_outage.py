@@ -5,6 +5,7 @@ STUN server, in-memory relay)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import cast
 
@@ -14,8 +15,9 @@ from aiortc import RTCIceServer
 
 from roomcall.sdk import PeerState
 from roomcall.sdk.compat import stop_ice_abruptly
-from tests.media.test_mesh import Room, room  # noqa: F401 (the fixture)
-from tests.waiting import WAIT
+from roomcall.sdk.pair_watch import BACK_SILENT_CHECKS, SILENT_CHECKS
+from tests.media.test_mesh import Room, room, video_both_ways  # noqa: F401 (the fixture)
+from tests.waiting import WAIT, until
 
 
 class StunServer(asyncio.DatagramProtocol):
@@ -110,3 +112,31 @@ async def test_a_member_back_abandons_an_attempt_gathering_through_the_outage(
     await room.wait_until(lambda: bob.frames_from("alice") >= frames + 5)
     await room.wait_until(lambda: alice.mesh.peer_state("bob") is PeerState.CONNECTED)
     assert alice.peer_states["bob"][-2:] == [PeerState.RECOVERING, PeerState.CONNECTED]
+
+
+async def test_a_member_back_on_a_path_gone_silent_is_replaced_sooner(
+        room: Room, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811 (the fixture)
+    """When presence says a member is back from a signalling gap while the connected pair no
+    longer hears it (its address changed), the pair is replaced after BACK_SILENT_CHECKS
+    silent checks instead of SILENT_CHECKS, and video flows both ways again."""
+    caplog.set_level(logging.INFO, logger="roomcall.sdk.mesh")
+    alice, bob = await video_both_ways(room)
+    pc = bob.mesh.connection("alice")
+    assert pc is not None
+    ice = pc.getTransceivers()[0].receiver.transport.transport
+    hear = ice._recv
+
+    async def deaf() -> bytes:
+        while True:
+            await hear()  # the datagram never reaches DTLS: alice's old address is gone
+
+    ice._recv = deaf
+    pair = bob.mesh._peers["alice"]
+    await until(lambda: pair.silent_checks >= 1, within=WAIT, what="a silent check")
+    await bob.mesh.add_peer("alice")  # presence: alice is back, from her new address
+    counters = {m.user_id: m.frames_from(o.user_id) for m, o in ((alice, bob), (bob, alice))}
+    await room.wait_until(lambda: all(
+        m.frames_from(o.user_id) >= counters[m.user_id] + 5
+        and m.mesh.connection(o.user_id) is not pc for m, o in ((alice, bob), (bob, alice))))
+    assert f"failed (nothing received for {BACK_SILENT_CHECKS} checks)" in caplog.text
+    assert f"nothing received for {SILENT_CHECKS} checks" not in caplog.text

@@ -57,7 +57,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from roomcall.aio import TaskSet
 from roomcall.media.encoder import TrackEncoder
 from roomcall.protocol.messages import MAX_RELAY_BYTES
-from roomcall.sdk.compat import close_connection
+from roomcall.sdk.compat import close_connection, packets_received
 from roomcall.sdk.mesh_peer import Abandoned, MeshPeer
 from roomcall.sdk.negotiation import (
     Answer,
@@ -180,7 +180,9 @@ class Mesh:
             await self._negotiate(peer, again=True)
             return
         elif peer.state is PairState.CONNECTED:
-            # Back after a signalling gap: what the receivers queued meanwhile is stale.
+            # Back after a signalling gap: what the receivers queued meanwhile is stale, and
+            # if the gap broke the path too (a new address), silence says so sooner now.
+            peer.back_from_gap = packets_received(peer.pc)
             await peer.ask_keyframes(list(peer.receiving), flush=True)
         await self._negotiate(peer, again=True)
 

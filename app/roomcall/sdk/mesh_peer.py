@@ -130,6 +130,10 @@ class MeshPeer:
         self.silent_checks = 0
         """Checks in a row (``pair_watch``) in which ``pc``, connected, received nothing from
         a far side that sends."""
+        self.back_from_gap: int | None = None
+        """Packets ``pc`` had received when the signalling said its member is back from a
+        gap (None: no gap pending). Until more arrive, silence fails ``pc`` sooner
+        (``pair_watch.BACK_SILENT_CHECKS``): the gap may have broken the path."""
         self.pc_id = uuid.uuid4().hex
         self.remote_pc: str | None = None
         """The far side's connection id, bound by the first completed exchange."""

@@ -34,9 +34,10 @@ aiortc only notices a dead path when ICE consent fails, ~30 s later, and never w
 side still answers consent but its media no longer arrives (a changed address, a one-way
 cut). Counted in checks, not elapsed time, so a stalled process is not mistaken for it."""
 BACK_SILENT_CHECKS = 3
-"""Silent checks after which a pair counts as failed as soon as the signalling says its
-member is back from a gap (it lost its link: an address change, an outage), without waiting
-for the rest of SILENT_CHECKS: the gap explains the silence."""
+"""Silent checks after which a connected pair counts as failed once the signalling said its
+member is back from a gap (``MeshPeer.back_from_gap``: it lost its link, as an address change
+or an outage does), without waiting for the rest of SILENT_CHECKS: the gap explains the
+silence. Until the far side is heard again after the member came back."""
 
 
 def far_side_sends(pc: RTCPeerConnection) -> bool:
@@ -63,9 +64,10 @@ async def watch_connecting(peer: MeshPeer, pc: RTCPeerConnection, connect_timeou
 
 async def watch_connected(peer: MeshPeer, pc: RTCPeerConnection, failed: Failed) -> None:
     """While ``pc`` is the pair's connected connection: a far side silent for
-    SILENT_CHECKS checks fails it (a fresh one follows); a video receiver waiting for the
-    same lost packet at two checks in a row (after a network gap, say) is flushed and
-    asks for a keyframe, so the picture resumes at once instead of seconds later."""
+    SILENT_CHECKS checks (BACK_SILENT_CHECKS after a signalling gap) fails it (a fresh one
+    follows); a video receiver waiting for the same lost packet at two checks in a row
+    (after a network gap, say) is flushed and asks for a keyframe, so the picture resumes
+    at once instead of seconds later."""
     waiting: dict[int, int] = {}
     received, silent = -1, 0
     while peer.pc is pc and not peer.closed:
@@ -79,7 +81,9 @@ async def watch_connected(peer: MeshPeer, pc: RTCPeerConnection, failed: Failed)
             silent = silent + 1 if now == received else 0
             received = now
             peer.silent_checks = silent
-            if silent >= SILENT_CHECKS:
+            if peer.back_from_gap is not None and now > peer.back_from_gap:
+                peer.back_from_gap = None  # heard since the member is back: the path works
+            if silent >= (SILENT_CHECKS if peer.back_from_gap is None else BACK_SILENT_CHECKS):
                 failed(f"nothing received for {silent} checks")
                 return
         for transceiver in pc.getTransceivers():
