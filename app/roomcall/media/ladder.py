@@ -110,6 +110,8 @@ class RungEncoder:
         """Encoder invocations on this rung."""
         self.keyframes = 0
         self.last_keyframe = float("-inf")
+        self.size: tuple[int, int] | None = None
+        """(width, height) of the last frame encoded on this rung (None before the first)."""
         self._keyframe_wanted = False
         self._keyframe_urgent = False
         self._retargeted = float("-inf")
@@ -172,6 +174,7 @@ class RungEncoder:
             scaled.pts, scaled.time_base = frame.pts, frame.time_base
             frame = scaled
         self.frames_encoded += 1
+        self.size = (width, height)
         return codec.encode(frame, keyframe)
 
     def _clamp(self, bitrate: int) -> int:

@@ -5,7 +5,8 @@ messages, publish and receive media. No Qt.
 >>> server_url, token = await redeem_invite(link, "Bob")            # doctest: +SKIP
 
 Events and their arguments are listed in :mod:`roomcall.sdk.events`; states and errors in
-:mod:`roomcall.sdk.state`; reconnection behaviour in :mod:`roomcall.sdk.client`.
+:mod:`roomcall.sdk.state`; reconnection behaviour in :mod:`roomcall.sdk.client`; network
+quality grades in :mod:`roomcall.sdk.quality`, per-track figures in :mod:`roomcall.sdk.stats`.
 """
 
 from roomcall.protocol.messages import TrackInfo
@@ -20,6 +21,7 @@ from roomcall.sdk.invites import (
     redeem_invite,
     room_link,
 )
+from roomcall.sdk.quality import NetworkGrade, NetworkQuality
 from roomcall.sdk.state import (
     ConnectionInfo,
     ConnectionState,
@@ -28,10 +30,12 @@ from roomcall.sdk.state import (
     PeerState,
     RTCError,
 )
+from roomcall.sdk.stats import CallStats, TrackStats
 from roomcall.sdk.tracks import LocalPublication, RemoteTrack
 from roomcall.sdk.users import RemoteUser
 
 __all__ = [
+    "CallStats",
     "ConnectionInfo",
     "ConnectionState",
     "DisconnectReason",
@@ -41,6 +45,8 @@ __all__ = [
     "JoinError",
     "LocalPublication",
     "Message",
+    "NetworkGrade",
+    "NetworkQuality",
     "PeerState",
     "RTCClient",
     "RTCError",
@@ -48,6 +54,7 @@ __all__ = [
     "RemoteUser",
     "RoomInvite",
     "TrackInfo",
+    "TrackStats",
     "exponential_backoff",
     "peek_invite",
     "redeem_invite",

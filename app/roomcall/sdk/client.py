@@ -58,6 +58,7 @@ from roomcall.sdk.events import EventEmitter, EventName, H, Handler
 from roomcall.sdk.hosting import HostCalls
 from roomcall.sdk.media_session import MediaSession
 from roomcall.sdk.reconnection import Delays, resume_within
+from roomcall.sdk.reporting import ReportCalls
 from roomcall.sdk.session import Session
 from roomcall.sdk.state import TRANSITIONS, ConnectionInfo, ConnectionState, JoinError, RTCError
 from roomcall.sdk.tracks import LocalPublication, RemoteTrack
@@ -76,11 +77,12 @@ _S = ConnectionState
 _CLOSED_REASONS = {r.value: r for r in DisconnectReason}
 
 
-class RTCClient(HostCalls):
+class RTCClient(HostCalls, ReportCalls):
     """A member of one room at a time, talking to the room server at ``server_url``.
 
     The host's calls (invites, removed users, ``end_room``, ``transfer_host``) come from
-    :class:`~roomcall.sdk.hosting.HostCalls`.
+    :class:`~roomcall.sdk.hosting.HostCalls`; volume indication, network quality and
+    ``get_stats()`` from :class:`~roomcall.sdk.reporting.ReportCalls`.
 
     Args:
         server_url: the server's base URL, e.g. ``ws://127.0.0.1:7880``.
@@ -234,6 +236,7 @@ class RTCClient(HostCalls):
                     ice_servers=_ice_servers(self._ice_servers, answer),
                     auto_subscribe=self._auto_subscribe,
                 )
+                self._follow_reports(session.media)
         except Exception as exc:  # e.g. media unavailable: end cleanly, never stay CONNECTING
             log.exception("starting the session failed")
             await self._cleanup(*self._end(session, DisconnectReason.ERROR, ErrorCode.FATAL,

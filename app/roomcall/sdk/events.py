@@ -44,6 +44,16 @@ event                         handler arguments
 ``permission_changed``        ``(user_id: str, permission: str)``: a member (this client
                               included: then ``client.permission`` changed) became ``"admin"``
                               or ``"user"``, e.g. when the host handed the role over.
+``volume_indication``         ``(levels: dict[str, float])``: every interval set with
+                              ``client.enable_volume_indication(ms)``, user id -> level 0.0-1.0
+                              for every member with audio, the local user included (its
+                              published audio; a muted track reads 0). RMS in dBFS mapped
+                              from -60 dBFS (0.0) to 0 dBFS (1.0): speech reads about
+                              0.3-0.8, silence 0 (:mod:`roomcall.media.level`).
+``network_quality_changed``   ``(user_id: str, quality: NetworkQuality)``: a member's (the
+                              local user's included) uplink / downlink grade changed, or
+                              became known; evaluated every 3 s (grades and thresholds:
+                              :mod:`roomcall.sdk.quality`).
 ============================= ==================================================================
 
 After RECONNECTED, what changed while the client was away is announced with these same
@@ -83,6 +93,8 @@ EventName = Literal[
     "mute_state_changed",
     "peer_state_changed",
     "permission_changed",
+    "volume_indication",
+    "network_quality_changed",
 ]
 """Every event an RTCClient emits (the module docstring lists their arguments)."""
 

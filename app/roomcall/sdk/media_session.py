@@ -11,6 +11,7 @@ completes the subscription.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from aiortc.mediastreams import MediaStreamTrack
 
     from roomcall.media.drain import TrackDrain
+    from roomcall.sdk.media_monitor import MediaMonitor
+    from roomcall.sdk.volume import VolumeIndicator
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +60,14 @@ class MediaSession:
         ice_servers: Iterable[RTCIceServer] = (),
         auto_subscribe: bool = True,
     ) -> None:
-        from roomcall.sdk.mesh import Mesh  # aiortc loads only for clients that use media
+        # aiortc loads only for clients that use media
+        from roomcall.sdk.media_monitor import MediaMonitor
+        from roomcall.sdk.mesh import Mesh
+        from roomcall.sdk.mesh_figures import MeshFigures
+        from roomcall.sdk.volume import VolumeIndicator
 
         self._emit = emit
+        self._local_user_id = local_user_id
         self._auto_subscribe = auto_subscribe
         self._mesh = Mesh(local_user_id, send_relay, ice_servers=tuple(ice_servers))
         self._mesh.on_track = self._on_track
@@ -77,6 +85,13 @@ class MediaSession:
         self._publications: dict[str, LocalPublication] = {}
         self._closed = False
         self._stopping = TaskSet(log, "drain stop")
+        self.volume: VolumeIndicator = VolumeIndicator(
+            local_user_id, emit, lambda: self._publications.values(), self._remote_audio)
+        """Levels for volume indication (:mod:`roomcall.sdk.volume`)."""
+        self.monitor: MediaMonitor = MediaMonitor(
+            local_user_id, MeshFigures(self._mesh, lambda u, m: self._drains.get((u, m))),
+            emit, self._track_infos, self.volume)
+        """Network quality and call stats (:mod:`roomcall.sdk.media_monitor`)."""
 
     @property
     def publications(self) -> list[LocalPublication]:
@@ -116,6 +131,7 @@ class MediaSession:
         """End ``user_id``'s remote tracks now and close its peer connection at once."""
         for key in {k for k in (*self._infos, *self._sources) if k[0] == user_id}:
             self._forget(key)
+        self.monitor.forget(user_id)
         self._queue(lambda: self._mesh.remove_peer(user_id))
 
     def published(self, user_id: str, tracks: Iterable[TrackInfo]) -> None:
@@ -154,7 +170,7 @@ class MediaSession:
     async def publish(self, tracks: list[MediaStreamTrack], tag: str, request: Request
                       ) -> list[LocalPublication]:
         """Start sending ``tracks`` and announce them; their publications, in order."""
-        media_ids = [await self._mesh.add_local_track(t) for t in tracks]
+        media_ids = [await self._mesh.add_local_track(self.volume.metered(t)) for t in tracks]
         specs = tuple(TrackSpec(kind=t.kind, tag=tag, media_id=m)  # type: ignore[arg-type]
                       for t, m in zip(tracks, media_ids, strict=True))
         try:
@@ -162,6 +178,8 @@ class MediaSession:
         except BaseException:
             for media_id in media_ids:
                 await self._mesh.remove_local_track(media_id)
+            for track in tracks:
+                self.volume.forget(track)
             raise
         assert isinstance(answer, Published)
         result = []
@@ -180,6 +198,7 @@ class MediaSession:
         for pub in pubs:
             self._publications.pop(pub.track_id, None)
             await self._mesh.remove_local_track(pub.media_id)
+            self.volume.forget(pub.track)
 
     async def set_muted(self, track: MediaStreamTrack | LocalPublication, muted: bool,
                         request: Request) -> None:
@@ -199,6 +218,7 @@ class MediaSession:
             return
         self._closed = True
         try:
+            await asyncio.gather(self.monitor.close(), self.volume.close())
             await cancel_and_wait(self._worker)
         finally:
             for drain in self._drains.values():
@@ -222,10 +242,21 @@ class MediaSession:
         self._sources[key] = track
         keep = 1 if track.kind == "video" else AUDIO_BUFFER_FRAMES
         # Drain from the first moment: aiortc queues received frames without bound.
-        drain = TrackDrain(track, keep=keep)
+        drain = TrackDrain(track, keep=keep, on_frame=functools.partial(
+            self.volume.on_remote_frame, user_id, track.id))
         drain.start()
         self._drains[key] = drain
         self._try_subscribe(key)
+
+    def _remote_audio(self) -> list[tuple[str, str]]:
+        return [key for key, remote in self._remote.items() if remote.kind == "audio"]
+
+    def _track_infos(self) -> dict[_Key, TrackInfo]:
+        """Every published and subscribed track, by (publisher, media_id)."""
+        infos = {key: remote.info for key, remote in self._remote.items()}
+        infos.update({(self._local_user_id, p.media_id): p.info
+                      for p in self._publications.values()})
+        return infos
 
     def _publication(self, track: MediaStreamTrack | LocalPublication) -> LocalPublication:
         if isinstance(track, LocalPublication):

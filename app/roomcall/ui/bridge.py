@@ -41,6 +41,9 @@ class ClientBridge(QObject):
         mute_state_changed(user_id, track, muted)
         peer_state_changed(user_id, state): ``PeerState`` of the media path to that member.
         permission_changed(user_id, permission): ``"admin"`` or ``"user"`` (host hand-off).
+        volume_indication(levels): user id -> level 0.0-1.0, after
+            ``enable_volume_indication(ms)``.
+        network_quality_changed(user_id, quality): a member's ``NetworkQuality``.
     """
 
     connection_state_changed = Signal(object, object)
@@ -56,6 +59,8 @@ class ClientBridge(QObject):
     mute_state_changed = Signal(str, object, bool)
     peer_state_changed = Signal(str, object)
     permission_changed = Signal(str, str)
+    volume_indication = Signal(object)
+    network_quality_changed = Signal(str, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

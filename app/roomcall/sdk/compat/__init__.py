@@ -1,12 +1,13 @@
 """Workarounds for aiortc and aioice behaviour, in one package so that an upgrade of either is
-four short modules to re-check. Each names what it works around upstream: the issue where one
+five short modules to re-check. Each names what it works around upstream: the issue where one
 exists, else the code path and version (aiortc 1.16.0, aioice 0.13.0). Nothing else in roomcall
 reads or writes a private attribute of either library.
 
 - :mod:`.ice`: host addresses gathered, every STUN and TURN URL used;
 - :mod:`.sending`: sender feedback, bounded retransmissions, pacing, keyframe requests;
 - :mod:`.receiving`: receive buffers, flushing, stalls, keyframe asks;
-- :mod:`.closing`: closing peer connections promptly.
+- :mod:`.closing`: closing peer connections promptly;
+- :mod:`.counters`: received bytes and retransmission streams, for call stats.
 """
 
 from roomcall.sdk.compat.closing import (
@@ -14,6 +15,11 @@ from roomcall.sdk.compat.closing import (
     close_connection,
     packets_received,
     stop_ice_abruptly,
+)
+from roomcall.sdk.compat.counters import (
+    count_received_bytes,
+    received_bytes,
+    retransmission_ssrcs,
 )
 from roomcall.sdk.compat.ice import (
     GATHER_TIMEOUT,
@@ -43,8 +49,10 @@ from roomcall.sdk.compat.sending import (
 __all__ = [
     "BACKLOG_PLI_INTERVAL", "GATHER_TIMEOUT", "ICE_SETTLE_TIMEOUT", "RELAY_GRACE",
     "RTP_HISTORY_SIZE", "VIDEO_BACKLOG_FRAMES", "VIDEO_GAP_WAIT", "SenderFeedback",
-    "bound_video_gaps", "close_connection", "end_remote_track", "flush_receiver",
+    "bound_video_gaps", "close_connection", "count_received_bytes", "end_remote_track",
+    "flush_receiver",
     "gather_from_every_ice_server", "negotiated_codecs", "packets_received",
-    "request_keyframe", "restrict_host_addresses", "route_keyframe_requests", "stalled_at",
+    "received_bytes", "request_keyframe", "restrict_host_addresses",
+    "retransmission_ssrcs", "route_keyframe_requests", "stalled_at",
     "stop_ice_abruptly", "tap_sender_feedback", "unbuffered_audio_receivers",
 ]
