@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from typing import cast
+import re
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any, cast
 
 import pytest
 from aioice import stun
@@ -15,6 +17,7 @@ from aiortc import RTCIceServer
 
 from roomcall.sdk import PeerState
 from roomcall.sdk.compat import stop_ice_abruptly
+from roomcall.sdk.pair_state import RecoveryPolicy
 from roomcall.sdk.pair_watch import BACK_SILENT_CHECKS, SILENT_CHECKS
 from tests.media.test_mesh import Room, room, video_both_ways  # noqa: F401 (the fixture)
 from tests.waiting import WAIT, until
@@ -140,3 +143,56 @@ async def test_a_member_back_on_a_path_gone_silent_is_replaced_sooner(
         and m.mesh.connection(o.user_id) is not pc for m, o in ((alice, bob), (bob, alice))))
     assert f"failed (nothing received for {BACK_SILENT_CHECKS} checks)" in caplog.text
     assert f"nothing received for {SILENT_CHECKS} checks" not in caplog.text
+
+
+def candidates_to(port: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A relay rewrite sending every loopback candidate of an SDP to ``port``."""
+    def rewrite(data: dict[str, Any]) -> dict[str, Any]:
+        if "sdp" not in data:
+            return data
+        return {**data, "sdp": re.sub(r"(a=candidate:\S+ \d+ udp \d+ 127\.0\.0\.1) \d+",
+                                      rf"\g<1> {port}", data["sdp"])}
+    return rewrite
+
+
+POLICY = RecoveryPolicy(connect_timeout=7.0, offline_connect_timeout=1.0)
+
+
+async def test_an_attempt_gathered_with_no_server_answering_fails_sooner(
+        room: Room, stun_server: StunServer,  # noqa: F811 (the fixture)
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A connection whose candidates were gathered while its STUN server never answered (the
+    network was down) and that cannot connect counts as failed after the offline timeout,
+    not the full connect timeout."""
+    caplog.set_level(logging.INFO, logger="roomcall.sdk.mesh")
+    stun_server.up = False
+    blackhole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    blackhole.bind(("127.0.0.1", 0))  # receives and never answers
+    try:
+        servers = [RTCIceServer(urls=stun_server.url)]
+        alice = room.join("alice", POLICY, servers)
+        bob = room.join("bob", POLICY, servers)
+        alice.rewrite = bob.rewrite = candidates_to(blackhole.getsockname()[1])
+        await alice.publish(audio=False)
+        await room.connect(alice, bob)
+        await room.wait_until(lambda: PeerState.RECOVERING in alice.peer_states["bob"])
+    finally:
+        blackhole.close()
+    assert "gathered with no ICE server answering" in caplog.text
+    assert "not connected 1 s after negotiating (gathered with no ICE server answering)" \
+        in caplog.text
+    assert "not connected 7 s" not in caplog.text
+
+
+async def test_on_one_network_an_attempt_gathered_offline_still_connects(
+        room: Room, stun_server: StunServer) -> None:  # noqa: F811 (the fixture)
+    """With the STUN server unreachable, two members on one network still connect on their
+    host candidates within the offline timeout, and video flows."""
+    stun_server.up = False
+    servers = [RTCIceServer(urls=stun_server.url)]
+    alice = room.join("alice", POLICY, servers)
+    bob = room.join("bob", POLICY, servers)
+    await alice.publish(audio=False)
+    await room.connect(alice, bob)
+    await room.wait_until(lambda: bob.frames_from("alice") >= 3)
+    assert alice.peer_states["bob"] == [PeerState.CONNECTING, PeerState.CONNECTED]

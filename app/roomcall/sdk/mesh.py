@@ -291,7 +291,8 @@ class Mesh:
         and give it ``connect_timeout`` to connect."""
         pc = peer.pc
         failed = functools.partial(self._failed, peer, pc)
-        self._tasks.spawn(watch_connecting(peer, pc, self._recovery.connect_timeout, failed),
+        self._tasks.spawn(watch_connecting(peer, pc, self._recovery.connect_timeout, failed,
+                                           self._recovery.offline_connect_timeout),
                           name=f"mesh-watch-{peer.user_id}")
         self._tasks.spawn(watch_connected(peer, pc, failed), name=f"mesh-monitor-{peer.user_id}")
 
@@ -350,6 +351,15 @@ class Mesh:
         self._attach(peer)
         self._closing.spawn(close_connection(old), name=f"mesh-close-{peer.user_id}")
 
+    def _note_gathering(self, peer: MeshPeer) -> None:
+        """Mark the pair's connection as gathered offline if it has ICE servers and none
+        gave a candidate (no srflx, no relay): the network was down as it gathered."""
+        sdp = peer.pc.localDescription.sdp
+        peer.gathered_offline = bool(self._ice_servers) and not any(
+            f" typ {kind}" in sdp for kind in ("srflx", "relay"))
+        if peer.gathered_offline:
+            logger.info("connection to %s gathered with no ICE server answering", peer.user_id)
+
     async def _close_peer(self, peer: MeshPeer) -> None:
         peer.set_state(PairState.CLOSED)
         peer.cancel_waiting()
@@ -407,6 +417,7 @@ class Mesh:
                 return  # nothing to send either way yet
             pc = peer.pc
             await peer.step(pc.setLocalDescription(await pc.createOffer()))
+            self._note_gathering(peer)
             peer.seq += 1
             slots = {t.mid: m for m, t in peer.slots.items() if t.mid is not None}
             offer = Offer(peer.pc.localDescription.sdp, peer.pc_id, peer.seq, slots)
@@ -447,6 +458,7 @@ class Mesh:
             peer.held_offer = None
             peer.fill_slots(offer.slots, self._encoders, held=connected)
             await peer.step(pc.setLocalDescription(await pc.createAnswer()))
+            self._note_gathering(peer)
             self._end_received(peer, peer.ended_tracks())
             answer = Answer(pc.localDescription.sdp, peer.pc_id, offer.pc, offer.seq)
             peer.last_answer = answer

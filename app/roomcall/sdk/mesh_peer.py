@@ -130,6 +130,9 @@ class MeshPeer:
         self.silent_checks = 0
         """Checks in a row (``pair_watch``) in which ``pc``, connected, received nothing from
         a far side that sends."""
+        self.gathered_offline = False
+        """``pc`` gathered its candidates while none of the ICE servers answered (set by the
+        mesh when it has servers): see ``RecoveryPolicy.offline_connect_timeout``."""
         self.back_from_gap: int | None = None
         """Packets ``pc`` had received when the signalling said its member is back from a
         gap (None: no gap pending). Until more arrive, silence fails ``pc`` sooner

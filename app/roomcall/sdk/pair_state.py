@@ -68,3 +68,8 @@ class RecoveryPolicy:
     """Seconds a connection may take to connect before it counts as failed. Short enough that
     media flows again within 10 s of a lost network returning (a fresh attempt is at most this
     far away and connects in about a second)."""
+    offline_connect_timeout: float = 2.0
+    """The same for a connection whose candidates were gathered while no ICE server answered
+    (the network was down: an attempt begun during an outage, its offer or answer delivered
+    late by the signalling's TCP). Across NATs it can never connect; on one LAN its host
+    candidates connect well within this."""

@@ -46,20 +46,25 @@ def far_side_sends(pc: RTCPeerConnection) -> bool:
 
 
 async def watch_connecting(peer: MeshPeer, pc: RTCPeerConnection, connect_timeout: float,
-                           failed: Failed) -> None:
+                           failed: Failed, offline_timeout: float | None = None) -> None:
     """A connection that has not connected within ``connect_timeout`` of its first
-    exchange has failed. (Until an exchange is made, e.g. while neither member publishes,
-    there is nothing to connect, and nothing fails.)"""
+    exchange (``offline_timeout`` if it gathered while no ICE server answered) has failed.
+    (Until an exchange is made, e.g. while neither member publishes, there is nothing to
+    connect, and nothing fails.)"""
     loop = asyncio.get_running_loop()
     negotiated: float | None = None
+    offline = connect_timeout if offline_timeout is None else offline_timeout
     while peer.pc is pc and not peer.closed and pc.connectionState != "connected":
         if negotiated is None and pc.remoteDescription is not None \
                 and pc.localDescription is not None:
             negotiated = loop.time()
-        if negotiated is not None and loop.time() - negotiated >= connect_timeout:
-            failed(f"not connected {connect_timeout:.0f} s after negotiating")
+        limit = offline if peer.gathered_offline else connect_timeout
+        if negotiated is not None and loop.time() - negotiated >= limit:
+            failed(f"not connected {limit:.0f} s after negotiating"
+                   + (" (gathered with no ICE server answering)" if peer.gathered_offline
+                      else ""))
             return
-        await asyncio.sleep(min(WATCH_INTERVAL, connect_timeout))
+        await asyncio.sleep(min(WATCH_INTERVAL, limit))
 
 
 async def watch_connected(peer: MeshPeer, pc: RTCPeerConnection, failed: Failed) -> None:
