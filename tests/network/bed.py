@@ -149,8 +149,10 @@ class Home:
         with ``token`` and publishing a pattern labelled ``label``. ``ice``: ``"server"``
         (what the room server hands out), ``"none"`` or a JSON list of ICE servers."""
         argv = ["ip", "netns", "exec", self.client_ns, sys.executable, "-m",
-                "tests.network.peer", "--url", self.bed.url, "--token", token,
-                "--label", label, "--ice", ice]
+                # One argument: a token starting with "-" (its access key is random base64url)
+                # would otherwise be read as an option.
+                "tests.network.peer", "--url", self.bed.url, f"--token={token}",
+                "--label", label, f"--ice={ice}"]
         if not compat:
             argv.append("--no-compat")
         with (self.bed.workdir / f"peer-{label}.log").open("ab") as log:  # the child keeps it
