@@ -4,62 +4,67 @@
 <context>
     <name>CallSession</name>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="107"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="135"/>
         <source>reconnecting…</source>
         <translation>正在重连…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="175"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="216"/>
         <source>Asking {name} to leave…</source>
         <translation>正在请 {name} 离开…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="248"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="289"/>
         <source>Connection lost for too long; rejoining the room…</source>
         <translation>连接中断时间过长，正在重新加入房间…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="271"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="313"/>
         <source>Connection lost for too long; rejoined the room.</source>
         <translation>连接中断时间过长，已重新加入房间。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="290"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="333"/>
         <source>{name} joined</source>
         <translation>{name} 加入了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="304"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="348"/>
         <source>{name} left</source>
         <translation>{name} 离开了</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="413"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="510"/>
+        <source>Screen sharing stopped: the screen or window can no longer be captured.</source>
+        <translation>屏幕共享已停止：无法再捕获该屏幕或窗口。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/call_session.py" line="538"/>
         <source>You</source>
         <translation>我</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="423"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="548"/>
         <source>Your camera is still off.</source>
         <translation>你的摄像头仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="424"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="549"/>
         <source>Your camera is still on.</source>
         <translation>你的摄像头仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="425"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="550"/>
         <source>Your microphone is still off.</source>
         <translation>你的麦克风仍处于关闭状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="426"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="551"/>
         <source>Your microphone is still on.</source>
         <translation>你的麦克风仍处于开启状态。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/call_session.py" line="433"/>
+        <location filename="../../app/roomcall/ui/call_session.py" line="558"/>
         <source>The connection to the room is being restored; try again once it is back.</source>
         <translation>正在恢复与房间的连接，连接恢复后请再试一次。</translation>
     </message>
@@ -212,41 +217,46 @@
     </message>
     <message>
         <location filename="../../app/roomcall/ui/errors.py" line="62"/>
+        <source>The screen or window could not be captured. It may have closed; pick it again.</source>
+        <translation>无法捕获该屏幕或窗口，它可能已关闭；请重新选择。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/errors.py" line="65"/>
         <source>No microphone could be opened. You can still join and listen.</source>
         <translation>无法打开麦克风。你仍可以加入并收听。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="65"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="68"/>
         <source>The speaker could not be used. Pick another one in the room panel.</source>
         <translation>无法使用扬声器，请在房间面板中选择其他设备。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="68"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="71"/>
         <source>Something went wrong. Please try again.</source>
         <translation>出错了，请重试。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="69"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="72"/>
         <source>Something went wrong (error {code}). Please try again.</source>
         <translation>出错了（错误 {code}），请重试。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="75"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="78"/>
         <source>The host removed you from this room. You can join it again only if the host lets you back in.</source>
         <translation>主持人已将你移出此房间。只有主持人允许后，你才能再次加入。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="88"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="91"/>
         <source>You joined this room from another window.</source>
         <translation>你已从另一个窗口加入了此房间。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="92"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="95"/>
         <source>The host ended the call.</source>
         <translation>主持人结束了通话。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/errors.py" line="94"/>
+        <location filename="../../app/roomcall/ui/errors.py" line="97"/>
         <source>The room server stopped, so the call ended.</source>
         <translation>房间服务器已停止，通话已结束。</translation>
     </message>
@@ -494,47 +504,67 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="136"/>
+        <location filename="../../app/roomcall/ui/window.py" line="174"/>
         <source>Could not start the room server on this computer: {error}</source>
         <translation>无法在本机启动房间服务器：{error}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="350"/>
+        <location filename="../../app/roomcall/ui/window.py" line="279"/>
+        <source>{name} (you)</source>
+        <translation>{name}（我）</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/window.py" line="417"/>
         <source>roomcall</source>
         <translation>roomcall</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="352"/>
+        <location filename="../../app/roomcall/ui/window.py" line="419"/>
         <source>roomcall: {room}</source>
         <translation>roomcall：{room}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="354"/>
+        <location filename="../../app/roomcall/ui/window.py" line="421"/>
         <source>&amp;Room</source>
         <translation>房间(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="355"/>
+        <location filename="../../app/roomcall/ui/window.py" line="422"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="356"/>
+        <location filename="../../app/roomcall/ui/window.py" line="423"/>
         <source>&amp;Invite…</source>
         <translation>邀请(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="357"/>
+        <location filename="../../app/roomcall/ui/window.py" line="424"/>
         <source>L&amp;eave</source>
         <translation>离开(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="358"/>
+        <location filename="../../app/roomcall/ui/window.py" line="425"/>
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="359"/>
+        <location filename="../../app/roomcall/ui/window.py" line="426"/>
+        <source>Call s&amp;tatistics…</source>
+        <translation>通话统计(&amp;T)…</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/window.py" line="427"/>
+        <source>Statistics</source>
+        <translation>统计</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/window.py" line="428"/>
+        <source>Figures of every track, to attach to a bug report</source>
+        <translation>每条音视频轨道的数据，可附在问题报告中</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/window.py" line="430"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
@@ -676,133 +706,150 @@
 <context>
     <name>RoomPanel</name>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="209"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="354"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="236"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="413"/>
         <source>{name} (you)</source>
         <translation>{name}（我）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="220"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="350"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="247"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="409"/>
         <source>HOST</source>
         <translation>主持人</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="221"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="351"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="248"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="410"/>
         <source>Kick</source>
         <translation>移出</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="222"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="352"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="249"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="411"/>
         <source>Make host</source>
         <translation>设为主持人</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="266"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="347"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="310"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="405"/>
         <source>None found</source>
         <translation>未找到</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="307"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="358"/>
         <source>Can&apos;t connect video</source>
         <translation>视频无法连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="309"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="360"/>
         <source>Their network or yours blocks direct calls; the server needs a relay (TURN) — see Settings.</source>
         <translation>对方或你的网络阻止了直接通话，服务器需要中继（TURN）——请查看“设置”。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="313"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="364"/>
         <source>Reconnecting video…</source>
         <translation>正在重新连接视频…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="321"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="372"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="373"/>
+        <source>Sharing screen</source>
+        <translation>正在共享屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="374"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="375"/>
+        <source>Speaking</source>
+        <translation>正在发言</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="378"/>
         <source>Room</source>
         <translation>房间</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="323"/>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="324"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="380"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="381"/>
         <source>Connected</source>
         <translation>已连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="325"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="382"/>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="326"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="383"/>
         <source>Connection lost, reconnecting…</source>
         <translation>连接中断，正在重连…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="327"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="384"/>
         <source>Not connected</source>
         <translation>未连接</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="334"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="391"/>
         <source>Mic on</source>
         <translation>麦克风开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="334"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="391"/>
         <source>Mic off</source>
         <translation>麦克风关</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="336"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="393"/>
         <source>Camera on</source>
         <translation>摄像头开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="336"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="393"/>
         <source>Camera off</source>
         <translation>摄像头关</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="337"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="394"/>
         <source>Invite…</source>
         <translation>邀请…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="338"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="395"/>
+        <source>Share screen…</source>
+        <translation>共享屏幕…</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="396"/>
         <source>Leave</source>
         <translation>离开</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="339"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="397"/>
         <source>People</source>
         <translation>成员</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="340"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="398"/>
         <source>Devices</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="341"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="399"/>
         <source>Chat</source>
         <translation>聊天</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="342"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="400"/>
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="342"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="400"/>
         <source>Microphone</source>
         <translation>麦克风</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/room_panel.py" line="343"/>
+        <location filename="../../app/roomcall/ui/room_panel.py" line="401"/>
         <source>Speaker</source>
         <translation>扬声器</translation>
     </message>
@@ -846,26 +893,361 @@
     </message>
 </context>
 <context>
+    <name>ShareBanner</name>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="260"/>
+        <source>You are sharing a window: {title}</source>
+        <translation>你正在共享窗口：{title}</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="263"/>
+        <source>You are sharing your screen</source>
+        <translation>你正在共享屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="264"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+</context>
+<context>
+    <name>SharePicker</name>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="42"/>
+        <source>Screen sharing needs an X11 session. On Wayland only the desktop&apos;s screen-sharing portal can capture the screen, and roomcall cannot use it yet: choose an &quot;Xorg&quot; or &quot;X11&quot; session at login to share.</source>
+        <translation>屏幕共享需要 X11 会话。在 Wayland 上只有桌面的屏幕共享门户能够捕获屏幕，而 roomcall 目前还不能使用它：请在登录时选择“Xorg”或“X11”会话后再共享。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="46"/>
+        <source>There is no X11 display to capture (DISPLAY is not set).</source>
+        <translation>没有可捕获的 X11 显示（未设置 DISPLAY）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="48"/>
+        <source>This build of roomcall has no screen capture for this system.</source>
+        <translation>此版本的 roomcall 不支持在该系统上捕获屏幕。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="50"/>
+        <source>Screen sharing is not supported on this operating system.</source>
+        <translation>此操作系统不支持屏幕共享。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="75"/>
+        <source>Nothing to share was found on this display.</source>
+        <translation>此显示器上没有找到可共享的内容。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="191"/>
+        <source>Share screen</source>
+        <translation>共享屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="192"/>
+        <source>Choose a screen or a window to show everyone in the call.</source>
+        <translation>选择要向通话中所有人展示的屏幕或窗口。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="193"/>
+        <source>Screens</source>
+        <translation>屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="195"/>
+        <source>Windows</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="202"/>
+        <source>{fps} frames/s</source>
+        <translation>{fps} 帧/秒</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="204"/>
+        <source>Up to {width}×{height}</source>
+        <translation>最大 {width}×{height}</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="206"/>
+        <source>Frame rate</source>
+        <translation>帧率</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="207"/>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="208"/>
+        <source>Share</source>
+        <translation>共享</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="209"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="210"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="215"/>
+        <source>All screens</source>
+        <translation>所有屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/share_picker.py" line="217"/>
+        <source>{name} ({width}×{height})</source>
+        <translation>{name}（{width}×{height}）</translation>
+    </message>
+</context>
+<context>
+    <name>SignalBars</name>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="44"/>
+        <source>not measured yet</source>
+        <translation>尚未测得</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="45"/>
+        <source>excellent</source>
+        <translation>极好</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="46"/>
+        <source>good</source>
+        <translation>良好</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="47"/>
+        <source>fair</source>
+        <translation>一般</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="48"/>
+        <source>poor</source>
+        <translation>较差</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/signal_bars.py" line="55"/>
+        <source>Network: sending {uplink}, receiving {downlink}</source>
+        <translation>网络：发送{uplink}，接收{downlink}</translation>
+    </message>
+</context>
+<context>
+    <name>StatsPanel</name>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="89"/>
+        <source>roomcall call statistics, {time} UTC, rates over {seconds:.1f} s</source>
+        <translation>roomcall 通话统计，{time} UTC，速率按 {seconds:.1f} 秒计算</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="105"/>
+        <source>Copied to the clipboard.</source>
+        <translation>已复制到剪贴板。</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="160"/>
+        <source>Network of {name}: sending {uplink}, receiving {downlink}</source>
+        <translation>{name} 的网络：发送{uplink}，接收{downlink}</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="168"/>
+        <source>video</source>
+        <translation>视频</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="168"/>
+        <source>audio</source>
+        <translation>音频</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="172"/>
+        <source>sent to {name}</source>
+        <translation>发送给 {name}</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="173"/>
+        <source>sent</source>
+        <translation>已发送</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="175"/>
+        <source>received</source>
+        <translation>接收</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="179"/>
+        <source>{value} kbit/s</source>
+        <translation>{value} kbit/s</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="182"/>
+        <source>{share} ({lost} lost)</source>
+        <translation>{share}（丢失 {lost} 个）</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="197"/>
+        <source>Call statistics</source>
+        <translation>通话统计</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
+        <source>Member</source>
+        <translation>成员</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
+        <source>Track</source>
+        <translation>轨道</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
+        <source>Direction</source>
+        <translation>方向</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="199"/>
+        <source>Bitrate</source>
+        <translation>码率</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="200"/>
+        <source>Frame rate (fps)</source>
+        <translation>帧率 (fps)</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="200"/>
+        <source>Resolution</source>
+        <translation>分辨率</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="200"/>
+        <source>Loss</source>
+        <translation>丢包</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="200"/>
+        <source>RTT</source>
+        <translation>往返时延</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="201"/>
+        <source>Jitter</source>
+        <translation>抖动</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="201"/>
+        <source>Concealed</source>
+        <translation>丢包补偿</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="202"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/stats_panel.py" line="203"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>TileControls</name>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="48"/>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="58"/>
+        <source>Unpin</source>
+        <translation>取消固定</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="48"/>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="58"/>
+        <source>Pin</source>
+        <translation>固定</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="49"/>
+        <source>Keep this tile on stage</source>
+        <translation>把这个画面固定在主画面</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="50"/>
+        <source>Let the view choose what is on stage</source>
+        <translation>由视图决定主画面显示什么</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="60"/>
+        <source>Exit full screen</source>
+        <translation>退出全屏</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/tile_controls.py" line="61"/>
+        <source>Full screen</source>
+        <translation>全屏</translation>
+    </message>
+</context>
+<context>
     <name>VideoTile</name>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="180"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="275"/>
         <source>Can&apos;t connect video with {name}. Their network or yours blocks direct calls; the server needs a relay (TURN) — see Settings.</source>
         <translation>无法与 {name} 建立视频连接。对方或你的网络阻止了直接通话，服务器需要中继（TURN）——请查看“设置”。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="184"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="279"/>
         <source>Reconnecting video…</source>
         <translation>正在重新连接视频…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="320"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="220"/>
         <source> (you)</source>
         <translation>（我）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/video_tile.py" line="322"/>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="219"/>
+        <source>{name}&apos;s screen</source>
+        <translation>{name} 的屏幕</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/video_tile.py" line="458"/>
         <source>HOST</source>
         <translation>主持人</translation>
+    </message>
+</context>
+<context>
+    <name>ViewSwitch</name>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="63"/>
+        <source>Grid</source>
+        <translation>宫格</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="63"/>
+        <source>Speaker</source>
+        <translation>演讲者</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="64"/>
+        <source>Presentation</source>
+        <translation>演示</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="65"/>
+        <source>Everyone the same size</source>
+        <translation>所有人一样大</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="66"/>
+        <source>The person speaking large, the others in a strip</source>
+        <translation>发言的人显示为大画面，其他人排在下方</translation>
+    </message>
+    <message>
+        <location filename="../../app/roomcall/ui/view_switch.py" line="67"/>
+        <source>The shared screen large, cameras in a strip</source>
+        <translation>共享的屏幕显示为大画面，摄像头画面排在下方</translation>
     </message>
 </context>
 </TS>

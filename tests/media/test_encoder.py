@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 import av
 import pytest
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av.video.frame import PictureType
 
 from roomcall.media import packet_track
-from roomcall.media.codecs import AudioCodec, VideoCodec
+from roomcall.media.codecs import CAMERA_VP8, SCREEN_VP8, AudioCodec, VideoCodec, VideoSettings
 from roomcall.media.encoder import TrackEncoder, bitrate_for_peers
 from roomcall.media.packet_track import VIDEO_QUEUE_PACKETS, PacketTrack
 from roomcall.media.synthetic import (
@@ -101,6 +102,18 @@ def test_video_codec_starts_with_a_keyframe_and_forces_one_on_request() -> None:
         info = decode_pattern(decoded[0])
         assert info is not None and info.identity == identity_code("alice") and info.counter == i
     assert keyframes == [True, False, False, False, True, False]
+
+
+@pytest.mark.parametrize("settings", [CAMERA_VP8, SCREEN_VP8], ids=["camera", "screen"])
+def test_frames_marked_i_by_a_grabber_are_not_all_keyframes(settings: VideoSettings) -> None:
+    """Frames that come marked I (FFmpeg's rawvideo decoder marks every grabbed frame so)
+    are encoded as delta frames unless a keyframe is asked for, with either profile."""
+    codec = VideoCodec(settings)
+    keyframes = []
+    for i, frame in enumerate(_frames(5)):
+        frame.pict_type = PictureType.I
+        keyframes.append(bool(codec.encode(frame, keyframe=i == 3)[0].is_keyframe))
+    assert keyframes == [True, False, False, True, False]
 
 
 def test_a_bitrate_change_restarts_the_encoder_with_a_keyframe() -> None:

@@ -14,7 +14,14 @@ from roomcall.media.bandwidth import BandwidthEstimator
 from roomcall.media.encoder import TrackEncoder, bitrate_for_peers
 from roomcall.media.ladder import HEADROOM, LADDER
 from roomcall.media.packet_track import PacketTrack
-from roomcall.media.synthetic import CameraLikeVideoTrack, decode_pattern, identity_code
+from roomcall.media.profile import CAMERA_CEILING_WHILE_SHARING, SCREEN, give_screen_priority
+from roomcall.media.synthetic import (
+    CameraLikeVideoTrack,
+    SyntheticAudioTrack,
+    SyntheticVideoTrack,
+    decode_pattern,
+    identity_code,
+)
 
 TIMEOUT = 15.0
 
@@ -153,3 +160,61 @@ async def test_a_rungs_bitrate_follows_its_slowest_peer_not_the_others(
     top, bottom = LADDER[0], LADDER[2]
     assert top.min_bitrate <= bitrate_for_peers(3) <= top.max_bitrate
     assert encoder.rungs[2].bitrate == max(bottom.min_bitrate, int(100_000 * HEADROOM))
+
+
+class QuickScreen(MediaStreamTrack):
+    """A 1280x720 pattern picture, ~100 frames/s, as a shared screen would give it."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._picture = SyntheticVideoTrack("alice", width=1280, height=720)
+        self.produced = 0
+
+    async def recv(self) -> av.VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        await asyncio.sleep(0.01)
+        frame = self._picture.render(self.produced, 1000 + self.produced)
+        frame.pts = self.produced * 6000
+        frame.time_base = fractions.Fraction(1, 90_000)
+        self.produced += 1
+        return frame
+
+
+async def test_a_screen_keeps_its_size_and_lowers_its_bitrate_first() -> None:
+    """With the screen profile a peer at 300 kbit/s still gets the full 1280x720 picture at a
+    bit rate following its estimate (a camera would have stepped down a size); only a peer
+    below the full size's floor gets a smaller picture."""
+    encoder = TrackEncoder(QuickScreen(), "screen", SCREEN)
+    encoder.start()
+    try:
+        slow, slowest = _peer(encoder, 300_000), _peer(encoder, 100_000)
+        receivers = [Receiver(slow), Receiver(slowest)]
+        await asyncio.gather(*(r.read(15) for r in receivers))
+        assert slow.rung == 0 and receivers[0].sizes[-1] == (1280, 720)
+        assert encoder.rungs[0].bitrate == max(SCREEN.ladder[0].min_bitrate,
+                                               int(300_000 * HEADROOM))
+        assert slowest.rung == 2 and receivers[1].sizes[-1] == (640, 360)
+        assert all(r.good_share >= 0.9 for r in receivers), [r.good_share for r in receivers]
+    finally:
+        await encoder.stop()
+
+
+async def test_a_camera_yields_to_its_members_shared_screen(encoder: TrackEncoder) -> None:
+    """While the member also sends a screen, its camera runs at the capped rate however good
+    the peer's estimate; once the screen goes, it climbs back to its ceiling."""
+    screen = TrackEncoder(QuickScreen(), "screen", SCREEN)
+    audio = TrackEncoder(SyntheticAudioTrack(), "mic")
+    give_screen_priority([encoder, screen, audio])
+    assert screen.ceiling_limit is None and audio.ceiling_limit is None
+    peer = Receiver(_peer(encoder, 1_200_000))
+    await peer.read(10)
+    assert encoder.rungs[0].bitrate == CAMERA_CEILING_WHILE_SHARING
+    assert peer.sizes[-1] == (640, 480)  # the size stays, the rate gives way
+    give_screen_priority([encoder, audio])
+    assert encoder.ceiling_limit is None
+    async with asyncio.timeout(TIMEOUT):
+        while encoder.rungs[0].bitrate != bitrate_for_peers(1):
+            await peer.read(5)

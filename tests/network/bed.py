@@ -144,14 +144,16 @@ class Home:
         return rtts
 
     async def client(self, token: str, label: str, *, ice: str = "server",
-                     compat: bool = True) -> Peer:
+                     compat: bool = True, module: str = "tests.network.peer") -> Peer:
         """Start a :mod:`tests.network.peer` process in this home's client namespace, joining
         with ``token`` and publishing a pattern labelled ``label``. ``ice``: ``"server"``
-        (what the room server hands out), ``"none"`` or a JSON list of ICE servers."""
+        (what the room server hands out), ``"none"`` or a JSON list of ICE servers.
+        ``module`` runs another participant taking the same arguments (e.g.
+        :mod:`tests.network.window_peer`, the desktop window)."""
         argv = ["ip", "netns", "exec", self.client_ns, sys.executable, "-m",
                 # One argument: a token starting with "-" (its access key is random base64url)
                 # would otherwise be read as an option.
-                "tests.network.peer", "--url", self.bed.url, f"--token={token}",
+                module, "--url", self.bed.url, f"--token={token}",
                 "--label", label, f"--ice={ice}"]
         if not compat:
             argv.append("--no-compat")

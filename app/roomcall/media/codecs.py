@@ -1,9 +1,15 @@
-"""The shared encoders: VP8 (libvpx) and Opus (libopus) through PyAV, set up like aiortc's."""
+"""The shared encoders: VP8 (libvpx) and Opus (libopus) through PyAV.
+
+VP8 takes its libvpx settings from a :class:`VideoSettings`: :data:`CAMERA_VP8` is aiortc's
+camera set-up, :data:`SCREEN_VP8` the one for screen content (text, still pictures).
+"""
 
 from __future__ import annotations
 
 import fractions
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 import av
@@ -20,10 +26,57 @@ VIDEO_BITRATE: Final = 1_000_000
 """Initial VP8 target in bit/s."""
 
 
-class VideoCodec:
-    """A VP8 encoder (libvpx through PyAV) set up like aiortc's ``Vp8Encoder`` (realtime CBR)."""
+@dataclass(frozen=True)
+class VideoSettings:
+    """How libvpx encodes one kind of content (realtime CBR at the target bit rate either way)."""
 
-    def __init__(self) -> None:
+    name: str
+    framerate: int
+    """The frame rate libvpx's rate control plans for."""
+    qmax: int
+    """Coarsest quantizer allowed (63 is libvpx's coarsest)."""
+    options: Mapping[str, str]
+    """libvpx options (FFmpeg names) besides the rate ones."""
+
+
+CAMERA_VP8: Final = VideoSettings("camera", 30, 56, {
+    "cpu-used": "-6",
+    "deadline": "realtime",
+    "lag-in-frames": "0",
+    "noise-sensitivity": "4",
+    "overshoot-pct": "15",
+    "partitions": "0",
+    "static-thresh": "1",
+    "undershoot-pct": "100",
+})
+"""aiortc's ``Vp8Encoder`` settings, for cameras."""
+
+SCREEN_VP8: Final = VideoSettings("screen", 15, 63, {
+    # libvpx's screen-content tools (mode 2 adds re-encoding on overshoot: 25 % slower for
+    # the same rate on scrolling text here, bench/screen.py).
+    "screen-content-mode": "1",
+    # Near the fastest realtime speed: 1080p scrolling text 8 ms a frame instead of 11-24 ms
+    # with the camera's -6; 14 keeps 1 dB more of the text than 16 for 0.5 ms a frame.
+    "cpu-used": "14",
+    "deadline": "realtime",
+    "lag-in-frames": "0",
+    # Denoising blurs the strokes of text and costs time; a screen has no sensor noise.
+    "noise-sensitivity": "0",
+    "overshoot-pct": "15",
+    "partitions": "0",
+    # Blocks this close to the reference are skipped: unchanged parts of a screen cost nothing.
+    "static-thresh": "100",
+    "undershoot-pct": "100",
+})
+"""For screens and windows: text stays sharp (a coarser quantizer is allowed instead of
+blurring), unchanged areas are skipped, and bursts are held to the target."""
+
+
+class VideoCodec:
+    """A VP8 encoder (libvpx through PyAV), realtime CBR, set up by ``settings``."""
+
+    def __init__(self, settings: VideoSettings = CAMERA_VP8) -> None:
+        self.settings = settings
         self.bitrate = VIDEO_BITRATE
         """Target bit/s; a change re-creates the encoder (and so starts with a keyframe)."""
         self._codec: av.VideoCodecContext | None = None
@@ -46,8 +99,9 @@ class VideoCodec:
             codec = None
         if codec is None:
             codec = self._codec = self._open(frame)
-        elif keyframe:
-            frame.pict_type = PictureType.I
+        # Always set: FFmpeg's libvpx wrapper makes a keyframe of every frame marked I, and
+        # frames decoded from a grabber or a raw camera (rawvideo) all come marked I.
+        frame.pict_type = PictureType.I if keyframe else PictureType.NONE
         return list(codec.encode(frame))
 
     def _open(self, frame: av.VideoFrame) -> av.VideoCodecContext:
@@ -57,25 +111,18 @@ class VideoCodec:
         codec.height = frame.height
         codec.pix_fmt = "yuv420p"
         codec.time_base = frame.time_base or VIDEO_TIME_BASE
-        codec.framerate = fractions.Fraction(30, 1)
+        codec.framerate = fractions.Fraction(self.settings.framerate, 1)
         codec.bit_rate = self.bitrate
         codec.gop_size = 3000  # keyframes come on request, not on a timer
         codec.qmin = 2
-        codec.qmax = 56
+        codec.qmax = self.settings.qmax
         rate = str(self.bitrate)
         codec.options = {
+            **self.settings.options,
             "bufsize": rate,
-            "cpu-used": "-6",
-            "deadline": "realtime",
-            "lag-in-frames": "0",
             # minrate = maxrate = bit_rate makes libvpx run CBR, as aiortc does.
             "minrate": rate,
             "maxrate": rate,
-            "noise-sensitivity": "4",
-            "overshoot-pct": "15",
-            "partitions": "0",
-            "static-thresh": "1",
-            "undershoot-pct": "100",
         }
         codec.thread_count = number_of_threads(frame.width * frame.height, os.cpu_count() or 1)
         return codec

@@ -326,7 +326,7 @@ def parse_avfoundation_cameras(text: str) -> list[str]:
     return names
 
 
-def _ffmpeg_device_list(input_format: str, target: str) -> str:
+def ffmpeg_device_list(input_format: str, target: str) -> str:
     """What FFmpeg logs when asked to list ``input_format``'s devices (it then fails)."""
     previous = av.logging.get_level()
     # PyAV keeps FFmpeg's log off by default; the list is logged at INFO level.
@@ -348,11 +348,11 @@ def list_cameras() -> list[DeviceInfo]:
     if sys.platform.startswith("linux"):
         return _linux_cameras()
     if sys.platform == "darwin":
-        names = parse_avfoundation_cameras(_ffmpeg_device_list("avfoundation", ""))
+        names = parse_avfoundation_cameras(ffmpeg_device_list("avfoundation", ""))
         if not names:
             return [DeviceInfo("default", "Default camera", "camera", is_default=True)]
     elif sys.platform == "win32":
-        names = parse_dshow_cameras(_ffmpeg_device_list("dshow", "dummy"))
+        names = parse_dshow_cameras(ffmpeg_device_list("dshow", "dummy"))
     return [DeviceInfo(name, name, "camera", is_default=i == 0) for i, name in enumerate(names)]
 
 

@@ -35,8 +35,9 @@ from av.frame import Frame
 
 from roomcall.aio import cancel_and_wait
 from roomcall.media.codecs import AudioCodec
-from roomcall.media.ladder import HEADROOM, LADDER, RungEncoder
+from roomcall.media.ladder import HEADROOM, RungEncoder
 from roomcall.media.packet_track import PacketTrack
+from roomcall.media.profile import CAMERA, EncodingProfile
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +50,9 @@ def bitrate_for_peers(peers: int) -> int:
 
     A mesh sends every packet once per peer, so the per-stream rate falls as the room grows:
     1 Mbit/s to one peer, 800 kbit/s to up to three, 600 kbit/s beyond (4.2 Mbit/s for 7 peers).
-    The peers' estimates may lower it further.
+    The peers' estimates may lower it further. (The camera profile's ceiling.)
     """
-    if peers <= 1:
-        return 1_000_000
-    if peers <= 3:
-        return 800_000
-    return 600_000
+    return CAMERA.ceiling(peers)
 
 
 class TrackEncoder:
@@ -63,16 +60,23 @@ class TrackEncoder:
 
     Create it, :meth:`start` it, and give each peer's sender a :meth:`subscribe` track. Frames
     are only encoded while at least one peer's sender is reading and the track is not muted.
+    ``profile`` says how video is encoded (:mod:`roomcall.media.profile`: camera or screen).
     """
 
-    def __init__(self, source: MediaStreamTrack, media_id: str) -> None:
+    def __init__(self, source: MediaStreamTrack, media_id: str,
+                 profile: EncodingProfile = CAMERA) -> None:
         if source.kind not in ("audio", "video"):
             raise ValueError(f"cannot encode a track of kind {source.kind!r}")
         self.source = source
         self.media_id = media_id
         self.kind: str = source.kind
+        self.profile = profile
+        self.ceiling_limit: int | None = None
+        """A lower ceiling set by the owner, e.g. for a camera while a screen is shared
+        (:func:`roomcall.media.profile.give_screen_priority`)."""
         self.rungs: tuple[RungEncoder, ...] = (
-            tuple(RungEncoder(r) for r in LADDER) if self.kind == "video" else ())
+            tuple(RungEncoder(r, profile.video) for r in profile.ladder)
+            if self.kind == "video" else ())
         """One encoder per rung of the ladder (video); inactive while no peer takes it."""
         self._audio = AudioCodec() if self.kind == "audio" else None
         self._outputs: list[PacketTrack] = []
@@ -114,7 +118,8 @@ class TrackEncoder:
 
         ``held``: see :class:`~roomcall.media.packet_track.PacketTrack` (video waits to be asked).
         """
-        track = PacketTrack(self, self.kind, self.media_id, held=held)
+        track = PacketTrack(self, self.kind, self.media_id, held=held,
+                            ladder=self.profile.ladder)
         self._outputs.append(track)
         return track
 
@@ -173,7 +178,9 @@ class TrackEncoder:
         this frame, each with whether it must be a keyframe."""
         if not self.rungs:
             return {0: False}
-        ceiling = bitrate_for_peers(len(readers))
+        ceiling = self.profile.ceiling(len(readers))
+        if self.ceiling_limit is not None:
+            ceiling = min(ceiling, self.ceiling_limit)
         wanted: dict[int, int] = {}
         for track in readers:
             estimate = track.estimator.estimate(now)

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import av
 
-from roomcall.media.codecs import VideoCodec
+from roomcall.media.codecs import CAMERA_VP8, VideoCodec, VideoSettings
 
 MIN_KEYFRAME_INTERVAL: Final = 0.5
 """Seconds between keyframes forced by PLI / FIR on one rung, so lossy peers cannot ask for one
@@ -103,8 +103,9 @@ class RungSelector:
 class RungEncoder:
     """The one VP8 encode of a rung: its size, bitrate and keyframe requests."""
 
-    def __init__(self, rung: Rung) -> None:
+    def __init__(self, rung: Rung, settings: VideoSettings = CAMERA_VP8) -> None:
         self.rung = rung
+        self.settings = settings
         self.codec: VideoCodec | None = None
         self.frames_encoded = 0
         """Encoder invocations on this rung."""
@@ -129,7 +130,7 @@ class RungEncoder:
     def activate(self, bitrate: int) -> None:
         """Start encoding (a fresh encoder begins with a keyframe)."""
         if self.codec is None:
-            self.codec = VideoCodec()
+            self.codec = VideoCodec(self.settings)
             self.codec.bitrate = self._clamp(bitrate)
 
     def deactivate(self) -> None:

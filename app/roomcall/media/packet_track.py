@@ -25,7 +25,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from roomcall.media.bandwidth import BandwidthEstimator, Pacer, RetransmitBudget
-from roomcall.media.ladder import RungSelector
+from roomcall.media.ladder import LADDER, Rung, RungSelector
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ class PacketTrack(MediaStreamTrack):
     """
 
     def __init__(
-        self, source: PacketSource, kind: str, media_id: str, *, held: bool = False
+        self, source: PacketSource, kind: str, media_id: str, *, held: bool = False,
+        ladder: tuple[Rung, ...] = LADDER,
     ) -> None:
         """``held`` (video only): send nothing until the receiver asks for a keyframe.
 
@@ -70,6 +71,8 @@ class PacketTrack(MediaStreamTrack):
         m-line until the answer is applied there and its receiver started, so the keyframe made
         at start would be lost and the offerer would get undecodable frames until the next one.
         The offerer asks (RTCP PLI) once its receiver is up; after ``ASK_WAIT`` we send anyway.
+
+        ``ladder``: the encoder's rungs, which this peer's estimate chooses among.
         """
         super().__init__()
         self.kind = kind
@@ -91,7 +94,7 @@ class PacketTrack(MediaStreamTrack):
         self.retransmits = RetransmitBudget()
         """Bounds what this peer's sender resends for NACKs."""
         self._pacer = Pacer()
-        self._selector = RungSelector()
+        self._selector = RungSelector(ladder)
         self.rung = 0
         """Index of the ladder rung whose packets this peer gets (0: the best)."""
         self.next_rung: int | None = None

@@ -310,7 +310,10 @@ class RTCClient(HostCalls, ReportCalls):
                       ) -> list[LocalPublication]:
         """Send ``tracks`` (any aiortc ``MediaStreamTrack``: camera, microphone, synthetic,
         or a plain ``aiortc.VideoStreamTrack()``) to every member; returns their publications
-        with server-assigned track ids, in order. Others get ``user_published``."""
+        with server-assigned track ids, in order. Others get ``user_published``, and their
+        remote tracks carry ``tag``. Video tagged ``"screen"`` (a
+        :class:`roomcall.media.screen.ScreenTrack`, beside the camera) is encoded with
+        screen-content settings (:data:`roomcall.media.profile.SCREEN`)."""
         return await self._require_media().publish(list(tracks), tag, self._request)
 
     async def unpublish(self, tracks: Iterable[MediaStreamTrack | LocalPublication]) -> None:

@@ -170,7 +170,8 @@ class MediaSession:
     async def publish(self, tracks: list[MediaStreamTrack], tag: str, request: Request
                       ) -> list[LocalPublication]:
         """Start sending ``tracks`` and announce them; their publications, in order."""
-        media_ids = [await self._mesh.add_local_track(self.volume.metered(t)) for t in tracks]
+        media_ids = [await self._mesh.add_local_track(self.volume.metered(t), tag=tag)
+                     for t in tracks]
         specs = tuple(TrackSpec(kind=t.kind, tag=tag, media_id=m)  # type: ignore[arg-type]
                       for t, m in zip(tracks, media_ids, strict=True))
         try:

@@ -56,6 +56,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from roomcall.aio import TaskSet
 from roomcall.media.encoder import TrackEncoder
+from roomcall.media.profile import give_screen_priority, profile_for_tag
 from roomcall.protocol.messages import MAX_RELAY_BYTES
 from roomcall.sdk.compat import close_connection, packets_received
 from roomcall.sdk.mesh_peer import Abandoned, MeshPeer
@@ -221,14 +222,18 @@ class Mesh:
             del self._peers[from_user]
             await self._close_peer(peer)
 
-    async def add_local_track(self, track: MediaStreamTrack) -> str:
-        """Send ``track`` to every current and future peer, encoded once; returns its media_id."""
+    async def add_local_track(self, track: MediaStreamTrack, *, tag: str = "") -> str:
+        """Send ``track`` to every current and future peer, encoded once; returns its media_id.
+
+        ``tag`` is the publication's: ``"screen"`` encodes with the screen profile.
+        """
         if self._closed:
             raise RuntimeError("mesh is closed")
         media_id = uuid.uuid4().hex
-        encoder = TrackEncoder(track, media_id)
+        encoder = TrackEncoder(track, media_id, profile_for_tag(tag))
         encoder.start()
         self._encoders[media_id] = encoder
+        give_screen_priority(self._encoders.values())
         for peer in list(self._peers.values()):
             await self._negotiate(peer)
         return media_id
@@ -240,6 +245,7 @@ class Mesh:
             logger.warning("remove_local_track: unknown media id %s", media_id)
             return
         await encoder.stop()
+        give_screen_priority(self._encoders.values())
         for peer in list(self._peers.values()):
             if not peer.offerer:
                 peer.retire_sending(media_id)

@@ -41,8 +41,8 @@ class ClientBridge(QObject):
         mute_state_changed(user_id, track, muted)
         peer_state_changed(user_id, state): ``PeerState`` of the media path to that member.
         permission_changed(user_id, permission): ``"admin"`` or ``"user"`` (host hand-off).
-        volume_indication(levels): user id -> level 0.0-1.0, after
-            ``enable_volume_indication(ms)``.
+        volume_indication(levels): user id -> level 0.0-1.0 (the local user included),
+            after ``enable_volume_indication(ms)``.
         network_quality_changed(user_id, quality): a member's ``NetworkQuality``.
     """
 

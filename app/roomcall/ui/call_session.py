@@ -8,14 +8,20 @@ says they changed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QObject, Qt, Signal
 
 from roomcall.aio import TaskSet
+from roomcall.media.devices import DeviceError
+from roomcall.media.screen import ShareSettings
+from roomcall.media.screen_targets import ShareTarget, ShareUnavailable
 from roomcall.protocol.errors import DisconnectReason, ErrorCode
 from roomcall.sdk import (
     ConnectionInfo,
@@ -28,6 +34,7 @@ from roomcall.sdk import (
 from roomcall.sdk.events import Message
 from roomcall.ui import rejoin
 from roomcall.ui.bridge import ClientBridge
+from roomcall.ui.call_layout import CallLayout
 from roomcall.ui.call_sound import CallSound
 from roomcall.ui.chat import (
     decode_chat,
@@ -42,14 +49,27 @@ from roomcall.ui.frame_renderer import RenderedFrame, TrackRenderer
 from roomcall.ui.kick import DEFAULT_GRACE_SECONDS, HostKicker, is_kick_request
 from roomcall.ui.local_media import Devices, LocalMedia
 from roomcall.ui.room_panel import RoomPanel
-from roomcall.ui.room_view import CallClient, display_name, is_admin, track_muted
-from roomcall.ui.video_grid import VideoGrid
+from roomcall.ui.room_view import (
+    SCREEN_TAG,
+    CallClient,
+    display_name,
+    is_admin,
+    screen_shares,
+    track_muted,
+)
+from roomcall.ui.screen_share import ScreenShare
+from roomcall.ui.share_picker import SharePicker, unavailable_text
+from roomcall.ui.video_grid import VideoGrid, screen_key
+from roomcall.ui.view_switch import ViewSwitch
 
 if TYPE_CHECKING:
     from roomcall.media.devices import DeviceInfo
     from roomcall.media.playout import AudioPlayout
 
 log = logging.getLogger(__name__)
+
+VOLUME_INTERVAL_MS = 200
+"""How often the SDK reports levels: often enough for the ring to light with the first word."""
 
 ENDED_LEFT = "left"
 ENDED_KICKED = "kicked"
@@ -75,7 +95,8 @@ class CallSession(QObject):
     def __init__(self, client: CallClient, *, grid: VideoGrid, panel: RoomPanel,
                  media: LocalMedia, user_data: str, kick_grace: float = DEFAULT_GRACE_SECONDS,
                  playout: AudioPlayout | None = None, devices: Devices | None = None,
-                 parent: QObject | None = None) -> None:
+                 screen_share: ScreenShare | None = None,
+                 view_switch: ViewSwitch | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.client = client
         self.bridge = ClientBridge(self)
@@ -90,6 +111,13 @@ class CallSession(QObject):
         self.prompt: QObject | None = None
         """The last question asked (e.g. "Remove Bob?"), for tests to answer."""
         self.devices = devices
+        self.screen_share = screen_share or ScreenShare()
+        """The screen or window this person shares (Share screen in the panel)."""
+        self.screen_share.on_ended = self._sharing_ended
+        self.share_picker: SharePicker | None = None
+        """The open Share screen dialog, for tests to drive."""
+        self.call_layout = CallLayout(grid, panel, view_switch, self)
+        """What is on stage, who speaks, how each member's link is."""
         self._renderers: dict[str, TrackRenderer] = {}
         self._tasks = TaskSet(log, "call")
         self._token = ""
@@ -114,6 +142,9 @@ class CallSession(QObject):
         b.message_received.connect(self._on_message)
         b.peer_state_changed.connect(self._on_peer_state)
         b.permission_changed.connect(lambda uid, _permission: self._refresh_member(uid))
+        b.volume_indication.connect(
+            lambda levels: self.call_layout.show_levels(levels, self._local_id))
+        b.network_quality_changed.connect(self.call_layout.show_network_quality)
         # Lambdas connected to the panel have no receiver object: keep the connections to
         # cut them when the call ends, or a later call's panel would still drive this one.
         self._panel_links = [
@@ -128,7 +159,12 @@ class CallSession(QObject):
             panel.microphone_chosen.connect(
                 lambda dev: self._spawn(self._switch_microphone(dev))),
             panel.speaker_chosen.connect(self._choose_speaker),
+            panel.share_requested.connect(lambda: self._spawn(self.pick_screen())),
+            panel.stop_share_requested.connect(lambda: self._spawn(self.stop_sharing())),
+            grid.pin_requested.connect(self.call_layout.toggle_pin),
         ]
+        if view_switch is not None:
+            self._panel_links.append(view_switch.mode_chosen.connect(self.call_layout.choose_view))
 
     # --- the call ------------------------------------------------------------------------------
 
@@ -139,6 +175,9 @@ class CallSession(QObject):
         self.panel.show_state("CONNECTING")
         self.panel.chat.clear()
         self._joining = True  # members listed at join are "here", not "joined"
+        self.client.enable_volume_indication(VOLUME_INTERVAL_MS)
+        # Levels (the rings) and concealment (the stats) of what the person hears.
+        self.client.attach_playout(self._sound.playout)
         try:
             await self.client.join(token, self.user_data)
         except BaseException:
@@ -150,6 +189,8 @@ class CallSession(QObject):
             [display_name(u, u.user_id) for u in self.client.remote_users]))
         tile = self.grid.add_tile(self._local_id, local=True)
         tile.set_identity(self.user_data or self._local_id, self.client.permission == "admin")
+        tile.set_network_quality(self.client.network_quality(self._local_id))
+        self.call_layout.update()
         self.panel.set_room_name(self.room_title or self.client.room or "")
         self.panel.show_state(self.client.connection_state)
         self.panel.refresh_members(self.client)
@@ -264,6 +305,7 @@ class CallSession(QObject):
                     log.info("rejoin attempt failed: %s", exc)
                 await asyncio.sleep(next(delays))
             await self.media.publish(self.client)
+            await self.screen_share.republish(self.client)
         finally:
             self._rejoining = False
         self._show_local_media()
@@ -276,16 +318,17 @@ class CallSession(QObject):
         them is gone; a new one lists who is there)."""
         local = self._local_id
         for key in [k for k in self._renderers if not k.startswith(f"{local}/")]:
-            self._spawn(self._renderers.pop(key).stop())
+            self._drop_renderer(key)
         for tile in self.grid.tiles():
             if tile.user_id != local:
                 self._sound.remove_track(tile.user_id)
-                self.grid.remove_tile(tile.user_id)
+                self.grid.remove_tile(tile.key)
+        self.call_layout.forget_others(local)
         self.panel.refresh_members(self.client)
 
     def _on_user_joined(self, user_id: str, user_data: str) -> None:
-        self.grid.add_tile(user_id)
-        self._refresh_member(user_id)
+        self.grid.add_tile(user_id).set_network_quality(self.client.network_quality(user_id))
+        self._refresh_member(user_id)  # lays the call out again too
         if not self._joining:
             self.panel.chat.add_notice(self.tr("{name} joined").format(
                 name=user_data.strip() or user_id))
@@ -295,11 +338,12 @@ class CallSession(QObject):
     def _on_user_left(self, user_id: str) -> None:
         self.kicker.on_user_left(user_id)
         for key in [k for k in self._renderers if k.startswith(f"{user_id}/")]:
-            self._spawn(self._renderers.pop(key).stop())
+            self._drop_renderer(key)
         self._sound.remove_track(user_id)
         tile = self.grid.tile(user_id)
         name = tile.name if tile is not None else user_id
-        self.grid.remove_tile(user_id)
+        self.grid.remove_user(user_id)
+        self.call_layout.forget(user_id)
         self.panel.refresh_members(self.client)
         self.panel.chat.add_notice(self.tr("{name} left").format(name=name))
 
@@ -309,7 +353,25 @@ class CallSession(QObject):
         if tile is not None and user is not None:
             tile.set_identity(display_name(user, user_id), is_admin(user))
             tile.set_muted(audio=track_muted(user, "audio"), video=track_muted(user, "video"))
+        self._sync_screens(user_id)
         self.panel.refresh_members(self.client)
+        self.panel.set_member_sharing(user_id, bool(self.grid.screen_tiles(user_id)))
+
+    def _sync_screens(self, user_id: str) -> None:
+        """One tile per screen share ``user_id`` has published (as the SDK lists them)."""
+        if self._closing or user_id == self._local_id:
+            return
+        user = self.client.get_remote_user(user_id)
+        shares = {screen_key(user_id, t): t for t in screen_shares(user)}
+        for tile in self.grid.screen_tiles(user_id):
+            if tile.key not in shares:
+                self._drop_renderer(tile.key)
+                self.grid.remove_tile(tile.key)
+        for track_id in shares.values():
+            tile = self.grid.add_screen_tile(user_id, track_id)
+            tile.set_identity(display_name(user, user_id), is_admin(user))
+            tile.set_network_quality(self.client.network_quality(user_id))
+        self.call_layout.update()
 
     def _on_peer_state(self, user_id: str, state: PeerState) -> None:
         tile = self.grid.tile(user_id)
@@ -326,20 +388,23 @@ class CallSession(QObject):
         if track.kind == "audio":
             self._sound.add_track(user_id, track)
             return
-        tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
+        if track.tag == SCREEN_TAG:
+            tile = self.grid.add_screen_tile(user_id, track.track_id)
+            user = self.client.get_remote_user(user_id)
+            tile.set_identity(display_name(user, user_id), is_admin(user))
+        else:
+            tile = self.grid.tile(user_id) or self.grid.add_tile(user_id)
+        self.call_layout.update()
         key = f"{user_id}/{track.track_id}"
-        old = self._renderers.pop(key, None)
-        if old is not None:
-            self._spawn(old.stop())
+        self._drop_renderer(key)
         renderer = TrackRenderer(track, tile.show_frame, tile.box_size, on_ended=tile.clear_video)
         self._renderers[key] = renderer
         renderer.start()
 
     def _on_track_ended(self, user_id: str, track: RemoteTrack) -> None:
-        renderer = self._renderers.pop(f"{user_id}/{track.track_id}", None)
-        if renderer is not None:
-            self._spawn(renderer.stop())
-        tile = self.grid.tile(user_id)
+        self._drop_renderer(f"{user_id}/{track.track_id}")
+        key = screen_key(user_id, track.track_id) if track.tag == SCREEN_TAG else user_id
+        tile = self.grid.tile(key)
         if tile is not None and track.kind == "video":
             tile.clear_video()
 
@@ -373,9 +438,7 @@ class CallSession(QObject):
         local_id = self._local_id
         tile = self.grid.tile(local_id)
         preview = self.media.preview()
-        old = self._renderers.pop(f"{local_id}/preview", None)
-        if old is not None:
-            self._spawn(old.stop())
+        self._drop_renderer(f"{local_id}/preview")
         if preview is not None and tile is not None:
             renderer = TrackRenderer(preview, self._local_frame, tile.box_size,
                                      on_ended=tile.clear_video)
@@ -386,6 +449,68 @@ class CallSession(QObject):
         problems, self.media.problems = self.media.problems, []
         if problems:
             self.panel.chat.add_notice(" ".join(describe_error(c) for c in problems))
+
+    # --- screen sharing -----------------------------------------------------------------------
+
+    async def pick_screen(self) -> SharePicker:
+        """Open the Share screen dialog (listing what can be shared, or why nothing can)."""
+        problem = ""
+        targets: list[ShareTarget] = []
+        try:
+            targets = await self.screen_share.list_targets()
+        except ShareUnavailable as exc:
+            problem = unavailable_text(exc.reason)
+        except DeviceError as exc:
+            log.info("cannot list what to share: %s", exc)
+            problem = describe_error(exc.code)
+        if self.share_picker is not None:
+            self.share_picker.close()
+        picker = SharePicker(targets, problem, parent=self.panel.window())
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.chosen.connect(
+            lambda target, settings: self._spawn(self.share(target, settings)))
+        picker.destroyed.connect(lambda *_: self._forget_picker(picker))
+        self.share_picker = picker
+        picker.show()
+        self._spawn(self.screen_share.thumbnails(
+            targets, functools.partial(self._show_thumbnail, picker)))
+        return picker
+
+    def _show_thumbnail(self, picker: SharePicker, target_id: str,
+                        picture: npt.NDArray[np.uint8]) -> bool:
+        if self.share_picker is not picker:
+            return False  # closed (and deleted) meanwhile
+        picker.set_thumbnail(target_id, picture)
+        return True
+
+    def _forget_picker(self, picker: SharePicker) -> None:
+        if self.share_picker is picker:
+            self.share_picker = None
+
+    async def share(self, target: ShareTarget, settings: ShareSettings) -> bool:
+        """Share ``target`` with everyone; False (and a notice saying why) if it cannot."""
+        try:
+            await self.screen_share.start(self.client, target, settings)
+        except (DeviceError, RTCError) as exc:
+            log.info("sharing %s failed: %s", target.id, exc)
+            self.panel.chat.add_notice(describe_error(exc.code))
+            return False
+        if self._closing:  # the call ended meanwhile
+            await self.screen_share.stop()
+            return False
+        self.panel.set_sharing(target)
+        return True
+
+    async def stop_sharing(self) -> None:
+        """Stop sharing (the others' stage layouts go back to the grid)."""
+        await self.screen_share.stop()
+        self.panel.set_sharing(None)
+
+    def _sharing_ended(self, error: DeviceError) -> None:
+        self.panel.chat.add_notice(self.tr("Screen sharing stopped: the screen or window can "
+                                           "no longer be captured."))
+        log.info("sharing ended: %s", error)
+        self._spawn(self.stop_sharing())
 
     # --- requests -----------------------------------------------------------------------------
 
@@ -471,11 +596,23 @@ class CallSession(QObject):
         self.ended.emit(kind, text)
 
     async def _stop_media(self) -> None:
+        if self.share_picker is not None:
+            self.share_picker.close()
+        await self.screen_share.stop()
+        self.panel.set_sharing(None)
         renderers, self._renderers = list(self._renderers.values()), {}
         for renderer in renderers:
             await renderer.stop()
         await self._sound.stop()
         await self.media.close()
+
+    def _drop_renderer(self, key: str) -> None:
+        """Stop the renderer ``key`` (if any): it touches its tile no more from now on (the
+        tile may be deleted next), and its tasks are awaited in the background."""
+        renderer = self._renderers.pop(key, None)
+        if renderer is not None:
+            renderer.cancel()
+            self._spawn(renderer.stop())
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         self._tasks.spawn(coro)

@@ -58,6 +58,9 @@ def describe_error(code: int | None, server_url: str = "") -> str:
     if code == ErrorCode.CAMERA_OPEN_FAILED:
         return tr.translate("Errors", "No camera could be opened. You can still join without "
                             "video.")
+    if code == ErrorCode.SCREEN_CAPTURE_FAILED:
+        return tr.translate("Errors", "The screen or window could not be captured. It may "
+                            "have closed; pick it again.")
     if code == ErrorCode.MICROPHONE_OPEN_FAILED:
         return tr.translate("Errors", "No microphone could be opened. You can still join and "
                             "listen.")

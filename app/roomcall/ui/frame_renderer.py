@@ -133,6 +133,13 @@ class TrackRenderer:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._drain()), loop.create_task(self._render())]
 
+    def cancel(self) -> None:
+        """Ask both tasks to stop now: from here on neither calls ``on_frame``, ``box_size``
+        or ``on_ended`` (a task resumes only to be cancelled), so their widget may be deleted
+        at once. :meth:`stop` waits for them."""
+        for task in self._tasks:
+            task.cancel()
+
     async def stop(self) -> None:
         """Stop both tasks and wait for them to finish."""
         for task in self._tasks:

@@ -17,10 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from roomcall.media.screen_targets import ShareTarget
 from roomcall.sdk import PeerState
 from roomcall.ui.chat import ChatView
 from roomcall.ui.elided_label import ElidedLabel
 from roomcall.ui.room_view import RoomView, display_name, is_admin, state_name
+from roomcall.ui.share_picker import ShareBanner
 
 _STATE_COLOURS = {
     "CONNECTED": "#2fa57a",
@@ -32,12 +34,23 @@ _STATE_COLOURS = {
 
 
 class MemberRow(QWidget):
-    """One member in the list: name (elided), host badge, state, and the host's Make host
-    and Kick buttons (absent for everyone but the host)."""
+    """One member in the list: a speaking mark, name (elided), host badge, "sharing screen",
+    state, and the host's Make host and Kick buttons (absent for everyone but the host)."""
 
     def __init__(self, user_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.user_id = user_id
+        self.speaking = False
+        """Whether the speaking mark is lit."""
+        self.sharing = False
+        """Whether the member shares a screen."""
+        self.speaking_mark = QLabel("●", self)
+        self.speaking_mark.setFixedWidth(14)
+        self.speaking_mark.setStyleSheet("color:transparent;")
+        self.sharing_label = QLabel("▣", self)
+        """A screen mark while the member shares (its tooltip says so in words)."""
+        self.sharing_label.setStyleSheet("color:#4f7cff; font-weight:bold;")
+        self.sharing_label.hide()
         self.name_label = ElidedLabel("", self)
         self.badge = QLabel(self)
         self.badge.setStyleSheet("background:#e0a526; color:#1b1b1b; border-radius:4px;"
@@ -51,7 +64,9 @@ class MemberRow(QWidget):
         self.host_button = QPushButton(self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.speaking_mark)
         layout.addWidget(self.name_label, 1)
+        layout.addWidget(self.sharing_label)
         layout.addWidget(self.status)
         layout.addWidget(self.media_status)
         layout.addWidget(self.badge)
@@ -72,6 +87,8 @@ class RoomPanel(QWidget):
         camera_chosen(device_id)
         microphone_chosen(device_id)
         speaker_chosen(device_id)
+        share_requested(): Share screen was pressed (the session opens the picker)
+        stop_share_requested(): the sharing banner's Stop was pressed
         chat_send(text)
     """
 
@@ -84,6 +101,8 @@ class RoomPanel(QWidget):
     camera_chosen = Signal(str)
     microphone_chosen = Signal(str)
     speaker_chosen = Signal(str)
+    share_requested = Signal()
+    stop_share_requested = Signal()
     chat_send = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -115,6 +134,9 @@ class RoomPanel(QWidget):
         for button in (self.microphone_button, self.camera_button, self.invite_button,
                        self.leave_button):
             buttons.addWidget(button)
+        self.share_button = QPushButton(self)
+        self.share_banner = ShareBanner(self)
+        self.share_banner.hide()
 
         self.members_box = QGroupBox(self)
         self._members_layout = QVBoxLayout()
@@ -150,6 +172,8 @@ class RoomPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.state_label)
         layout.addLayout(buttons)
+        layout.addWidget(self.share_button)
+        layout.addWidget(self.share_banner)
         layout.addWidget(self.members_box, 2)
         layout.addWidget(self.devices_box)
         layout.addWidget(self.chat_box, 3)
@@ -159,6 +183,8 @@ class RoomPanel(QWidget):
         self.microphone_button.toggled.connect(self._microphone_toggled)
         self.camera_button.toggled.connect(self._camera_toggled)
         self.chat.send_requested.connect(self.chat_send)
+        self.share_button.clicked.connect(self.share_requested)
+        self.share_banner.stop_requested.connect(self.stop_share_requested)
         self.camera_picker.activated.connect(
             lambda i: self.camera_chosen.emit(str(self.camera_picker.itemData(i) or "")))
         self.microphone_picker.activated.connect(
@@ -178,6 +204,7 @@ class RoomPanel(QWidget):
         """Show the connection state; Leave is enabled while connected or trying to be."""
         self._state = state_name(state)
         self.leave_button.setEnabled(self._state != "DISCONNECTED")
+        self.share_button.setEnabled(self._state in ("CONNECTED", "RECONNECTED"))
         self._retranslate()
 
     def refresh_members(self, room: RoomView) -> None:
@@ -221,6 +248,7 @@ class RoomPanel(QWidget):
             row.kick_button.setText(self.tr("Kick"))
             row.host_button.setText(self.tr("Make host"))
             row.name_label.setToolTip(user_id)
+            self._retranslate_row(row)
         self.invite_button.setVisible(self._local_admin)
 
     def set_local_name(self, name: str) -> None:
@@ -240,6 +268,22 @@ class RoomPanel(QWidget):
         if row is not None:
             row.peer_state = state
             self._show_peer_state(row)
+
+    def set_member_sharing(self, user_id: str, sharing: bool) -> None:
+        """Whether ``user_id`` shares a screen now (the row says so)."""
+        row = self._rows.get(user_id)
+        if row is not None:
+            row.sharing = sharing
+            row.sharing_label.setVisible(sharing)
+
+    def set_member_speaking(self, user_id: str, speaking: bool) -> None:
+        """Whether ``user_id`` speaks now (the row's mark lights up)."""
+        row = self._rows.get(user_id)
+        if row is not None and row.speaking != speaking:
+            row.speaking = speaking
+            row.speaking_mark.setStyleSheet(
+                "color:#3ddc84;" if speaking else "color:transparent;")
+            self._retranslate_row(row)
 
     def clear_members(self) -> None:
         """Empty the list (the call ended)."""
@@ -286,6 +330,13 @@ class RoomPanel(QWidget):
                 button.setEnabled(available)
         self._retranslate()
 
+    def set_sharing(self, target: ShareTarget | None) -> None:
+        """While ``target`` is shared the banner (with Stop) replaces Share screen."""
+        if target is not None:
+            self.share_banner.show_target(target)
+        self.share_banner.setVisible(target is not None)
+        self.share_button.setVisible(target is None)
+
     # --- Qt --------------------------------------------------------------------------------
 
     def changeEvent(self, event: QEvent) -> None:
@@ -317,6 +368,12 @@ class RoomPanel(QWidget):
             row.media_status.setText("")
             row.media_status.setToolTip("")
 
+    def _retranslate_row(self, row: MemberRow) -> None:
+        row.sharing_label.setToolTip(self.tr("Sharing screen"))
+        row.sharing_label.setAccessibleName(self.tr("Sharing screen"))
+        row.speaking_mark.setToolTip(self.tr("Speaking"))
+        row.speaking_mark.setAccessibleName(self.tr("Speaking") if row.speaking else "")
+
     def _retranslate(self) -> None:
         self.title.setText(self._room_name or self.tr("Room"))
         texts = {
@@ -335,6 +392,7 @@ class RoomPanel(QWidget):
         self.camera_button.setText(
             self.tr("Camera on") if self.camera_button.isChecked() else self.tr("Camera off"))
         self.invite_button.setText(self.tr("Invite…"))
+        self.share_button.setText(self.tr("Share screen…"))
         self.leave_button.setText(self.tr("Leave"))
         self.members_box.setTitle(self.tr("People"))
         self.devices_box.setTitle(self.tr("Devices"))
@@ -347,6 +405,7 @@ class RoomPanel(QWidget):
                 picker.setItemText(0, self.tr("None found"))
         for user_id, row in self._rows.items():
             self._show_peer_state(row)
+            self._retranslate_row(row)
             row.badge.setText(self.tr("HOST"))
             row.kick_button.setText(self.tr("Kick"))
             row.host_button.setText(self.tr("Make host"))

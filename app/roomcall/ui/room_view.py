@@ -12,18 +12,29 @@ import enum
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+# The tag of a published screen share, as Qiniu's SDK tags them (one definition, in media:
+# the SDK encodes by it); imported here for the views.
+from roomcall.media.profile import SCREEN_TAG as SCREEN_TAG
+
 if TYPE_CHECKING:
     from aiortc.mediastreams import MediaStreamTrack
 
-    from roomcall.sdk import ConnectionState, LocalPublication
+    from roomcall.sdk import CallStats, ConnectionState, LocalPublication, NetworkQuality
     from roomcall.sdk.events import EventName, Handler
+    from roomcall.sdk.volume import Playout
 
 
 class TrackView(Protocol):
     """A published track as the room describes it."""
 
     @property
+    def track_id(self) -> str: ...
+
+    @property
     def kind(self) -> str: ...
+
+    @property
+    def tag(self) -> str: ...
 
     @property
     def muted(self) -> bool: ...
@@ -73,7 +84,19 @@ class Publisher(Protocol):
                         muted: bool) -> None: ...
 
 
-class CallClient(RoomView, Publisher, Protocol):
+class StatsSource(Protocol):
+    """The part of ``RTCClient`` that measures the call (levels, grades, per-track stats)."""
+
+    def enable_volume_indication(self, interval_ms: int) -> None: ...
+
+    def attach_playout(self, playout: Playout | None) -> None: ...
+
+    def network_quality(self, user_id: str) -> NetworkQuality: ...
+
+    async def get_stats(self) -> CallStats: ...
+
+
+class CallClient(RoomView, Publisher, StatsSource, Protocol):
     """Everything a call in the window uses of its ``RTCClient``."""
 
     @property
@@ -125,8 +148,16 @@ def state_name(state: object) -> str:
 
 
 def track_muted(user: RemoteUserView | None, kind: str) -> bool:
-    """True if ``user`` has no unmuted published track of ``kind``."""
+    """True if ``user`` has no unmuted published track of ``kind`` (screen shares aside: a
+    shared screen is not a camera)."""
     if user is None:
         return True
-    tracks = [t for t in user.tracks if t.kind == kind]
+    tracks = [t for t in user.tracks if t.kind == kind and t.tag != SCREEN_TAG]
     return not tracks or all(t.muted for t in tracks)
+
+
+def screen_shares(user: RemoteUserView | None) -> list[str]:
+    """The track ids of ``user``'s published screen shares, in publish order."""
+    if user is None:
+        return []
+    return [t.track_id for t in user.tracks if t.kind == "video" and t.tag == SCREEN_TAG]

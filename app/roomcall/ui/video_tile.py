@@ -1,26 +1,32 @@
-"""One member's tile in the video grid: newest frame, name, host badge, mute marks."""
+"""One member's tile in the video grid: newest frame, name, host badge, mute marks, the
+speaking ring; a remote screen share has a tile of its own."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
+    QEnterEvent,
     QFont,
     QFontMetrics,
     QImage,
+    QMouseEvent,
     QPainter,
     QPainterPath,
     QPaintEvent,
     QPen,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
-from roomcall.sdk import PeerState
+from roomcall.sdk import NetworkQuality, PeerState
+from roomcall.ui import signal_bars
 from roomcall.ui.frame_renderer import RenderedFrame
+from roomcall.ui.tile_controls import TileControls
 
 STALE_SECONDS = 1.5
 """A tile whose video stopped for this long (checked every half second) shows its placeholder,
@@ -30,6 +36,7 @@ _BACKGROUND = QColor("#202226")
 _PLACEHOLDER = QColor("#2c2f36")
 _BADGE = QColor("#e0a526")
 _MUTED = QColor("#e0443e")
+_SPEAKING = QColor("#3ddc84")
 _NOTICE_COLOURS = {PeerState.FAILED: QColor("#ff8a80"), PeerState.RECOVERING: QColor("#f0c36d")}
 _AVATAR_COLOURS = ("#4f7cff", "#2fa57a", "#c2508a", "#c0792e", "#7a5cd6", "#2b98b5")
 
@@ -59,19 +66,40 @@ class _Geometry:
     bars: list[QRect]
     label: QImage
     label_at: QPointF
+    bars_at: QPointF
 
 
 class VideoTile(QWidget):
-    """Shows one member: its newest video frame or a placeholder, with its name and state.
+    """Shows one member's camera (or, with ``screen``, a remote member's shared screen): its
+    newest video frame or a placeholder, with its name and state.
 
     The tile keeps only the last converted frame (for painting); what the member *is* (name,
-    host, muted) is pushed in by the grid, which reads it from the SDK.
+    host, muted, speaking) is pushed in by the call session, which reads it from the SDK. The
+    picture is always shown whole (letterboxed, never cropped).
+
+    Signals:
+        pin_toggled(key): the person asked to pin this tile (or to unpin it).
+        full_screen_toggled(key): the person asked for this tile full screen (or back).
     """
 
-    def __init__(self, user_id: str, *, local: bool = False, parent: QWidget | None = None):
+    pin_toggled = Signal(str)
+    full_screen_toggled = Signal(str)
+
+    def __init__(self, user_id: str, *, key: str | None = None, local: bool = False,
+                 screen: bool = False, parent: QWidget | None = None):
         super().__init__(parent)
         self.user_id = user_id
+        self.key = key or user_id
+        """The grid's key for this tile: the user id for a camera tile."""
         self.local = local
+        self.is_screen = screen
+        """True for a tile showing a shared screen."""
+        self._pinned = False
+        self._full_screen = False
+        self._speaking = False
+        self._quality = NetworkQuality()
+        self._bars: QImage | None = None
+        self._over_bars = False
         self._name = user_id
         self._host = False
         self._audio_muted = False
@@ -89,11 +117,13 @@ class VideoTile(QWidget):
         self._painter = QPainter()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 120)
+        self.setMouseTracking(True)  # for the signal bars' tooltip
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._stale_timer = QTimer(self)
         self._stale_timer.setInterval(500)
         self._stale_timer.timeout.connect(self._check_stale)
         self._stale_timer.start()
+        self.controls = TileControls(self)
 
     # --- what the grid pushes in -----------------------------------------------------------
 
@@ -102,7 +132,7 @@ class VideoTile(QWidget):
         if (name, host) != (self._name, self._host):
             self._name, self._host = name, host
             self._layout = None
-            self.setToolTip(self.media_notice)
+            self._update_tooltip()
             self.update()
 
     def set_muted(self, *, audio: bool | None = None, video: bool | None = None) -> None:
@@ -121,8 +151,31 @@ class VideoTile(QWidget):
         FAILED the placeholder says so, instead of looking like a camera that is off."""
         if state is not self._peer_state:
             self._peer_state = state
-            self.setToolTip(self.media_notice)
+            self._update_tooltip()
             self.update()
+
+    def set_network_quality(self, quality: NetworkQuality) -> None:
+        """The member's link (``network_quality_changed``): the signal bars and tooltip."""
+        if quality != self._quality:
+            self._quality = quality
+            self._bars = None
+            self._update_tooltip()
+            self.update()
+
+    def set_speaking(self, speaking: bool) -> None:
+        """Show or hide the speaking ring."""
+        if speaking != self._speaking:
+            self._speaking = speaking
+            self.update()
+
+    def set_pinned(self, pinned: bool) -> None:
+        """Whether this tile is the one pinned on stage (the pin button says Unpin then)."""
+        self._pinned = pinned
+        self.controls.retranslate()
+
+    def set_full_screen(self, full_screen: bool) -> None:
+        """Whether this tile is shown full screen now (its menu offers the way back)."""
+        self._full_screen = full_screen
 
     def show_frame(self, frame: RenderedFrame) -> None:
         """Paint ``frame`` (already scaled to fit this tile) at the next repaint.
@@ -157,6 +210,48 @@ class VideoTile(QWidget):
     def host(self) -> bool:
         """Whether the host badge is shown."""
         return self._host
+
+    @property
+    def caption(self) -> str:
+        """What the tile's label says: the name, "(you)" on the local tile, "<name>'s screen"
+        on a screen share."""
+        if self.is_screen:
+            return self.tr("{name}'s screen").format(name=self._name)
+        return self._name + (self.tr(" (you)") if self.local else "")
+
+    @property
+    def signal_bars(self) -> int:
+        """Lit signal bars: 0 (not measured yet) to 4 (excellent)."""
+        return signal_bars.bars(self._quality)
+
+    @property
+    def signal_tooltip(self) -> str:
+        """The signal bars' tooltip: sending and receiving grades in words."""
+        return signal_bars.describe(self._quality)
+
+    @property
+    def network_quality(self) -> NetworkQuality:
+        """The link last pushed in."""
+        return self._quality
+
+    @property
+    def speaking(self) -> bool:
+        """Whether the speaking ring is shown."""
+        return self._speaking
+
+    @property
+    def pinned(self) -> bool:
+        """Whether this tile is pinned on stage."""
+        return self._pinned
+
+    @property
+    def full_screen(self) -> bool:
+        """Whether this tile is shown full screen."""
+        return self._full_screen
+
+    def context_menu(self) -> QMenu:
+        """The tile's menu: Pin / Unpin, Full screen / Exit full screen."""
+        return self.controls.menu()
 
     @property
     def audio_muted(self) -> bool:
@@ -238,6 +333,7 @@ class VideoTile(QWidget):
                         painter.fillRect(bar, _BACKGROUND)
                 painter.drawImage(geometry.picture_at, frame.image)
                 painter.drawImage(geometry.label_at, geometry.label)
+                painter.drawImage(geometry.bars_at, self._bars_image())
             else:
                 rect = QRectF(self.rect())
                 painter.fillRect(rect, _BACKGROUND)
@@ -245,6 +341,16 @@ class VideoTile(QWidget):
                 label = self._label_image(rect.width())
                 label_height = label.height() / label.devicePixelRatio()
                 painter.drawImage(QPointF(8, rect.height() - 8 - label_height), label)
+                painter.drawImage(QPointF(8, 8), self._bars_image())
+            if self._speaking:
+                # Around the picture, not the letterbox bars; inside it, so a frame-only
+                # update (which repaints just the picture) redraws the ring too.
+                box = self._layout.picture if frame is not None and self._layout is not None \
+                    else self.rect()
+                painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+                painter.setPen(QPen(_SPEAKING, 3))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(QRectF(box).adjusted(1.5, 1.5, -1.5, -1.5))
         finally:
             painter.end()
 
@@ -265,20 +371,48 @@ class VideoTile(QWidget):
         label = self._label_image(w)
         label_at = QPointF(left + 8, top + h - 8 - label.height() / label.devicePixelRatio())
         self._layout = _Geometry(frame.width, frame.height, picture, picture.topLeft(),
-                                 [b for b in bars if not b.isEmpty()], label, label_at)
+                                 [b for b in bars if not b.isEmpty()], label, label_at,
+                                 QPointF(left + 8, top + 8))
         return self._layout
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Lay the picture out again at the next paint."""
         self._layout = None
+        self.controls.place()
         super().resizeEvent(event)
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        """Show the pin button while the pointer is over the tile."""
+        self.controls.hover(True)
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        """Hide the pin button again."""
+        self.controls.hover(False)
+        if self._over_bars:
+            self._over_bars = False
+            self._update_tooltip()
+        super().leaveEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        """A double-click shows the tile full screen (or leaves full screen)."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.full_screen_toggled.emit(self.key)
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """The tile's menu at the pointer."""
+        self.context_menu().exec(event.globalPos())
 
     def changeEvent(self, event: QEvent) -> None:
         """Redraw the label in the new language."""
         if event.type() == QEvent.Type.LanguageChange:
             self._label = None
             self._layout = None
-            self.setToolTip(self.media_notice)
+            self._bars = None
+            self._update_tooltip()
+            self.controls.retranslate()
             self.update()
         super().changeEvent(event)
 
@@ -311,16 +445,19 @@ class VideoTile(QWidget):
                                       | Qt.TextFlag.TextWordWrap), notice)
 
     def _label_image(self, max_width: float) -> QImage:
-        key = (self._name, self._host, self._audio_muted, self._video_muted, int(max_width))
+        screen = self.is_screen
+        key = (self._name, self._host, self._audio_muted and not screen,
+               self._video_muted and not screen, int(max_width))
         if self._label is not None and self._label_key == key:
             return self._label
         font = QFont(self.font())
         font.setPixelSize(13)
         metrics = QFontMetrics(font)
-        text = self._name + (self.tr(" (you)") if self.local else "")
-        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(max_width * 0.6))
-        badge = self.tr("HOST") if self._host else ""
-        icons = int(self._audio_muted) + int(self._video_muted)
+        text = metrics.elidedText(self.caption, Qt.TextElideMode.ElideRight,
+                                  int(max_width * 0.6))
+        badge = self.tr("HOST") if self._host and not screen else ""
+        audio_muted, video_muted = key[2], key[3]
+        icons = int(bool(audio_muted)) + int(bool(video_muted))
         width = metrics.horizontalAdvance(text) + 16 + icons * 22
         if badge:
             width += metrics.horizontalAdvance(badge) + 14
@@ -353,14 +490,40 @@ class VideoTile(QWidget):
         text_rect = QRectF(x, pill.top(), metrics.horizontalAdvance(text) + 2, pill.height())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter, text)
         x = text_rect.right() + 6
-        if self._audio_muted:
+        if audio_muted:
             _paint_mic_off(painter, QPointF(x + 8, pill.center().y()))
             x += 22
-        if self._video_muted:
+        if video_muted:
             _paint_camera_off(painter, QPointF(x + 8, pill.center().y()))
         painter.end()
         self._label, self._label_key = image, key
         return image
+
+    def _bars_image(self) -> QImage:
+        if self._bars is None:
+            self._bars = signal_bars.bars_image(self.signal_bars, self.devicePixelRatioF())
+        return self._bars
+
+    def _update_tooltip(self) -> None:
+        self.setToolTip(self.signal_tooltip if self._over_bars else self.media_notice)
+
+    def bars_rect(self) -> QRect:
+        """Where the signal bars are painted now (their tooltip shows over it)."""
+        geometry = self._layout
+        at = geometry.bars_at if geometry is not None and self._video.frame is not None \
+            else QPointF(8, 8)
+        return QRect(at.toPoint(), QSize(*signal_bars.SIZE))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        """Over the signal bars the tooltip says both directions of the link in words;
+        elsewhere what is wrong with the media path, if anything. (Mouse moves, not an
+        ``event()`` override: that would put every paint event of every frame through
+        Python once more.)"""
+        over = self.bars_rect().contains(event.position().toPoint())
+        if over != self._over_bars:
+            self._over_bars = over
+            self._update_tooltip()
+        super().mouseMoveEvent(event)
 
     def _check_stale(self) -> None:
         video, now = self._video, time.monotonic()

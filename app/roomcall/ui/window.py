@@ -9,8 +9,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
-from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget, QWidget
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QPalette
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from roomcall.aio import TaskSet
 from roomcall.protocol.errors import ErrorCode
@@ -28,10 +36,12 @@ from roomcall.ui.local_media import LocalMedia, list_devices
 from roomcall.ui.options import AppOptions
 from roomcall.ui.prejoin import PreJoinScreen
 from roomcall.ui.room_panel import RoomPanel
-from roomcall.ui.room_view import CallClient
+from roomcall.ui.room_view import CallClient, display_name
 from roomcall.ui.settings import AppSettings
 from roomcall.ui.settings_dialog import SettingsDialog
+from roomcall.ui.stats_panel import StatsPanel
 from roomcall.ui.video_grid import VideoGrid
+from roomcall.ui.view_switch import ViewSwitch
 
 if TYPE_CHECKING:
     from aiortc import RTCIceServer
@@ -77,6 +87,8 @@ class MainWindow(QMainWindow):
         self._client_factory = client_factory
         self._playout_factory = playout_factory
         self.session: CallSession | None = None
+        self.stats_panel: StatsPanel | None = None
+        """The call statistics panel while it is open."""
         self._hosted_room: str | None = None
         self.settings = settings or AppSettings()
         self._tasks = TaskSet(log, "window")
@@ -93,9 +105,10 @@ class MainWindow(QMainWindow):
         if options.join_link:
             self.form.prefill(options.join_link)
         self.grid = VideoGrid()
+        self.view_switch = ViewSwitch()
         self.panel = RoomPanel()
         self.call_page = QSplitter(Qt.Orientation.Horizontal)
-        self.call_page.addWidget(self.grid)
+        self.call_page.addWidget(self._call_column())
         self.call_page.addWidget(self.panel)
         self.call_page.setStretchFactor(0, 1)
         self.call_page.setStretchFactor(1, 0)
@@ -123,6 +136,31 @@ class MainWindow(QMainWindow):
             lambda _name, address, token: self.spawn(self.joining.open_prejoin(address, token)))
         self.panel.invite_requested.connect(self.show_invite)
         self._retranslate()
+
+    def _call_column(self) -> QWidget:
+        """The view switch's bar over the video grid."""
+        column = QWidget()
+        bar = QHBoxLayout()
+        bar.setContentsMargins(8, 6, 8, 0)
+        bar.addWidget(self.view_switch)
+        bar.addStretch(1)
+        self.stats_button = QPushButton()
+        self.stats_button.setStyleSheet("QPushButton { padding: 3px 12px; color: #d8d8d8;"
+                                        " background: #25272d; border: 1px solid #3a3d45; }")
+        self.stats_button.clicked.connect(self.show_stats)
+        bar.addWidget(self.stats_button)
+        self.call_bar = bar
+        """The row over the grid (the view switch, then the call's own buttons)."""
+        layout = QVBoxLayout(column)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.grid, 1)
+        palette = column.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor("#15161a"))
+        column.setPalette(palette)
+        column.setAutoFillBackground(True)
+        return column
 
     # --- starting and ending calls ---------------------------------------------------------
 
@@ -174,7 +212,8 @@ class MainWindow(QMainWindow):
             playout.set_output_device(speaker)
         session = CallSession(client, grid=self.grid, panel=self.panel, media=media,
                               user_data=name, kick_grace=self.options.kick_grace,
-                              playout=playout, devices=self.devices, parent=self)
+                              playout=playout, devices=self.devices,
+                              view_switch=self.view_switch, parent=self)
         session.ended.connect(self._on_ended)
         session.room_title = title
         session.leave_requested.connect(self.joining.request_leave)
@@ -201,6 +240,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _on_ended(self, kind: str, text: str) -> None:
+        self._close_stats()
         session, self.session = self.session, None
         if session is not None:
             session.deleteLater()
@@ -225,6 +265,30 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def show_stats(self) -> StatsPanel | None:
+        """Open the call statistics panel (in a call only; an open one is raised)."""
+        session = self.session
+        if session is None:
+            return None
+        if self.stats_panel is None:
+            client = session.client
+
+            def name_of(user_id: str) -> str:
+                if user_id == client.user_id:
+                    return self.tr("{name} (you)").format(name=session.user_data or user_id)
+                return display_name(client.get_remote_user(user_id), user_id)
+
+            self.stats_panel = StatsPanel(client, name_of, parent=self)
+        self.stats_panel.show()
+        self.stats_panel.raise_()
+        return self.stats_panel
+
+    def _close_stats(self) -> None:
+        panel, self.stats_panel = self.stats_panel, None
+        if panel is not None:
+            panel.close()
+            panel.deleteLater()
 
     def show_settings(self) -> SettingsDialog:
         """Open the Settings dialog; what it accepts applies to the next call."""
@@ -291,6 +355,7 @@ class MainWindow(QMainWindow):
             elif session is not None and successor is not None:
                 await session.hand_over_and_leave(successor)
             await self.leave()
+            self._close_stats()
             await self.prejoin.stop()
             # Members of rooms on this computer read "The host ended the call" at once.
             await self.host.stop(cause="ended")
@@ -312,12 +377,14 @@ class MainWindow(QMainWindow):
         self.invite_action.triggered.connect(self.show_invite)
         self.leave_action = QAction(self)
         self.leave_action.triggered.connect(lambda: self.spawn(self.leave()))
+        self.stats_action = QAction(self)
+        self.stats_action.triggered.connect(self.show_stats)
         self.settings_action = QAction(self)
         self.settings_action.triggered.connect(self.show_settings)
         self.quit_action = QAction(self)
         self.quit_action.triggered.connect(self.close)
-        for action in (self.invite_action, self.leave_action, self.settings_action,
-                       self.quit_action):
+        for action in (self.invite_action, self.leave_action, self.stats_action,
+                       self.settings_action, self.quit_action):
             self._room_menu.addAction(action)
         self._language_menu = self.menuBar().addMenu("")
         group = QActionGroup(self)
@@ -356,8 +423,13 @@ class MainWindow(QMainWindow):
         self.invite_action.setText(self.tr("&Invite…"))
         self.leave_action.setText(self.tr("L&eave"))
         self.settings_action.setText(self.tr("&Settings…"))
+        self.stats_action.setText(self.tr("Call s&tatistics…"))
+        self.stats_button.setText(self.tr("Statistics"))
+        self.stats_button.setToolTip(self.tr("Figures of every track, to attach to a bug "
+                                             "report"))
         self.quit_action.setText(self.tr("&Quit"))
         self.invite_action.setEnabled(
             in_call and getattr(self.session.client if self.session else None,
                                 "permission", None) == "admin")
         self.leave_action.setEnabled(in_call)
+        self.stats_action.setEnabled(in_call)
