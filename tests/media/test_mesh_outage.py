@@ -20,7 +20,7 @@ from roomcall.sdk.compat import stop_ice_abruptly
 from roomcall.sdk.pair_state import RecoveryPolicy
 from roomcall.sdk.pair_watch import BACK_SILENT_CHECKS, SILENT_CHECKS
 from tests.media.test_mesh import Room, room, video_both_ways  # noqa: F401 (the fixture)
-from tests.waiting import WAIT, until
+from tests.waiting import WAIT, scaled, until
 
 
 class StunServer(asyncio.DatagramProtocol):
@@ -156,6 +156,9 @@ def candidates_to(port: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 
 POLICY = RecoveryPolicy(connect_timeout=7.0, offline_connect_timeout=1.0)
+OFFLINE_WAIT = scaled(40.0)
+"""Waits spanning two gatherings with a silent STUN server (aioice gives up after 5 s each:
+the offer's, then the answer's) and a connection."""
 
 
 async def test_an_attempt_gathered_with_no_server_answering_fails_sooner(
@@ -175,7 +178,8 @@ async def test_an_attempt_gathered_with_no_server_answering_fails_sooner(
         alice.rewrite = bob.rewrite = candidates_to(blackhole.getsockname()[1])
         await alice.publish(audio=False)
         await room.connect(alice, bob)
-        await room.wait_until(lambda: PeerState.RECOVERING in alice.peer_states["bob"])
+        await until(lambda: PeerState.RECOVERING in alice.peer_states["bob"],
+                    within=OFFLINE_WAIT, what="the offline attempt to fail")
     finally:
         blackhole.close()
     assert "gathered with no ICE server answering" in caplog.text
@@ -194,5 +198,5 @@ async def test_on_one_network_an_attempt_gathered_offline_still_connects(
     bob = room.join("bob", POLICY, servers)
     await alice.publish(audio=False)
     await room.connect(alice, bob)
-    await room.wait_until(lambda: bob.frames_from("alice") >= 3)
+    await until(lambda: bob.frames_from("alice") >= 3, within=OFFLINE_WAIT, what="video")
     assert alice.peer_states["bob"] == [PeerState.CONNECTING, PeerState.CONNECTED]
