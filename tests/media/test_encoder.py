@@ -34,9 +34,9 @@ class QuickVideo(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, label: str = "alice") -> None:
+    def __init__(self, label: str = "alice", width: int = 160, height: int = 120) -> None:
         super().__init__()
-        self._pattern = SyntheticVideoTrack(label, width=160, height=120)
+        self._pattern = SyntheticVideoTrack(label, width=width, height=height)
         self.produced = 0
         self._produced = asyncio.Event()
 
@@ -162,6 +162,31 @@ async def test_one_encode_per_frame_feeds_every_peer_the_same_packets(
     shared = set(map(id, received[0])) & set(map(id, received[1])) & set(map(id, received[2]))
     assert len(shared) >= 10
     assert encoder.frames_encoded < sum(len(r) for r in received)
+
+
+async def test_pinned_tracks_take_their_rung_whatever_the_estimate() -> None:
+    """Two tracks pinned to the top rung and to the 320x240 rung (an SFU's two layers) get
+    pictures of those sizes from one encoder, the low one's rate held to its ceiling."""
+    encoder = TrackEncoder(QuickVideo(width=640, height=480), "cam-2")
+    encoder.start()
+    try:
+        full, low = encoder.subscribe(rung=0), encoder.subscribe(rung=1, max_bitrate=200_000)
+        sizes: dict[int, set[tuple[int, int]]] = {0: set(), 1: set()}
+
+        async def read(track: PacketTrack, rung: int) -> None:
+            decoder = av.CodecContext.create("vp8", "r")
+            while len(sizes[rung]) == 0 or track.packets_sent < 15:
+                for frame in decoder.decode(await track.recv()):
+                    sizes[rung].add((frame.width, frame.height))
+
+        await asyncio.wait_for(asyncio.gather(read(full, 0), read(low, 1)), TIMEOUT)
+        assert sizes == {0: {(640, 480)}, 1: {(320, 240)}}
+        assert (full.rung, low.rung) == (0, 1)
+        low_rate = encoder.rungs[1].bitrate
+        assert low_rate is not None and low_rate <= 200_000
+        assert not encoder.rungs[2].active  # nobody takes the smallest rung
+    finally:
+        await encoder.stop()
 
 
 async def test_nothing_is_encoded_until_a_peer_reads(encoder: TrackEncoder) -> None:

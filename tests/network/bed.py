@@ -150,11 +150,11 @@ class Home:
         (what the room server hands out), ``"none"`` or a JSON list of ICE servers.
         ``module`` runs another participant taking the same arguments (e.g.
         :mod:`tests.network.window_peer`, the desktop window)."""
+        # --token=...: a token starts with the access key, which may start with "-", and
+        # argparse would take "--token -x..." for a missing value (exit 2, nothing said).
         argv = ["ip", "netns", "exec", self.client_ns, sys.executable, "-m",
-                # One argument: a token starting with "-" (its access key is random base64url)
-                # would otherwise be read as an option.
                 module, "--url", self.bed.url, f"--token={token}",
-                "--label", label, f"--ice={ice}"]
+                "--label", label, "--ice", ice]
         if not compat:
             argv.append("--no-compat")
         with (self.bed.workdir / f"peer-{label}.log").open("ab") as log:  # the child keeps it

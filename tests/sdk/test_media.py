@@ -24,7 +24,7 @@ from roomcall.media.synthetic import (
     dominant_frequency,
     identity_code,
 )
-from roomcall.sdk import RemoteTrack, RTCClient
+from roomcall.sdk import RemoteTrack, RTCClient, TrackProfile
 from roomcall.sdk.compat import stop_ice_abruptly
 from roomcall.server import RoomServer
 from tests.waiting import ended_within, scaled, until
@@ -119,6 +119,25 @@ async def test_three_members_receive_each_other(members: Callable[..., Any]) -> 
             assert user is not None
             assert sorted(t.kind for t in user.tracks) == ["audio", "video"]
             assert {t.tag for t in user.tracks} == {"camera"}
+
+
+async def test_profile_in_the_mesh_is_a_preference(members: Callable[..., Any]) -> None:
+    """In the mesh a remote video's profile (LOW, NONE) is remembered but the sender's ladder
+    still decides, so frames keep arriving; a value that is not a TrackProfile is refused."""
+    await members("alice", publish=True)
+    _, rec_b = await members("bob")
+    track = await remote(rec_b, "alice", "video")
+    assert track.profile is TrackProfile.HIGH
+    track.set_profile(TrackProfile.LOW)
+    assert track.profile is TrackProfile.LOW
+    await check_video_from(track, "alice")
+    track.set_profile(TrackProfile.NONE)
+    await check_video_from(track, "alice")
+    with pytest.raises(TypeError):
+        track.set_profile("low")  # type: ignore[arg-type]
+    audio = await remote(rec_b, "alice", "audio")
+    audio.set_profile(TrackProfile.LOW)
+    assert audio.profile is TrackProfile.HIGH  # audio has no layers
 
 
 async def test_late_joiner_gets_what_was_published(members: Callable[..., Any]) -> None:

@@ -40,7 +40,7 @@ from roomcall.protocol.messages import (
     serialize,
 )
 from roomcall.server.config import ServerConfig
-from roomcall.server.rooms import largest_server_frame
+from roomcall.server.frame_bound import largest_server_frame
 from roomcall.server.server import RoomServer
 from tests.waiting import until
 

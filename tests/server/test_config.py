@@ -13,8 +13,10 @@ from roomcall.server.config import (
     RANGES,
     ConfigError,
     IceConfig,
+    JanusInstanceConfig,
     Limits,
     ServerConfig,
+    SfuConfig,
     default_data_dir,
     load_config,
 )
@@ -79,6 +81,8 @@ def _numeric_settings() -> list[str]:
     names = [f.name for f in dataclasses.fields(ServerConfig) if str(f.type) in ("int", "float")]
     names += [f"limits.{f.name}" for f in dataclasses.fields(Limits)
               if str(f.type) in ("int", "float")]
+    names += [f"sfu.{f.name}" for f in dataclasses.fields(SfuConfig)
+              if str(f.type) in ("int", "float")]
     return names
 
 
@@ -88,8 +92,8 @@ def _toml(setting: str, value: str) -> str:
 
 
 def test_every_numeric_setting_has_a_range() -> None:
-    """Each int / float field of ServerConfig and Limits has its own entry in RANGES, and the
-    defaults lie inside it."""
+    """Each int / float field of ServerConfig, Limits and SfuConfig has its own entry in
+    RANGES, and the defaults lie inside it."""
     assert sorted(_numeric_settings()) == sorted(RANGES)
     ServerConfig()  # the defaults pass every check
 
@@ -214,3 +218,53 @@ def test_bad_ice_settings_are_refused(tmp_path: Path, text: str, env: dict[str, 
     file.write_text(text)
     with pytest.raises(ConfigError, match=why):
         load_config(file, env)
+
+
+SFU_FILE = """
+[sfu]
+always = true
+token_ttl = 3600
+[[sfu.instances]]
+url = "ws://203.0.113.20:8188"
+api_secret = "file-api"
+token_secret = "file-token"
+admin_key = "file-key"
+[[sfu.instances]]
+url = "ws://203.0.113.21:8188"
+"""
+
+
+def test_sfu_instances_from_file_and_secrets_from_the_environment(tmp_path: Path) -> None:
+    """[[sfu.instances]] become JanusInstanceConfig values; ROOMCALL_JANUS_* secrets apply to
+    every instance (replacing the file's), so an instance may leave them out of the file."""
+    file = tmp_path / "roomcall.toml"
+    file.write_text(SFU_FILE)
+    env = {"ROOMCALL_JANUS_API_SECRET": "env-api", "ROOMCALL_JANUS_TOKEN_SECRET": "env-token",
+           "ROOMCALL_JANUS_ADMIN_KEY": "env-key"}
+    sfu = load_config(file, env).sfu
+    assert sfu.always and sfu.token_ttl == 3600
+    assert sfu.instances == (
+        JanusInstanceConfig("ws://203.0.113.20:8188", "env-api", "env-token", "env-key"),
+        JanusInstanceConfig("ws://203.0.113.21:8188", "env-api", "env-token", "env-key"))
+    assert load_config(None, env).sfu == SfuConfig()  # no [sfu]: no instances, a mesh
+
+
+@pytest.mark.parametrize("text, fault", [
+    (SFU_FILE, "has no api_secret"),
+    ('[sfu]\n[[sfu.instances]]\nurl = "http://x:8088"\napi_secret = "a"\n'
+     'token_secret = "b"\nadmin_key = "c"\n', "not a ws://"),
+    ('[sfu]\nalways = true\n', "needs at least one instance"),
+    ('[sfu]\nalways = "yes"\n', "sfu.always"),
+    ('[sfu]\ninstances = "ws://x"\n', "array of tables"),
+    ('[sfu]\n[[sfu.instances]]\nurl = "ws://x:1"\nbogus = 1\n', "unknown setting"),
+    ('[sfu]\n[[sfu.instances]]\nurl = "ws://x:1"\napi_secret = "a"\ntoken_secret = "b"\n'
+     'admin_key = "c"\nadmin_url = "ws://x:7188"\n', "both admin_url and admin_secret"),
+])
+def test_bad_sfu_settings_are_refused(tmp_path: Path, text: str, fault: str) -> None:
+    """An instance without its secrets, a URL that is not a WebSocket, `always` without
+    instances or not a boolean, unknown keys and an Admin API URL without its secret raise
+    ConfigError saying what is wrong."""
+    file = tmp_path / "roomcall.toml"
+    file.write_text(text)
+    with pytest.raises(ConfigError, match=fault):
+        load_config(file, {})

@@ -188,17 +188,18 @@ async def test_stale_date_is_refused_and_fresh_date_accepted(api: Api) -> None:
 
 
 async def test_create_app_from_json(api: Api) -> None:
-    """A JSON body sets every field and the answer has Qiniu's shape."""
+    """A JSON body sets every field and the answer has Qiniu's shape (and roomcall's
+    sfuThreshold)."""
     reply = await api.call("POST", "/v3/apps", json_body={
         "hub": "hub1", "title": "team", "maxUsers": 4, "noAutoKickUser": True,
-        "mergePublishRtmp": {"enable": True}})
+        "sfuThreshold": 6, "mergePublishRtmp": {"enable": True}})
     assert reply.status == 200
     assert reply.headers["Content-Type"].startswith("application/json")
     app = reply.body
     assert set(app) == {"appId", "hub", "title", "maxUsers", "noAutoKickUser", "createdAt",
-                        "updatedAt"}
-    assert (app["hub"], app["title"], app["maxUsers"], app["noAutoKickUser"]) == (
-        "hub1", "team", 4, True)
+                        "updatedAt", "sfuThreshold"}
+    assert (app["hub"], app["title"], app["maxUsers"], app["noAutoKickUser"],
+            app["sfuThreshold"]) == ("hub1", "team", 4, True, 6)
     assert app["createdAt"] == app["updatedAt"] and app["createdAt"].endswith("Z")
 
 
@@ -211,6 +212,19 @@ async def test_create_app_from_form_values(api: Api) -> None:
         "formed", 4, True)
     off = await api.call("POST", "/v3/apps", form={"noAutoKickUser": "False"})
     assert off.body["noAutoKickUser"] is False
+
+
+async def test_sfu_threshold_is_updated_and_checked(api: Api) -> None:
+    """An update sets sfuThreshold (form text or JSON); a negative, fractional or textual
+    value is a 400 naming the field, and the app keeps its value."""
+    app = (await api.call("POST", "/v3/apps", json_body={"title": "sfu"})).body
+    assert app["sfuThreshold"] == 4
+    path = f"/v3/apps/{app['appId']}"
+    assert (await api.call("POST", path, form={"sfuThreshold": "0"})).body["sfuThreshold"] == 0
+    for bad in ({"sfuThreshold": -1}, {"sfuThreshold": 2.5}, {"sfuThreshold": "3"}):
+        refused = await api.call("POST", path, json_body=bad)
+        assert refused.status == 400 and "sfuThreshold" in refused.body["error"], refused.body
+    assert (await api.call("GET", path)).body["sfuThreshold"] == 0
 
 
 async def test_create_app_with_empty_body_uses_defaults(api: Api) -> None:

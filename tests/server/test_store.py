@@ -120,13 +120,55 @@ def test_create_app_defaults_and_shape(store: AppStore, clock: FakeClock) -> Non
 
 
 def test_to_json_has_qiniu_shape(store: AppStore) -> None:
-    """to_json gives Qiniu's field names and RFC 3339 times."""
+    """to_json gives Qiniu's field names and RFC 3339 times, and roomcall's sfuThreshold."""
     app = store.create_app(hub="h", title="t", max_users=3, no_auto_kick_user=True)
     assert app.to_json() == {
         "appId": app.app_id, "hub": "h", "title": "t", "maxUsers": 3,
         "noAutoKickUser": True, "createdAt": "2027-01-15T08:00:00Z",
-        "updatedAt": "2027-01-15T08:00:00Z",
+        "updatedAt": "2027-01-15T08:00:00Z", "sfuThreshold": 4,
     }
+
+
+def test_sfu_threshold_is_stored_updated_and_checked(store: AppStore, tmp_path: Path) -> None:
+    """The SFU threshold defaults to 4, is kept across a reopen, can be updated (0: never),
+    and a negative or non-integer value is refused without changing anything."""
+    app = store.create_app(sfu_threshold=6)
+    assert store.update_app(app.app_id, sfu_threshold=0).sfu_threshold == 0  # type: ignore[union-attr]
+    for bad in (-1, 2.5, True, "4"):
+        with pytest.raises(ValueError, match="sfuThreshold"):
+            store.update_app(app.app_id, sfu_threshold=bad)
+    assert store.create_app().sfu_threshold == 4
+    store.close()
+    reopened = AppStore.open(tmp_path / "data")
+    try:
+        assert reopened.get_app(app.app_id).sfu_threshold == 0  # type: ignore[union-attr]
+    finally:
+        reopened.close()
+
+
+def test_a_version_1_database_gains_the_sfu_threshold(tmp_path: Path) -> None:
+    """A database written before the SFU threshold existed opens with every app at the
+    default threshold, its keys and settings unchanged."""
+    folder = tmp_path / "old"
+    folder.mkdir(mode=0o700)
+    conn = sqlite3.connect(folder / DB_FILENAME)
+    conn.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE apps (app_id TEXT PRIMARY KEY, hub TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL DEFAULT '', max_users INTEGER NOT NULL DEFAULT 0,
+            no_auto_kick_user INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL);
+        INSERT INTO meta VALUES ('access_key', 'AK'), ('secret_key', 'SK');
+        INSERT INTO apps VALUES ('abcdefghi', '', 'old', 5, 1, 10, 20);
+        PRAGMA user_version = 1;
+    """)
+    conn.close()
+    store = AppStore.open(folder)
+    try:
+        assert store.keys() == ("AK", "SK")
+        assert store.get_app("abcdefghi") == AppInfo("abcdefghi", "", "old", 5, True, 10, 20, 4)
+    finally:
+        store.close()
 
 
 def test_app_ids_are_unique(store: AppStore) -> None:

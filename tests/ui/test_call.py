@@ -11,11 +11,12 @@ from aiortc import RTCPeerConnection
 from PySide6.QtGui import QImage
 
 from roomcall.media.pattern import decode_pattern, identity_code
+from roomcall.sdk import RemoteTrack, TrackProfile
 from roomcall.ui.end_call import Prompt
 from roomcall.ui.host import lan_address
 from roomcall.ui.invite import parse_invite
 from roomcall.ui.kick import KICK_OUT
-from roomcall.ui.video_tile import VideoTile
+from roomcall.ui.video_tile import LOW_LAYER_WIDTH, VideoTile
 from roomcall.ui.window import MainWindow
 from tests.waiting import scaled
 
@@ -80,6 +81,35 @@ def test_guest_listed_and_both_see_each_others_video(
         shown = remote_on_host.frames_shown
         await until(lambda: remote_on_host.frames_shown > shown + 3, what="more frames")
         assert remote_on_host.current_image() != first  # the picture moves
+
+    windows.run(scenario)
+
+
+def test_a_remote_video_is_asked_for_what_its_tile_shows(windows: Windows) -> None:
+    """The guest's tile of the host asks the SDK for the full picture while it is large, the
+    low layer once shrunk to its size or below, and nothing while the window is hidden (what
+    an SFU then relays; in this mesh the pictures keep coming)."""
+
+    async def scenario() -> None:
+        _, guest, host_id, _ = await host_and_guest(windows)
+        client = guest.session.client  # type: ignore[union-attr]
+
+        def remote_video() -> RemoteTrack | None:
+            return next((t for t in client.remote_tracks
+                         if t.user_id == host_id and t.kind == "video"), None)
+        await until(lambda: remote_video() is not None, scaled(20), "the host's video")
+        track, tile = remote_video(), guest.grid.tile(host_id)
+        assert track is not None and tile is not None
+        guest.resize(1600, 1000)
+        await until(lambda: tile.box_size()[0] > LOW_LAYER_WIDTH, what="a large tile")
+        assert track.profile is TrackProfile.HIGH
+        guest.resize(guest.minimumSizeHint().width(), guest.minimumSizeHint().height())
+        await until(lambda: tile.box_size()[0] <= LOW_LAYER_WIDTH, what="a small tile")
+        assert track.profile is TrackProfile.LOW
+        guest.hide()
+        await until(lambda: track.profile is TrackProfile.NONE, what="no video while hidden")
+        guest.show()
+        await until(lambda: track.profile is TrackProfile.LOW, what="video again when shown")
 
     windows.run(scenario)
 

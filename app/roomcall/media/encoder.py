@@ -113,13 +113,15 @@ class TrackEncoder:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"encoder-{self.media_id}")
 
-    def subscribe(self, *, held: bool = False) -> PacketTrack:
+    def subscribe(self, *, held: bool = False, rung: int | None = None,
+                  max_bitrate: int | None = None) -> PacketTrack:
         """A new per-peer track fed by this encoder; stopping it detaches it.
 
-        ``held``: see :class:`~roomcall.media.packet_track.PacketTrack` (video waits to be asked).
+        ``held``, ``rung`` (a fixed rung: an SFU layer), ``max_bitrate``: see
+        :class:`~roomcall.media.packet_track.PacketTrack`.
         """
         track = PacketTrack(self, self.kind, self.media_id, held=held,
-                            ladder=self.profile.ladder)
+                            ladder=self.profile.ladder, rung=rung, max_bitrate=max_bitrate)
         self._outputs.append(track)
         return track
 
@@ -192,7 +194,10 @@ class TrackEncoder:
                 # keeps its rung (without lowering that rung's rate for the others on it).
                 track.next_rung = target
                 self.rungs[target].want_keyframe(urgent=True)
-            wanted[target] = min(wanted.get(target, ceiling), int(estimate * HEADROOM))
+            rate = int(estimate * HEADROOM)
+            if track.max_bitrate is not None:
+                rate = min(rate, track.max_bitrate)
+            wanted[target] = min(wanted.get(target, ceiling), rate)
         for track in readers:
             if track.rung not in wanted:  # only peers leaving it: keep its rate meanwhile
                 wanted[track.rung] = self.rungs[track.rung].bitrate or ceiling

@@ -62,9 +62,14 @@ class PacketTrack(MediaStreamTrack):
 
     def __init__(
         self, source: PacketSource, kind: str, media_id: str, *, held: bool = False,
-        ladder: tuple[Rung, ...] = LADDER,
+        ladder: tuple[Rung, ...] = LADDER, rung: int | None = None,
+        max_bitrate: int | None = None,
     ) -> None:
-        """``held`` (video only): send nothing until the receiver asks for a keyframe.
+        """``rung`` (video): always this rung of the ladder instead of the one the peer's
+        estimate allows (an SFU's layers); ``max_bitrate``: a ceiling in bit/s on what the
+        estimate asks of the rung's encoder for this track.
+
+        ``held`` (video only): send nothing until the receiver asks for a keyframe.
 
         For an m-line the far side may not receive on yet when our sender starts: an answerer's
         sender starts as soon as it answers, while the offerer's aiortc drops the packets of an
@@ -95,7 +100,10 @@ class PacketTrack(MediaStreamTrack):
         """Bounds what this peer's sender resends for NACKs."""
         self._pacer = Pacer()
         self._selector = RungSelector(ladder)
-        self.rung = 0
+        self.pinned = rung
+        """The rung this track always takes, None: the one its estimate allows."""
+        self.max_bitrate = max_bitrate
+        self.rung = rung or 0
         """Index of the ladder rung whose packets this peer gets (0: the best)."""
         self.next_rung: int | None = None
         """The rung it moves to at that rung's next keyframe, if any."""
@@ -106,7 +114,9 @@ class PacketTrack(MediaStreamTrack):
         return self.rung if self.next_rung is None else self.next_rung
 
     def select_rung(self, estimate: int, now: float) -> int:
-        """The rung this peer's estimate allows now (with hysteresis)."""
+        """The rung this peer's estimate allows now (with hysteresis), or the pinned one."""
+        if self.pinned is not None:
+            return self.pinned
         return self._selector.update(estimate, now)
 
     # --- feedback from this peer's RTCP (see roomcall.sdk.compat.tap_sender_feedback) ----

@@ -43,6 +43,7 @@ MAX_RELAY_BYTES = 48 * 1024
 
 Permission = Literal["admin", "user"]
 Kind = Literal["audio", "video"]
+Topology = Literal["mesh", "sfu"]
 
 # Why the server ended a session (``Closed.cause``): finer than Qiniu's reason and code, so an
 # app can tell its user the truth. Plain text on the wire: clients treat an unknown cause as "".
@@ -111,6 +112,34 @@ class MemberInfo:
     tracks: tuple[TrackInfo, ...] = ()
     reconnecting: bool = False
     """True while the member's connection is lost and the server keeps its seat."""
+    publisher_id: str = ""
+    """The member's publisher id in the room's Janus VideoRoom (its feeds are this id and
+    ``<publisher_id>.<suffix>``), assigned by the server for the seat's life, whatever the
+    topology; "" from a server without an SFU."""
+
+
+@dataclass(frozen=True)
+class MediaRoute:
+    """How one member's media travel: peer to peer (``mesh``), or through a Janus VideoRoom
+    (``sfu``) with this member's credentials. ``docs/protocol.md`` (Media route) says how a
+    client uses each field."""
+
+    topology: Topology = "mesh"
+    janus_url: str = ""
+    """The Janus WebSocket API URL (subprotocol ``janus-protocol``); "" in a mesh."""
+    janus_room: str = ""
+    """The VideoRoom's room id (Janus runs with ``string_ids``)."""
+    janus_token: str = ""
+    """This member's signed core token (``token`` on every Janus request), expiring."""
+    room_token: str = ""
+    """This member's token in the VideoRoom's ``allowed`` list (``token`` on every ``join``)."""
+    publisher_id: str = ""
+    """The publisher id this member must use in the VideoRoom (``id`` of its publisher
+    ``join``; further feeds ``<publisher_id>.<suffix>``), assigned by the server."""
+
+
+MESH = MediaRoute()
+"""The route of every room below the SFU threshold."""
 
 
 @dataclass(frozen=True)
@@ -324,6 +353,9 @@ class Joined:
     ice_servers: tuple[IceServer, ...] = ()
     """STUN / TURN servers for this member's peer connections, TURN with credentials minted
     for this answer (a resume brings fresh ones); empty: host candidates only."""
+    media: MediaRoute = MESH
+    """How this member's media travel now (a resume brings fresh tokens); later changes
+    come as :class:`MediaRouteChanged`."""
 
 
 @dataclass(frozen=True)
@@ -432,6 +464,21 @@ class PermissionChanged:
 
 
 @dataclass(frozen=True)
+class MediaRouteChanged:
+    """The room's media route changed (mesh to SFU past the threshold, or a new Janus
+    instance after a failure): sent to every member with its own route. Members stay
+    members (no ``user_left``); each moves its media to the new route."""
+
+    type: ClassVar[str] = "media_route"
+    media: MediaRoute
+    reason: str = ""
+    """``"threshold"`` (the room grew past the app's SFU threshold), ``"always"`` (the
+    server puts every room on the SFU), ``"failover"`` (the room's Janus instance failed:
+    a new VideoRoom on another), ``"renewed"`` (same room, fresh tokens); clients treat
+    unknown values as ""."""
+
+
+@dataclass(frozen=True)
 class Ack:
     """Success answer to a request with no other result."""
 
@@ -468,7 +515,7 @@ ClientMessage = (Join | Resume | Leave | Heartbeat | SendMessage | Kick | Publis
 ServerMessage = (Joined | UserJoined | UserLeft | UserReconnecting | UserReconnected
                  | UserPublished | UserUnpublished | TrackMuted | Message | Published | Ack
                  | Error | Closed | Relay | InviteCreated | InviteList | RemovedList
-                 | PermissionChanged)
+                 | PermissionChanged | MediaRouteChanged)
 AnyMessage = ClientMessage | ServerMessage
 
 CLIENT_MESSAGES: tuple[type, ...] = typing.get_args(ClientMessage)

@@ -31,6 +31,7 @@ from roomcall.sdk.state import (
     RTCError,
 )
 from roomcall.sdk.stats import CallStats, TrackStats
+from roomcall.sdk.topology import TrackProfile
 from roomcall.sdk.tracks import LocalPublication, RemoteTrack
 from roomcall.sdk.users import RemoteUser
 
@@ -54,6 +55,7 @@ __all__ = [
     "RemoteUser",
     "RoomInvite",
     "TrackInfo",
+    "TrackProfile",
     "TrackStats",
     "exponential_backoff",
     "peek_invite",

@@ -20,6 +20,14 @@ connection between them is replaced by a fresh one whenever it fails, closes or 
 subscribed again), so media flows again within seconds of the network returning, after any
 outage or change of address. The rule is in :mod:`roomcall.sdk.pair_state`.
 
+Topology: small rooms are a mesh (a peer connection per member); past the app's threshold the
+server moves the room to a Janus VideoRoom (``media_route``) and the client follows without
+anyone leaving: it connects to Janus, publishes (a camera twice, full and 320x240) and
+subscribes, and moves each member's tracks over once they flow through Janus, before closing
+that member's peer connection (:mod:`roomcall.sdk.media_session`). Through the SFU,
+``RemoteTrack.set_profile`` picks the layer received: ``TrackProfile.HIGH`` for the large
+tile, ``LOW`` for a small one, ``NONE`` for a tile that is not visible.
+
 Kicked out or room closed: DISCONNECTED with KICKED_OUT or ROOM_CLOSED; never reconnects.
 That holds when it happened while the network was down too: the server answers the resume
 with the ``closed`` the client missed, and the client ends with its reason and code.
@@ -44,6 +52,7 @@ from roomcall.protocol.messages import (
     Joined,
     Kick,
     Leave,
+    MediaRouteChanged,
     Message,
     Permission,
     PermissionChanged,
@@ -234,7 +243,8 @@ class RTCClient(HostCalls, ReportCalls):
                 session.media = MediaSession(
                     answer.user_id, self._send_relay, self._events.emit,
                     ice_servers=_ice_servers(self._ice_servers, answer),
-                    auto_subscribe=self._auto_subscribe,
+                    auto_subscribe=self._auto_subscribe, route=answer.media,
+                    publisher_of=self._publisher_of,
                 )
                 self._follow_reports(session.media)
         except Exception as exc:  # e.g. media unavailable: end cleanly, never stay CONNECTING
@@ -443,6 +453,10 @@ class RTCClient(HostCalls, ReportCalls):
         elif isinstance(msg, Relay):
             if self._media is not None:
                 self._media.relay(msg.peer, msg.data)
+        elif isinstance(msg, MediaRouteChanged):
+            log.info("media route: %s (%s)", msg.media.topology, msg.reason or "no reason")
+            if self._media is not None:
+                self._media.set_route(msg.media)
         elif isinstance(msg, Closed):
             reason = _CLOSED_REASONS.get(msg.reason, DisconnectReason.ERROR)
             self._spawn(self._cleanup(*self._end(session, reason, msg.code, msg.message,
@@ -469,6 +483,11 @@ class RTCClient(HostCalls, ReportCalls):
             self._events.emit(name, *args)
         if self._state is not _S.DISCONNECTED:
             self._users = after  # the same users, in the server's order
+
+    def _publisher_of(self, user_id: str) -> str | None:
+        """A member's publisher id in the room's VideoRoom (from its MemberInfo)."""
+        user = self._users.get(user_id)
+        return user.publisher_id or None if user is not None else None
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         self._tasks.spawn(coro, name="client-cleanup")
@@ -522,6 +541,7 @@ class RTCClient(HostCalls, ReportCalls):
         if answer.permission != before:  # e.g. handed the host role while away
             self._events.emit("permission_changed", answer.user_id, answer.permission)
         if session.media is not None:
+            session.media.set_route(answer.media)  # fresh tokens, or a route changed meanwhile
             for user_id in self._users.keys() & after.keys():
                 # Negotiation sent while away was dropped: check each peer again.
                 session.media.user_joined(user_id)

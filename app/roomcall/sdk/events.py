@@ -27,8 +27,10 @@ event                         handler arguments
                               arrives; ``await track.recv()`` gives decoded frames.
 ``track_unsubscribed``        ``(user_id: str, track: RemoteTrack)``: unpublished, or its publisher
                               left (fired before ``user_left``), or its peer connection is
-                              being restarted (a new ``track_subscribed`` follows once media
-                              flows again); its ``recv()`` ends.
+                              being restarted, or the room's media moved to another topology
+                              (mesh to SFU, one SFU to another: a new ``track_subscribed``
+                              follows at once, or once media flows again); its ``recv()``
+                              ends.
 ``message_received``          ``(message: Message)``
 ``mute_state_changed``        ``(user_id: str, track: TrackInfo, muted: bool)``
 ``peer_state_changed``        ``(user_id: str, state: PeerState)``: the media path to a remote

@@ -2,7 +2,8 @@
 
 Network quality (:mod:`roomcall.sdk.quality`), ``get_stats()`` (:mod:`roomcall.sdk.stats`) and
 nothing else read these figures; they never look at peer connections themselves. A topology
-(the mesh today, :class:`~roomcall.sdk.mesh_figures.MeshFigures`; an SFU later) provides one
+(the mesh, :class:`~roomcall.sdk.mesh_figures.MeshFigures`; with an SFU beside it,
+:class:`~roomcall.sdk.topology_figures.TopologyFigures`) provides one
 object with one coroutine, :meth:`MediaFigures.stream_counters`, returning a
 :class:`StreamCounters` per RTP stream it sends or receives right now, every counter
 cumulative since that stream began. Rates (bit/s, frames/s) and loss over an interval are

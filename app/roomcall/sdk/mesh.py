@@ -73,6 +73,7 @@ from roomcall.sdk.pair_state import PairState, RecoveryPolicy
 from roomcall.sdk.pair_watch import BACK_SILENT_CHECKS, watch_connected, watch_connecting
 from roomcall.sdk.peer_config import new_connection
 from roomcall.sdk.state import PeerState
+from roomcall.sdk.topology import TrackProfile
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,8 @@ def _mline_count(sdp: str) -> int:
 
 
 class Mesh:
-    """One RTCPeerConnection per remote member, negotiated over the room server's relay.
+    """One RTCPeerConnection per remote member, negotiated over the room server's relay (a
+    :class:`~roomcall.sdk.topology.Topology`).
 
     Attributes:
         on_track: called as ``on_track(user_id, track)`` for each received track; ``track.id``
@@ -128,6 +130,8 @@ class Mesh:
         self._peers: dict[str, MeshPeer] = {}
         self._removed: set[str] = set()
         self._encoders: dict[str, TrackEncoder] = {}
+        self._owned: set[str] = set()
+        """Media ids of the encoders made by :meth:`add_local_track` (the others are lent)."""
         self._closed = False
 
     # --- public API ------------------------------------------------------------------------
@@ -225,31 +229,52 @@ class Mesh:
     async def add_local_track(self, track: MediaStreamTrack, *, tag: str = "") -> str:
         """Send ``track`` to every current and future peer, encoded once; returns its media_id.
 
-        ``tag`` is the publication's: ``"screen"`` encodes with the screen profile.
+        ``tag`` is the publication's: ``"screen"`` encodes with the screen profile. The mesh
+        owns the encoder it makes here (stopped on removal and on close).
         """
         if self._closed:
             raise RuntimeError("mesh is closed")
-        media_id = uuid.uuid4().hex
-        encoder = TrackEncoder(track, media_id, profile_for_tag(tag))
+        encoder = TrackEncoder(track, uuid.uuid4().hex, profile_for_tag(tag))
         encoder.start()
-        self._encoders[media_id] = encoder
-        give_screen_priority(self._encoders.values())
-        for peer in list(self._peers.values()):
-            await self._negotiate(peer)
-        return media_id
+        self._owned.add(encoder.media_id)
+        await self.add_encoder(encoder, tag)
+        return encoder.media_id
 
     async def remove_local_track(self, media_id: str) -> None:
         """Stop sending ``media_id`` to everyone and renegotiate (its source is left running)."""
-        encoder = self._encoders.pop(media_id, None)
+        encoder = self._encoders.get(media_id)
         if encoder is None:
             logger.warning("remove_local_track: unknown media id %s", media_id)
             return
-        await encoder.stop()
+        if media_id in self._owned:
+            self._owned.discard(media_id)
+            await encoder.stop()
+        await self.drop_encoder(media_id)
+
+    async def add_encoder(self, encoder: TrackEncoder, tag: str = "") -> None:
+        """Send ``encoder``'s packets to every current and future peer (whoever made the
+        encoder starts and stops it; the media session shares one with every topology).
+        The encoder's profile already follows ``tag``."""
+        if self._closed:
+            raise RuntimeError("mesh is closed")
+        self._encoders[encoder.media_id] = encoder
+        give_screen_priority(self._encoders.values())
+        for peer in list(self._peers.values()):
+            await self._negotiate(peer)
+
+    async def drop_encoder(self, media_id: str) -> None:
+        """Stop sending ``media_id`` to everyone and renegotiate."""
+        if self._encoders.pop(media_id, None) is None:
+            return
         give_screen_priority(self._encoders.values())
         for peer in list(self._peers.values()):
             if not peer.offerer:
                 peer.retire_sending(media_id)
             await self._negotiate(peer)
+
+    async def set_profile(self, user_id: str, media_id: str, profile: TrackProfile) -> None:
+        """Nothing to choose in the mesh: each sender gives each peer the best rung of its
+        ladder that the peer's bandwidth estimate allows."""
 
     def set_muted(self, media_id: str, muted: bool) -> None:
         """Muted: no frame of ``media_id`` is encoded or sent; the m-lines stay as they are."""
@@ -259,14 +284,15 @@ class Mesh:
         encoder.muted = muted
 
     async def close(self) -> None:
-        """Close every connection and stop every encoder."""
+        """Close every connection and stop every encoder the mesh made."""
         self._closed = True
         self._tasks.cancel()
         peers = list(self._peers.values())
         self._peers.clear()
         await asyncio.gather(*(self._close_peer(p) for p in peers))
-        encoders = list(self._encoders.values())
+        encoders = [e for m, e in self._encoders.items() if m in self._owned]
         self._encoders.clear()
+        self._owned.clear()
         await asyncio.gather(*(e.stop() for e in encoders))
         await self._tasks.wait()
         await self._closing.wait()

@@ -11,9 +11,9 @@ frames and size the SDK's drain of that track saw.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from roomcall.media.packet_track import PacketTrack
 from roomcall.sdk.compat import count_received_bytes, received_bytes, retransmission_ssrcs
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from aiortc import RTCPeerConnection, RTCRtpTransceiver
 
     from roomcall.media.drain import TrackDrain
+    from roomcall.media.encoder import TrackEncoder
     from roomcall.sdk.mesh import Mesh
 
 __all__ = ["MeshFigures"]
@@ -31,6 +32,13 @@ _CLOCK_RATE = {"audio": 48_000, "video": 90_000}
 """RTP clock of each kind as negotiated here (Opus, VP8): jitter is reported in its units."""
 
 DrainOf = Callable[[str, str], "TrackDrain | None"]
+
+
+class Encoding(Protocol):
+    """Where the local tracks' encoders are found (a mesh, an SFU)."""
+
+    @property
+    def encoders(self) -> Mapping[str, TrackEncoder]: ...
 """``drain_of(user_id, media_id)``: the SDK's drain of a received track, if any."""
 
 
@@ -39,6 +47,7 @@ class MeshFigures:
 
     def __init__(self, mesh: Mesh, drain_of: DrainOf) -> None:
         self._mesh = mesh
+        self._encoding: Encoding = mesh
         self._drain_of = drain_of
 
     async def stream_counters(self) -> list[StreamCounters]:
@@ -81,7 +90,7 @@ class MeshFigures:
         frames = 0
         if track.kind == "video":
             frames = track.packets_sent  # one packet per encoded frame
-            encoder = self._mesh.encoders.get(track.id)
+            encoder = self._encoding.encoders.get(track.id)
             if encoder is not None and track.rung < len(encoder.rungs):
                 size = encoder.rungs[track.rung].size
                 if size is not None:
@@ -100,8 +109,10 @@ class MeshFigures:
             frames=frames, width=width, height=height,
         )
 
-    async def _received(self, user_id: str, transceiver: RTCRtpTransceiver
-                        ) -> StreamCounters | None:
+    async def _received(self, user_id: str, transceiver: RTCRtpTransceiver,
+                        media_id: str | None = None) -> StreamCounters | None:
+        """``media_id``: the publisher's id of the track received (the mesh's receiver
+        tracks carry it as their id, an SFU's do not)."""
         track = transceiver.receiver.track
         if (track is None or track.readyState != "live"
                 or transceiver.currentDirection not in ("recvonly", "sendrecv")):
@@ -114,7 +125,8 @@ class MeshFigures:
         inbound: Any = max(media, key=lambda s: s.packetsReceived, default=None)
         frames = 0
         width = height = None
-        drain = self._drain_of(user_id, track.id)
+        media_id = media_id or track.id
+        drain = self._drain_of(user_id, media_id)
         if track.kind == "video" and drain is not None:
             frames = drain.frames_received
             latest: Any = drain.latest()
@@ -122,7 +134,7 @@ class MeshFigures:
                 width, height = latest.width, latest.height
         clock = _CLOCK_RATE.get(track.kind, 90_000)
         return StreamCounters(
-            media_id=track.id, peer_id=user_id, kind=track.kind, outbound=False,
+            media_id=media_id, peer_id=user_id, kind=track.kind, outbound=False,
             ssrc=inbound.ssrc if inbound is not None else 0,
             bytes=received_bytes(receiver),
             packets=inbound.packetsReceived if inbound is not None else 0,

@@ -9,21 +9,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TypeVar
 
-from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, sdp
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, sdp
 from aiortc.mediastreams import MediaStreamTrack
 
 from roomcall.media.encoder import TrackEncoder
-from roomcall.media.packet_track import PacketTrack
-from roomcall.sdk.compat import (
-    end_remote_track,
-    flush_receiver,
-    request_keyframe,
-    route_keyframe_requests,
-    tap_sender_feedback,
-)
+from roomcall.sdk.compat import end_remote_track, flush_receiver, request_keyframe
 from roomcall.sdk.negotiation import Answer, Offer
 from roomcall.sdk.pair_state import TRANSITIONS, PairState
-from roomcall.sdk.peer_config import carries_shared_codec, pin_codecs
+from roomcall.sdk.peer_config import carries_shared_codec, pin_codecs, wire_sender
 from roomcall.sdk.setup_hold import SetupHold
 
 logger = logging.getLogger(__name__)
@@ -168,7 +161,7 @@ class MeshPeer:
                 track = encoder.subscribe()
                 transceiver = self.pc.addTransceiver(track, direction="sendonly")
                 pin_codecs(transceiver)
-                _wire_sender(transceiver.sender, track)
+                wire_sender(transceiver.sender, track)
                 self.sending[media_id] = transceiver
         for media_id in list(self.sending):
             if media_id not in encoders:
@@ -208,7 +201,7 @@ class MeshPeer:
             track = encoder.subscribe(held=held)
             transceiver.sender.replaceTrack(track)
             transceiver.direction = "sendonly"
-            _wire_sender(transceiver.sender, track)
+            wire_sender(transceiver.sender, track)
             self.sending[media_id] = transceiver
 
     async def ask_keyframes(self, media_ids: Iterable[str], *, flush: bool = False) -> None:
@@ -272,10 +265,3 @@ class MeshPeer:
             ended.append(media_id)
         return ended
 
-
-def _wire_sender(sender: RTCRtpSender, track: PacketTrack) -> None:
-    """Route ``sender``'s RTCP to the peer's track: keyframe requests, and for video the REMB
-    and receiver reports its bandwidth estimate follows (retransmissions bounded by it)."""
-    route_keyframe_requests(sender, track.picture_lost)
-    if track.kind == "video":
-        tap_sender_feedback(sender, track)

@@ -1,5 +1,6 @@
-"""How the mesh's RTCPeerConnections are configured: explicit ICE servers, one bundled
-transport, and only the codecs the shared encoders produce."""
+"""How roomcall's RTCPeerConnections (the mesh's, and those to an SFU) are configured:
+explicit ICE servers, one bundled transport, only the codecs the shared encoders produce, and
+each sender's RTCP routed to the packet track it sends."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from aiortc import (
     RTCRtpTransceiver,
 )
 
+from roomcall.media.packet_track import PacketTrack
 from roomcall.sdk.compat import (
     bound_video_gaps,
     gather_from_every_ice_server,
     negotiated_codecs,
+    route_keyframe_requests,
+    tap_sender_feedback,
     unbuffered_audio_receivers,
 )
 
@@ -30,7 +34,7 @@ bound_video_gaps()
 
 
 def new_connection(ice_servers: Iterable[RTCIceServer]) -> RTCPeerConnection:
-    """A fresh RTCPeerConnection configured for the mesh."""
+    """A fresh RTCPeerConnection configured for roomcall's media."""
     # Explicit ICE servers always: aiortc's default asks Google's STUN server, which stalls
     # setLocalDescription for 5 s where it is unreachable.
     # max-bundle: every m-line rides the first one's transport from the start. Under aiortc
@@ -57,3 +61,11 @@ def carries_shared_codec(transceiver: RTCRtpTransceiver) -> bool:
     codecs = negotiated_codecs(transceiver)
     wanted = "video/vp8" if transceiver.kind == "video" else "audio/opus"
     return bool(codecs) and str(codecs[0].mimeType).lower() == wanted
+
+
+def wire_sender(sender: RTCRtpSender, track: PacketTrack) -> None:
+    """Route ``sender``'s RTCP to the peer's track: keyframe requests, and for video the REMB
+    and receiver reports its bandwidth estimate follows (retransmissions bounded by it)."""
+    route_keyframe_requests(sender, track.picture_lost)
+    if track.kind == "video":
+        tap_sender_feedback(sender, track)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from roomcall.protocol.messages import Kind, TrackInfo
+from roomcall.sdk.topology import TrackProfile
 
 if TYPE_CHECKING:
     from aiortc.mediastreams import MediaStreamTrack
@@ -43,15 +45,21 @@ class RemoteTrack:
     Media is drained continuously from the moment it arrives, so a slow consumer never makes
     frames pile up: :meth:`recv` gives the newest video frame (older ones are dropped) and
     audio frames in order from a short buffer.
+
+    :meth:`set_profile` says what the application shows of a video track (the large tile, a
+    small one, or nothing): through an SFU it picks the layer received.
     """
 
     def __init__(self, user_id: str, info: TrackInfo, source: MediaStreamTrack,
-                 drain: TrackDrain) -> None:
+                 drain: TrackDrain, *, profile: TrackProfile = TrackProfile.HIGH,
+                 on_profile: Callable[[RemoteTrack, TrackProfile], None] | None = None) -> None:
         self.user_id = user_id
         """The publisher."""
         self._info = info
         self._source = source
         self._drain = drain
+        self._profile = profile
+        self._on_profile = on_profile
 
     @property
     def info(self) -> TrackInfo:
@@ -82,6 +90,23 @@ class RemoteTrack:
     def source(self) -> MediaStreamTrack:
         """The underlying aiortc receiver track (already drained: do not ``recv()`` it)."""
         return self._source
+
+    @property
+    def profile(self) -> TrackProfile:
+        """What this client last asked to receive of the track (HIGH at first)."""
+        return self._profile
+
+    def set_profile(self, profile: TrackProfile) -> None:
+        """Receive the full picture (HIGH: the large or active speaker tile), the low layer
+        (LOW: a small tile) or nothing for now (NONE: the tile is not visible; the track stays
+        subscribed). Takes effect within a moment; audio tracks ignore it."""
+        if not isinstance(profile, TrackProfile):
+            raise TypeError(f"profile must be a TrackProfile, not {profile!r}")
+        if profile is self._profile or self.kind != "video":
+            return
+        self._profile = profile
+        if self._on_profile is not None:
+            self._on_profile(self, profile)
 
     async def recv(self) -> Frame:
         """The next decoded frame (``av.VideoFrame`` / ``av.AudioFrame``); raises aiortc's

@@ -86,6 +86,11 @@ RANGES: dict[str, Range] = {
     "limits.sender_bytes_per_second": Range(1024, 2**30, "bytes a second"),
     "limits.sender_burst_bytes": Range(1024, 2**30, "bytes"),
     "limits.queue_share_bytes": Range(1024, 2**30, "bytes"),
+    "sfu.token_ttl": Range(60, 30 * _DAY, "seconds"),
+    "sfu.video_bitrate": Range(64_000, 50_000_000, "bits a second"),
+    "sfu.request_timeout": Range(0.1, 120, "seconds"),
+    "sfu.keepalive_interval": Range(0.1, 55, "seconds"),
+    "sfu.retry_interval": Range(0.1, 3600, "seconds"),
 }
 """The range of every numeric setting, by its TOML name. A numeric field missing here is held
 to the defaults below (and ``tests/server/test_config.py`` asks for an entry)."""
@@ -230,6 +235,74 @@ class IceConfig:
 
 
 @dataclass(frozen=True)
+class JanusInstanceConfig:
+    """One Janus instance of ``[[sfu.instances]]`` (``docs/deploy.md``)."""
+
+    url: str
+    """Its WebSocket API, e.g. ``ws://203.0.113.20:8188``: members connect there too."""
+    api_secret: str = ""
+    """janus.jcfg ``api_secret``: what the room server's own requests carry."""
+    token_secret: str = ""
+    """janus.jcfg ``token_auth_secret``: members' core tokens are signed with it."""
+    admin_key: str = ""
+    """janus.plugin.videoroom.jcfg ``admin_key``: needed to create VideoRooms."""
+    admin_url: str = ""
+    """Its WebSocket Admin API (``ws://...:7188``), reached by the room server only; with
+    ``admin_secret``, a kicked member's Janus sessions are ended, subscriptions included
+    (without, only its publishers are kicked)."""
+    admin_secret: str = ""
+    """janus.jcfg ``admin_secret``."""
+
+    def __post_init__(self) -> None:
+        for url in (self.url, *([self.admin_url] if self.admin_url else [])):
+            if not url.startswith(("ws://", "wss://")) or len(url) > MAX_JANUS_URL:
+                raise ConfigError(f"sfu.instances: {url!r} is not a ws:// or wss:// URL of at "
+                                  f"most {MAX_JANUS_URL} characters", ("sfu.instances",))
+        if bool(self.admin_url) != bool(self.admin_secret):
+            raise ConfigError(f"sfu.instances: {self.url} needs both admin_url and "
+                              "admin_secret, or neither", ("sfu.instances",))
+        for name in ("api_secret", "token_secret", "admin_key"):
+            if not getattr(self, name):
+                raise ConfigError(
+                    f"sfu.instances: {self.url} has no {name} (set it in the file, or "
+                    f"{_ENV_JANUS[name]} for every instance)", ("sfu.instances",))
+
+
+MAX_JANUS_URL = 256
+"""Longest Janus URL accepted (it is sent in every ``joined`` of an SFU room)."""
+
+
+@dataclass(frozen=True)
+class SfuConfig:
+    """Janus instances for rooms bigger than a mesh (``[sfu]``, ``docs/deploy.md``). No
+    instances: every room is a mesh. The threshold is an app setting (``sfuThreshold``)."""
+
+    instances: tuple[JanusInstanceConfig, ...] = ()
+    """Rooms are placed on these, the least loaded reachable one first."""
+    always: bool = False
+    """Every room on the SFU from its first member, whatever the app's threshold."""
+    token_ttl: int = 86400
+    """Seconds a member's signed Janus core token stays valid (renewed before it ends)."""
+    video_bitrate: int = 1_500_000
+    """Bits a second each VideoRoom publisher may send (the room's ``bitrate`` cap)."""
+    request_timeout: float = 10.0
+    """Seconds the server waits for Janus to answer a request."""
+    keepalive_interval: float = 25.0
+    """Seconds between the server's keepalives on each instance (Janus drops a session after
+    60 s of silence); an unanswered one marks the instance down."""
+    retry_interval: float = 5.0
+    """Seconds between attempts to reach an instance that is down."""
+
+    def __post_init__(self) -> None:
+        _check_numbers(self, "sfu.")
+        urls = [i.url for i in self.instances]
+        if len(set(urls)) != len(urls):
+            raise ConfigError("sfu.instances: an instance is listed twice", ("sfu.instances",))
+        if self.always and not self.instances:
+            raise ConfigError("sfu.always needs at least one instance", ("sfu.always",))
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """Everything the room server can be told. Lifecycle defaults are Qiniu's."""
 
@@ -260,6 +333,8 @@ class ServerConfig:
     """Per-connection limits."""
     ice: IceConfig = field(default_factory=IceConfig)
     """STUN / TURN servers handed to members."""
+    sfu: SfuConfig = field(default_factory=SfuConfig)
+    """Janus instances for big rooms."""
 
     def __post_init__(self) -> None:
         _check_numbers(self, "")
@@ -287,6 +362,12 @@ _ENV_FIELDS = {
     "ROOMCALL_SECRET_KEY": "secret_key",
 }
 _ENV_TURN_SECRET = "ROOMCALL_TURN_SECRET"
+_ENV_JANUS = {"api_secret": "ROOMCALL_JANUS_API_SECRET",
+              "token_secret": "ROOMCALL_JANUS_TOKEN_SECRET",
+              "admin_key": "ROOMCALL_JANUS_ADMIN_KEY",
+              "admin_secret": "ROOMCALL_JANUS_ADMIN_SECRET"}
+"""Janus secrets from the environment: each applies to every instance (they replace the
+file's values, as ``ROOMCALL_TURN_SECRET`` does)."""
 
 
 def load_config(config_file: Path | None, env: Mapping[str, str], **overrides: Any) -> ServerConfig:
@@ -296,9 +377,12 @@ def load_config(config_file: Path | None, env: Mapping[str, str], **overrides: A
     are ignored).
 
     The TOML file holds :class:`ServerConfig` field names at the top level, an optional
-    ``[limits]`` table of :class:`Limits` fields and an optional ``[ice]`` table of
-    :class:`IceConfig` fields. Raises :class:`ConfigError`, whose message says where each
-    setting at fault was set.
+    ``[limits]`` table of :class:`Limits` fields, an optional ``[ice]`` table of
+    :class:`IceConfig` fields and an optional ``[sfu]`` table of :class:`SfuConfig` fields
+    with ``[[sfu.instances]]`` of :class:`JanusInstanceConfig` fields (their secrets also from
+    ``ROOMCALL_JANUS_API_SECRET``, ``ROOMCALL_JANUS_TOKEN_SECRET``,
+    ``ROOMCALL_JANUS_ADMIN_KEY``, ``ROOMCALL_JANUS_ADMIN_SECRET``). Raises
+    :class:`ConfigError`, whose message says where each setting at fault was set.
     """
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -317,6 +401,16 @@ def load_config(config_file: Path | None, env: Mapping[str, str], **overrides: A
             raise ConfigError("ice: expected a table", ("ice",))
         values["ice"] = {**ice, "turn_secret": env[_ENV_TURN_SECRET]}
         sources["ice.turn_secret"] = f"environment variable {_ENV_TURN_SECRET}"
+    janus_env = {key: env[name] for key, name in _ENV_JANUS.items() if env.get(name)}
+    if janus_env and "sfu" in values:
+        sfu = values["sfu"]
+        if not isinstance(sfu, Mapping) or not isinstance(sfu.get("instances", []), list):
+            raise ConfigError("sfu: expected a table with an array of instances", ("sfu",))
+        instances = [{**i, **janus_env} if isinstance(i, Mapping) else i
+                     for i in sfu.get("instances", [])]
+        values["sfu"] = {**sfu, "instances": instances}
+        sources["sfu.instances"] = (f"{sources.get('sfu', 'the default')} and environment "
+                                    f"variables {', '.join(_ENV_JANUS[k] for k in janus_env)}")
     for key, value in overrides.items():
         if value is not None:
             values[key] = value
@@ -350,12 +444,28 @@ def _build(values: dict[str, Any]) -> ServerConfig:
             kwargs[key] = _build_table(Limits, key, value)
         elif key == "ice":
             kwargs[key] = _build_table(IceConfig, key, value)
+        elif key == "sfu":
+            kwargs[key] = _build_sfu(value)
         else:
             kwargs[key] = _coerce(key, fields[key].type, value)
     return ServerConfig(**kwargs)
 
 
-_Table = TypeVar("_Table", Limits, IceConfig)
+_Table = TypeVar("_Table", Limits, IceConfig, SfuConfig, JanusInstanceConfig)
+
+
+def _build_sfu(value: Any) -> SfuConfig:
+    """The ``[sfu]`` table, its ``[[sfu.instances]]`` included."""
+    if isinstance(value, SfuConfig):
+        return value
+    if not isinstance(value, Mapping):
+        raise ConfigError("sfu: expected a table", ("sfu",))
+    raw = value.get("instances", [])
+    if not isinstance(raw, list | tuple):
+        raise ConfigError("sfu.instances: expected an array of tables ([[sfu.instances]])",
+                          ("sfu.instances",))
+    instances = tuple(_build_table(JanusInstanceConfig, "sfu.instances", i) for i in raw)
+    return _build_table(SfuConfig, "sfu", {**value, "instances": instances})
 
 
 def _build_table(cls: type[_Table], name: str, value: Any) -> _Table:
@@ -389,6 +499,10 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
             if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise ValueError
             return float(value)
+        if hint == "bool":
+            if not isinstance(value, bool):
+                raise ValueError
+            return value
         if hint in ("str", "str | None"):
             if not isinstance(value, str):
                 raise ValueError

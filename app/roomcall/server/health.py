@@ -3,7 +3,10 @@ managers.
 
 200 ``{"status": "ok", "rooms": N, "members": M, "version": "..."}`` while serving; 503 with
 ``"status": "stopping"`` once the server has begun to stop, so a balancer takes it out of
-rotation before its listener closes. It reveals counts only, no names.
+rotation before its listener closes. It reveals counts only, no names of rooms or people.
+With ``[sfu]`` instances it adds ``"sfu"``: each Janus instance's URL (members are given it
+anyway), whether the server reaches it (``up``), the rooms and members placed on it and how
+often it went down.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from roomcall import __version__
+from roomcall.server.sfu import SfuPool
 from roomcall.server.store import AppInfo
 
 HEALTH_PATH = "/healthz"
@@ -33,9 +37,10 @@ class _Rooms(Protocol):
 class Health:
     """The health endpoint's state: what it counts, and whether the server is stopping."""
 
-    def __init__(self, apps: _Apps, rooms: _Rooms) -> None:
+    def __init__(self, apps: _Apps, rooms: _Rooms, sfu: SfuPool | None = None) -> None:
         self._apps = apps
         self._rooms = rooms
+        self._sfu = sfu
         self.stopping = False
         """Set when the server begins to stop: answers become 503."""
 
@@ -57,14 +62,17 @@ class Health:
             rooms, members = self.counts()
             status, body = 200, {"status": "ok", "rooms": rooms, "members": members,
                                  "version": __version__}
+            if self._sfu is not None:
+                body["sfu"] = self._sfu.status()
         return web.Response(status=status, text=json.dumps(body, allow_nan=False),
                             content_type="application/json",
                             headers={"Cache-Control": "no-store"})
 
 
-def add_health_route(app: web.Application, *, apps: _Apps, rooms: _Rooms) -> Health:
-    """Serve :data:`HEALTH_PATH` on ``app``; set ``stopping`` on the returned object when the
-    server begins to stop."""
-    health = Health(apps, rooms)
+def add_health_route(app: web.Application, *, apps: _Apps, rooms: _Rooms,
+                     sfu: SfuPool | None = None) -> Health:
+    """Serve :data:`HEALTH_PATH` on ``app`` (with ``sfu``'s instances, if any); set
+    ``stopping`` on the returned object when the server begins to stop."""
+    health = Health(apps, rooms, sfu)
     app.router.add_get(HEALTH_PATH, health.handle, allow_head=True)
     return health

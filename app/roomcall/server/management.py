@@ -61,7 +61,9 @@ STATE_CHANGING = frozenset({"POST", "DELETE"})
 
 _ROOM_PREFIX_RE = re.compile(r"[a-zA-Z0-9_-]{0,64}")  # a room name's characters, 0-64
 _APP_FIELDS = {"hub": "hub", "title": "title", "maxUsers": "max_users",
-               "noAutoKickUser": "no_auto_kick_user"}
+               "noAutoKickUser": "no_auto_kick_user", "sfuThreshold": "sfu_threshold"}
+_WHOLE_FIELDS = ("maxUsers", "sfuThreshold")
+"""App fields that are whole numbers from 0."""
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
 
@@ -425,8 +427,8 @@ def _json_fields(body: bytes) -> dict[str, Any]:
             continue
         if name in ("hub", "title") and not isinstance(value, str):
             raise ApiError(400, f"{name} must be a string")
-        if name == "maxUsers" and (not isinstance(value, int) or isinstance(value, bool)):
-            raise ApiError(400, "maxUsers must be an integer")
+        if name in _WHOLE_FIELDS and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ApiError(400, f"{name} must be an integer")
         if name == "noAutoKickUser" and not isinstance(value, bool):
             raise ApiError(400, "noAutoKickUser must be true or false")
         fields[field] = value
@@ -449,9 +451,9 @@ def _form_fields(body: bytes) -> dict[str, Any]:
         if name not in seen:
             continue
         value = seen[name]
-        if name == "maxUsers":
+        if name in _WHOLE_FIELDS:
             if not (value.isascii() and value.isdigit()) or len(value) > 9:
-                raise ApiError(400, "maxUsers must be a whole number from 0")
+                raise ApiError(400, f"{name} must be a whole number from 0")
             fields[field] = int(value)
         elif name == "noAutoKickUser":
             # Python's str(True) is "True": that is what Qiniu's Python SDK sends

@@ -27,7 +27,6 @@ from roomcall.protocol.messages import (
     Ack,
     Closed,
     Joined,
-    MemberInfo,
     Message,
     Permission,
     Published,
@@ -41,12 +40,12 @@ from roomcall.protocol.messages import (
     UserReconnected,
     UserReconnecting,
     UserUnpublished,
-    serialize,
 )
+from roomcall.server import media_routes
 from roomcall.server.config import ServerConfig
 from roomcall.server.hosting import REMOVED_MESSAGE, Hosting
 from roomcall.server.invites import Invites
-from roomcall.server.room import Effects, Member, Room, RoomError, RoomSettings
+from roomcall.server.room import Effects, Member, Placement, Room, RoomError, RoomSettings
 
 LeaveReason = Literal["leave", "timeout", "kicked", "replaced", "closed"]
 
@@ -73,27 +72,6 @@ def _ms(now: float) -> int:
 
 def _utf8_size(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
-
-
-def largest_server_frame(config: ServerConfig) -> int:
-    """Bytes of the largest frame the server may send under ``config``'s limits: a ``joined``
-    snapshot of a full room whose every member has the longest user id and ``user_data``,
-    and the most tracks with the longest tags (all text of control characters, which JSON
-    spells as six bytes each: the worst case), or else an echoed frame at the frame limit."""
-    limits = config.limits
-    worst = "\x01"
-    track = TrackInfo(track_id="t" + "9" * 20, kind="audio", tag=worst * limits.max_tag_bytes,
-                      muted=False, media_id=worst * limits.max_tag_bytes)
-    tracks = (track,) * limits.max_tracks_per_member
-    member = MemberInfo(user_id="u" * 50, user_data=worst * limits.max_user_data_bytes,
-                        permission="admin", tracks=tracks, reconnecting=True)
-    joined = Joined(req=-(2**53), session_id="s" * 22, room="r" * 64, user_id="u" * 50,
-                    permission="admin", members=(member,) * (limits.max_room_members - 1),
-                    server_time=2**53, heartbeat_interval=config.heartbeat_interval,
-                    reconnect_window=config.silent_user_timeout, resumed=True, tracks=tracks)
-    # A message or relay is re-serialised from a frame within the frame limit; the server's
-    # stamps (sender id, time, a generated id) add less than 256 bytes.
-    return max(len(serialize(joined).encode()), limits.max_frame_bytes + 256)
 
 
 class Rooms:
@@ -155,12 +133,15 @@ class Rooms:
             closed = Closed("KICKED_OUT", ErrorCode.KICKED_OUT, REPLACED_MESSAGE, CAUSE_REPLACED)
             self._remove(target, old, "replaced", closed, effects, now)
         member = Member(session_id=secrets.token_urlsafe(16), user_id=user_id,
-                        user_data=user_data, permission=permission, last_seen=now)
+                        user_data=user_data, permission=permission, last_seen=now,
+                        publisher_id=f"{user_id}~{secrets.token_hex(3)}",
+                        room_token=secrets.token_urlsafe(24))
         target.members[user_id] = member
         target.close_at = None
         self._sessions[member.session_id] = (target, member)
         self._arm(now + self._config.silent_user_timeout, "member", member.session_id)
         effects.broadcast(target.others(user_id), UserJoined(member.info()))
+        media_routes.after_join(target, member, self._config, effects)
         return self._joined(target, member, now, req, resumed=False), effects
 
     def resume(self, *, app_id: str, room: str, user_id: str, session_id: str, now: float,
@@ -427,6 +408,32 @@ class Rooms:
             self._close(target, closed, effects, now)
         return effects
 
+    # --- the SFU (roomcall.server.sfu) -----------------------------------------------------
+
+    def place(self, app_id: str, room: str, placement: Placement, reason: str,
+              now: float) -> Effects:
+        """The room's VideoRoom is ready at ``placement``: every connected member gets a
+        ``media_route`` push (``reason``). Nothing if the room has closed meanwhile."""
+        effects = Effects()
+        target = self._rooms.get((app_id, room))
+        if target is not None and target.on_sfu:
+            renew_at = media_routes.place(target, placement, reason, self._config, now, effects)
+            self._schedule(renew_at, "renew", app_id, room)
+        return effects
+
+    def unplace(self, app_id: str, room: str) -> None:
+        """The room's VideoRoom is gone (its instance failed): members are told nothing until
+        :meth:`place` puts it on another; a resume meanwhile gets the mesh route."""
+        target = self._rooms.get((app_id, room))
+        if target is not None:
+            target.placement = None
+
+    def room_tokens(self, app_id: str, room: str) -> list[str] | None:
+        """The VideoRoom tokens of the room's members (its ``allowed`` list), or None if the
+        room is not open."""
+        target = self._rooms.get((app_id, room))
+        return None if target is None else [m.room_token for m in target.members.values()]
+
     # --- for the host's requests (roomcall.server.hosting) -------------------------------
 
     def host_seat(self, session_id: str, what: str) -> tuple[Room, Member]:
@@ -468,11 +475,17 @@ class Rooms:
             when, _, kind, key_a, key_b = heapq.heappop(self._deadlines)
             if kind == "member":
                 self._member_due(key_a, when, now, effects)
+            elif kind == "renew":
+                target = self._rooms.get((key_a, key_b))
+                if target is not None and target.renew_at == when and (
+                        renew_at := media_routes.renew(target, self._config, now, effects)):
+                    self._schedule(renew_at, "renew", key_a, key_b)
             else:
                 target = self._rooms.get((key_a, key_b))
                 if target is not None and target.close_at == when and not target.members:
                     del self._rooms[target.key]
                     self.invites.drop_room(*target.key)
+                    media_routes.after_close(target, effects)
         return effects
 
     def _member_due(self, session_id: str, when: float, now: float, effects: Effects) -> None:
@@ -511,7 +524,8 @@ class Rooms:
                       heartbeat_interval=self._config.heartbeat_interval,
                       reconnect_window=self._config.silent_user_timeout,
                       resumed=resumed, tracks=tuple(member.tracks.values()),
-                      ice_servers=self._config.ice.servers_for(member.user_id, now))
+                      ice_servers=self._config.ice.servers_for(member.user_id, now),
+                      media=media_routes.route_for(target, member, self._config, now))
 
     def _remove(self, target: Room, member: Member, reason: LeaveReason,
                 closed: Closed | None, effects: Effects, now: float) -> None:
@@ -525,6 +539,7 @@ class Rooms:
                 effects.send(member.session_id, closed)
                 effects.closes.append(member.session_id)
         effects.broadcast(target.others(member.user_id), UserLeft(member.user_id, reason))
+        media_routes.after_removal(target, member, reason, effects)
         if not target.members:
             self._close_later(target, now + self._config.empty_room_timeout)
 
@@ -539,6 +554,7 @@ class Rooms:
         target.members.clear()
         self._rooms.pop(target.key, None)
         self.invites.drop_room(*target.key)
+        media_routes.after_close(target, effects)
 
     def _remember(self, target: Room, member: Member, closed: Closed, now: float) -> None:
         """Keep why ``member``'s session ended for one reconnect window, so that an owner who
@@ -554,8 +570,11 @@ class Rooms:
 
     def _close_later(self, target: Room, when: float) -> None:
         target.close_at = when
+        self._schedule(when, "room", target.app_id, target.name)
+
+    def _schedule(self, when: float, kind: str, app_id: str, room: str) -> None:
         self._serial += 1
-        heapq.heappush(self._deadlines, (when, self._serial, "room", target.app_id, target.name))
+        heapq.heappush(self._deadlines, (when, self._serial, kind, app_id, room))
 
     def _arm(self, when: float, kind: str, session_id: str) -> None:
         self._due[session_id] = when

@@ -88,6 +88,9 @@ def _print_banner(server: RoomServer, config: ServerConfig) -> None:
         print(f"Default app id:  {app.app_id}")
     print(f"Signalling:      {server.url}")
     print(f"Management API:  {server.http_url}")
+    if server.sfu is not None:
+        up = sum(link.up for link in server.sfu.links)
+        print(f"SFU:             {len(server.sfu.links)} Janus instance(s), {up} reachable")
     print("Press Ctrl+C to stop.", flush=True)
 
 

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -23,9 +25,11 @@ from roomcall.server.admission import Admission, Listener, connection_cap, liste
 from roomcall.server.config import ConfigError, ServerConfig
 from roomcall.server.health import Health, add_health_route
 from roomcall.server.invite_api import AddressLimiter, add_invite_routes
+from roomcall.server.janus_rooms import JanusRooms
 from roomcall.server.management import add_management_routes
 from roomcall.server.room import RoomSettings
 from roomcall.server.rooms import Rooms
+from roomcall.server.sfu import SfuPool
 from roomcall.server.signalling import Signalling
 from roomcall.server.store import AppInfo, AppStore
 
@@ -59,6 +63,10 @@ class RoomServer:
         """The store's default app (set by :meth:`start`)."""
         self.keys_created = False
         """True if :meth:`start` generated the keys in use (show them to the operator once)."""
+        self.sfu: SfuPool | None = None
+        """The Janus instances (with ``[sfu]`` instances configured; set by :meth:`start`)."""
+        self.janus: JanusRooms | None = None
+        """The rooms' VideoRooms on them (set by :meth:`start`)."""
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -85,7 +93,8 @@ class RoomServer:
             app.router.add_get(SIGNAL_PATH, signalling.handle)
             add_management_routes(app, store=store, rooms=signalling,
                                   secret_for=self._secret_for, clock=self._clock)
-            self._health = add_health_route(app, apps=store, rooms=signalling)
+            sfu = self._sfu_for(signalling)
+            self._health = add_health_route(app, apps=store, rooms=signalling, sfu=sfu)
             add_invite_routes(app, rooms=lambda: signalling.rooms, mint=self._mint_user,
                               secret_for=self._secret_for, clock=self._clock,
                               limiter=AddressLimiter(self.config.redeem_rate,
@@ -109,6 +118,8 @@ class RoomServer:
             store.close()
             raise
         listener = Listener(sock, admission, handler_factory)
+        if sfu is not None:
+            await sfu.start()  # each instance tried once: the first rooms find them up
         self._store, self._signalling, self._runner = store, signalling, runner
         self._listener, self.admission = listener, admission
         self._port = listener.port
@@ -132,6 +143,12 @@ class RoomServer:
             message = STOP_MESSAGES.get(cause, STOP_MESSAGES[CAUSE_SHUTDOWN])
             closed = Closed("ROOM_CLOSED", ErrorCode.ROOM_CLOSED, message, cause)
             await self._signalling.close_all(closed, grace)
+        if self.janus is not None and self.sfu is not None:
+            # The closed rooms' VideoRooms are destroyed before the links close.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.sfu.request_timeout):
+                    await self.janus.drain()
+            await self.sfu.stop()
         await runner.cleanup()
         if self._store is not None:
             self._store.close()
@@ -192,6 +209,18 @@ class RoomServer:
 
     # --- internals ------------------------------------------------------------------------
 
+    def _sfu_for(self, signalling: Signalling) -> SfuPool | None:
+        """The pool of ``[sfu]`` instances wired to the rooms (None without instances)."""
+        if not self.config.sfu.instances:
+            return None
+        rooms = signalling.rooms
+        pool = SfuPool(self.config.sfu, load=lambda key: len(rooms.room_users(*key) or ()))
+        janus = JanusRooms(pool, tokens=lambda key: rooms.room_tokens(*key),
+                           placed=signalling.place, lost=lambda key: rooms.unplace(*key))
+        signalling.media = janus.submit
+        self.sfu, self.janus = pool, janus
+        return pool
+
     def _url_host(self) -> str:
         host = self.config.host
         if host in ("", "0.0.0.0"):
@@ -211,4 +240,5 @@ class RoomServer:
         app = self.store.get_app(app_id)
         if app is None:
             return None
-        return RoomSettings(max_users=app.max_users, no_auto_kick_user=app.no_auto_kick_user)
+        return RoomSettings(max_users=app.max_users, no_auto_kick_user=app.no_auto_kick_user,
+                            sfu_threshold=app.sfu_threshold)

@@ -50,8 +50,9 @@ from roomcall.protocol.messages import (
 from roomcall.protocol.token import RoomAccess, TokenError, verify_room_token
 from roomcall.server.config import ServerConfig
 from roomcall.server.connection import Connection
-from roomcall.server.room import Effects, RoomError, RoomSettings
-from roomcall.server.rooms import Rooms, SessionEnded, largest_server_frame
+from roomcall.server.frame_bound import largest_server_frame
+from roomcall.server.room import Effects, MediaOp, Placement, RoomError, RoomSettings
+from roomcall.server.rooms import Rooms, SessionEnded
 
 _log = logging.getLogger(__name__)
 
@@ -88,6 +89,8 @@ class Signalling:
         self._timer_at: float | None = None
         self._handlers = 0
         self._idle = asyncio.Event()
+        self.media: Callable[[list[MediaOp]], None] | None = None
+        """Where the core's Janus work goes (``JanusRooms.submit``; None: no SFU)."""
 
     # --- the WebSocket endpoint -----------------------------------------------------------
 
@@ -438,6 +441,12 @@ class Signalling:
             if conn is not None:
                 conn.session_id = None
                 conn.close_after_sends()
+        if effects.media and self.media is not None:
+            self.media(effects.media)
+
+    def place(self, key: tuple[str, str], placement: Placement, reason: str) -> None:
+        """The room's VideoRoom is ready: push every member its route."""
+        self._apply(self.rooms.place(key[0], key[1], placement, reason, self._clock()))
 
     def _reschedule(self) -> None:
         deadline = self.rooms.next_deadline()

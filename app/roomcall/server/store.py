@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 DB_FILENAME = "roomcall.db"
 """Name of the SQLite file inside the data folder."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """``PRAGMA user_version`` of the schema this module writes."""
 
 MAX_TEXT_LENGTH = 256
@@ -50,6 +50,10 @@ MAX_TEXT_LENGTH = 256
 
 MAX_USERS_LIMIT = 100_000
 """Largest ``maxUsers`` accepted; 0 means no limit, as in Qiniu."""
+
+DEFAULT_SFU_THRESHOLD = 4
+"""Members at which a room moves from the mesh to the SFU, unless the app says otherwise."""
+MAX_SFU_THRESHOLD = 100_000
 
 DEFAULT_APP_TITLE = "default"
 
@@ -78,11 +82,17 @@ _MIGRATIONS: tuple[str, ...] = (
         updated_at        INTEGER NOT NULL
     );
     """,
+    # 1 -> 2: the SFU threshold (members at which a room moves to Janus; 0 never)
+    f"""
+    ALTER TABLE apps ADD COLUMN sfu_threshold INTEGER NOT NULL DEFAULT {DEFAULT_SFU_THRESHOLD}
+        CHECK (sfu_threshold >= 0);
+    """,
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
-_APP_COLUMNS = "app_id, hub, title, max_users, no_auto_kick_user, created_at, updated_at"
-_UPDATABLE = frozenset({"hub", "title", "max_users", "no_auto_kick_user"})
+_APP_COLUMNS = ("app_id, hub, title, max_users, no_auto_kick_user, created_at, updated_at, "
+                "sfu_threshold")
+_UPDATABLE = frozenset({"hub", "title", "max_users", "no_auto_kick_user", "sfu_threshold"})
 
 
 class StoreError(Exception):
@@ -113,6 +123,9 @@ class AppInfo:
     """Unix seconds."""
     updated_at: int
     """Unix seconds."""
+    sfu_threshold: int = DEFAULT_SFU_THRESHOLD
+    """Members at which a room of this app moves from the mesh to the SFU (when the server
+    has Janus instances); 0 never. roomcall's own setting (``sfuThreshold``), not Qiniu's."""
 
     def to_json(self) -> dict[str, Any]:
         """The app as Qiniu's v3 API answers it. Times are RFC 3339 strings, because Qiniu's Go
@@ -125,6 +138,7 @@ class AppInfo:
             "noAutoKickUser": self.no_auto_kick_user,
             "createdAt": format_time(self.created_at),
             "updatedAt": format_time(self.updated_at),
+            "sfuThreshold": self.sfu_threshold,
         }
 
 
@@ -248,25 +262,27 @@ class AppStore:
         title: str = "",
         max_users: int = 0,
         no_auto_kick_user: bool = False,
+        sfu_threshold: int = DEFAULT_SFU_THRESHOLD,
     ) -> AppInfo:
         """A new app with a fresh random id; ``ValueError`` for an invalid setting."""
         values = _validated({"hub": hub, "title": title, "max_users": max_users,
-                             "no_auto_kick_user": no_auto_kick_user})
+                             "no_auto_kick_user": no_auto_kick_user,
+                             "sfu_threshold": sfu_threshold})
         now = int(self._clock())
         with self._transaction() as conn:
             while True:
                 app_id = _new_app_id()
                 try:
                     conn.execute(
-                        f"INSERT INTO apps ({_APP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        f"INSERT INTO apps ({_APP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (app_id, values["hub"], values["title"], values["max_users"],
-                         int(values["no_auto_kick_user"]), now, now),
+                         int(values["no_auto_kick_user"]), now, now, values["sfu_threshold"]),
                     )
                 except sqlite3.IntegrityError:
                     continue  # id collision: 36^8 ids per first letter, so this is rare
                 break
         return AppInfo(app_id, values["hub"], values["title"], values["max_users"],
-                       values["no_auto_kick_user"], now, now)
+                       values["no_auto_kick_user"], now, now, values["sfu_threshold"])
 
     def get_app(self, app_id: str) -> AppInfo | None:
         """The app with this id, or None."""
@@ -291,7 +307,8 @@ class AppStore:
         return [_app(row) for row in rows]
 
     def update_app(self, app_id: str, **fields: Any) -> AppInfo | None:
-        """Change some of ``hub``, ``title``, ``max_users``, ``no_auto_kick_user``; the updated
+        """Change some of ``hub``, ``title``, ``max_users``, ``no_auto_kick_user``,
+        ``sfu_threshold``; the updated
         app, or None if there is none with this id. ``ValueError`` for an unknown field or an
         invalid value (nothing is changed then). Rooms already open keep their settings."""
         unknown = set(fields) - _UPDATABLE
@@ -446,11 +463,17 @@ def _validated(fields: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"maxUsers must be between 0 (no limit) and {MAX_USERS_LIMIT}")
         elif name == "no_auto_kick_user" and not isinstance(value, bool):
             raise ValueError("noAutoKickUser must be a boolean")
+        elif name == "sfu_threshold":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError("sfuThreshold must be an integer")
+            if not 0 <= value <= MAX_SFU_THRESHOLD:
+                raise ValueError(f"sfuThreshold must be between 0 (never) and "
+                                 f"{MAX_SFU_THRESHOLD}")
         out[name] = value
     return out
 
 
 def _app(row: tuple[Any, ...]) -> AppInfo:
-    app_id, hub, title, max_users, no_auto_kick_user, created_at, updated_at = row
+    app_id, hub, title, max_users, no_auto_kick_user, created_at, updated_at, sfu = row
     return AppInfo(app_id, hub, title, max_users, bool(no_auto_kick_user), created_at,
-                   updated_at)
+                   updated_at, sfu)

@@ -400,12 +400,16 @@ class CallSession(QObject):
         renderer = TrackRenderer(track, tile.show_frame, tile.box_size, on_ended=tile.clear_video)
         self._renderers[key] = renderer
         renderer.start()
+        # Through an SFU the tile's size picks the layer (small tile: low), hidden: nothing.
+        tile.on_view_changed = track.set_profile
+        track.set_profile(tile.view_profile())
 
     def _on_track_ended(self, user_id: str, track: RemoteTrack) -> None:
         self._drop_renderer(f"{user_id}/{track.track_id}")
         key = screen_key(user_id, track.track_id) if track.tag == SCREEN_TAG else user_id
         tile = self.grid.tile(key)
         if tile is not None and track.kind == "video":
+            tile.on_view_changed = None
             tile.clear_video()
 
     def _on_message(self, message: Message) -> None:

@@ -4,6 +4,7 @@ speaking ring; a remote screen share has a tile of its own."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
@@ -13,6 +14,7 @@ from PySide6.QtGui import (
     QEnterEvent,
     QFont,
     QFontMetrics,
+    QHideEvent,
     QImage,
     QMouseEvent,
     QPainter,
@@ -20,14 +22,17 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QResizeEvent,
+    QShowEvent,
 )
 from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
-from roomcall.sdk import NetworkQuality, PeerState
+from roomcall.sdk import NetworkQuality, PeerState, TrackProfile
 from roomcall.ui import signal_bars
 from roomcall.ui.frame_renderer import RenderedFrame
 from roomcall.ui.tile_controls import TileControls
 
+LOW_LAYER_WIDTH = 320
+"""Device pixels up to which a tile is served well by an SFU's low layer (320x240)."""
 STALE_SECONDS = 1.5
 """A tile whose video stopped for this long (checked every half second) shows its placeholder,
 never a frozen frame."""
@@ -123,6 +128,9 @@ class VideoTile(QWidget):
         self._stale_timer.setInterval(500)
         self._stale_timer.timeout.connect(self._check_stale)
         self._stale_timer.start()
+        self.on_view_changed: Callable[[TrackProfile], None] | None = None
+        """Called with :meth:`view_profile` whenever the tile is resized, shown or hidden
+        (the call passes it on to the remote video shown here)."""
         self.controls = TileControls(self)
 
     # --- what the grid pushes in -----------------------------------------------------------
@@ -299,6 +307,13 @@ class VideoTile(QWidget):
         ratio = self.devicePixelRatioF()
         return (int(self.width() * ratio), int(self.height() * ratio))
 
+    def view_profile(self) -> TrackProfile:
+        """What of a remote video this tile needs: nothing while hidden, the low layer up to
+        :data:`LOW_LAYER_WIDTH` device pixels wide, else the full picture."""
+        if not self.isVisible():
+            return TrackProfile.NONE
+        return TrackProfile.HIGH if self.box_size()[0] > LOW_LAYER_WIDTH else TrackProfile.LOW
+
     def sizeHint(self) -> QSize:
         """The size the grid chose for this tile (4:3; 320x240 until it chose)."""
         return self._preferred
@@ -380,6 +395,21 @@ class VideoTile(QWidget):
         self._layout = None
         self.controls.place()
         super().resizeEvent(event)
+        self._view_changed()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shown again: its video is wanted again."""
+        super().showEvent(event)
+        self._view_changed()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Hidden (the window too): no video needed meanwhile."""
+        super().hideEvent(event)
+        self._view_changed()
+
+    def _view_changed(self) -> None:
+        if self.on_view_changed is not None:
+            self.on_view_changed(self.view_profile())
 
     def enterEvent(self, event: QEnterEvent) -> None:
         """Show the pin button while the pointer is over the tile."""
