@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import itertools
 import json
@@ -172,24 +173,26 @@ async def run_sender(mode: str, condition: Condition, port: int, warmup: float,
     reader, writer = await asyncio.open_connection(peer, port, limit=LINK_LINE_LIMIT)
     link = Link(reader, writer)
     track = CameraLikeVideoTrack(LABEL)
-    endpoint: Mesh | RelayBaseline
-    if mode == "roomcall":
-        endpoint = Mesh(SENDER, _relay_to(link, SENDER))
-        await endpoint.add_local_track(track)
-    else:
-        endpoint = RelayBaseline(track, link)
-
     impairment = Impairment(rate=None if kernel else condition.rate,
                             loss=1.0 if condition.blocked else condition.loss,
                             delay=condition.delay, jitter=condition.jitter)
     shaped = ImpairedLink(impairment)
+    resent = [0]
+    endpoint: Mesh | RelayBaseline
+    if mode == "roomcall":
+        _impair_every_connection(shaped, resent)
+        endpoint = Mesh(SENDER, _relay_to(link, SENDER))
+        await endpoint.add_local_track(track)
+    else:
+        endpoint = RelayBaseline(track, link)
     result, tasks = serve_relays(link, endpoint)
     await link.send({"ctl": "start"})
     await endpoint.add_peer(RECEIVER)
     pc = endpoint.connection(RECEIVER) if isinstance(endpoint, Mesh) else endpoint.pcs[RECEIVER]
     assert pc is not None
     await shaped.attach(pc)
-    resent = _count_retransmits(pc)
+    if mode != "roomcall":
+        _count_retransmits(pc, resent)
     await asyncio.sleep(warmup)
     start = time.monotonic()
     wall0 = time.time()
@@ -218,9 +221,34 @@ async def run_sender(mode: str, condition: Condition, port: int, warmup: float,
     }), flush=True)
 
 
-def _count_retransmits(pc: Any) -> list[int]:
-    """Count the RTP packets the pc's senders actually resend (both modes)."""
-    counter = [0]
+_attaching: set[asyncio.Task[None]] = set()
+
+
+def _impair_every_connection(shaped: ImpairedLink, resent: list[int]) -> None:
+    """Impair (and count the resends of) every connection the mesh makes, not only its first:
+    an outage is the network's, so a fresh connection started during it must meet it too
+    (impairing the first alone, a restart escaped the outage and "recovered" inside it)."""
+    import roomcall.sdk.mesh as mesh_module
+
+    plain = mesh_module.new_connection
+
+    async def attach(pc: Any) -> None:
+        with contextlib.suppress(TimeoutError):  # replaced before it ever gathered
+            await shaped.attach(pc, within=60.0)
+            _count_retransmits(pc, resent)
+
+    def impaired(ice_servers: Any) -> Any:
+        pc = plain(ice_servers)
+        task = asyncio.ensure_future(attach(pc))
+        _attaching.add(task)
+        task.add_done_callback(_attaching.discard)
+        return pc
+
+    mesh_module.new_connection = impaired
+
+
+def _count_retransmits(pc: Any, counter: list[int]) -> None:
+    """Count in ``counter[0]`` the RTP packets the pc's senders actually resend."""
     for transceiver in pc.getTransceivers():
         sender = transceiver.sender
         original = sender._retransmit
@@ -230,7 +258,6 @@ def _count_retransmits(pc: Any) -> list[int]:
             await original(seq)
 
         setattr(sender, "_retransmit", retransmit)  # noqa: B010
-    return counter
 
 
 # --- orchestration ---------------------------------------------------------------------

@@ -264,14 +264,14 @@
 <context>
     <name>IceServer</name>
     <message>
-        <location filename="../../app/roomcall/ui/ice_servers.py" line="44"/>
+        <location filename="../../app/roomcall/ui/ice_servers.py" line="60"/>
         <source>&quot;{url}&quot; is not a STUN or TURN address: it starts with stun:, stuns:, turn: or turns:, then the host.</source>
         <translation>“{url}”不是 STUN 或 TURN 地址：地址以 stun:、stuns:、turn: 或 turns: 开头，后接主机名。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/ice_servers.py" line="48"/>
-        <source>The TURN server {url} needs a username and a credential.</source>
-        <translation>TURN 服务器 {url} 需要用户名和凭据。</translation>
+        <location filename="../../app/roomcall/ui/ice_servers.py" line="64"/>
+        <source>The TURN server {url} needs a credential: its password, with the username; or, with the username left empty, the static-auth-secret of your coturn.</source>
+        <translation>TURN 服务器 {url} 需要凭据：填写密码和用户名；或者将用户名留空，填写你的 coturn 的 static-auth-secret。</translation>
     </message>
 </context>
 <context>
@@ -504,67 +504,67 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="173"/>
+        <location filename="../../app/roomcall/ui/window.py" line="174"/>
         <source>Could not start the room server on this computer: {error}</source>
         <translation>无法在本机启动房间服务器：{error}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="277"/>
+        <location filename="../../app/roomcall/ui/window.py" line="279"/>
         <source>{name} (you)</source>
         <translation>{name}（我）</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="415"/>
+        <location filename="../../app/roomcall/ui/window.py" line="417"/>
         <source>roomcall</source>
         <translation>roomcall</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="417"/>
+        <location filename="../../app/roomcall/ui/window.py" line="419"/>
         <source>roomcall: {room}</source>
         <translation>roomcall：{room}</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="419"/>
+        <location filename="../../app/roomcall/ui/window.py" line="421"/>
         <source>&amp;Room</source>
         <translation>房间(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="420"/>
+        <location filename="../../app/roomcall/ui/window.py" line="422"/>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="421"/>
+        <location filename="../../app/roomcall/ui/window.py" line="423"/>
         <source>&amp;Invite…</source>
         <translation>邀请(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="422"/>
+        <location filename="../../app/roomcall/ui/window.py" line="424"/>
         <source>L&amp;eave</source>
         <translation>离开(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="423"/>
+        <location filename="../../app/roomcall/ui/window.py" line="425"/>
         <source>&amp;Settings…</source>
         <translation>设置(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="424"/>
+        <location filename="../../app/roomcall/ui/window.py" line="426"/>
         <source>Call s&amp;tatistics…</source>
         <translation>通话统计(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="425"/>
+        <location filename="../../app/roomcall/ui/window.py" line="427"/>
         <source>Statistics</source>
         <translation>统计</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="426"/>
+        <location filename="../../app/roomcall/ui/window.py" line="428"/>
         <source>Figures of every track, to attach to a bug report</source>
         <translation>每条音视频轨道的数据，可附在问题报告中</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/window.py" line="428"/>
+        <location filename="../../app/roomcall/ui/window.py" line="430"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
@@ -863,31 +863,31 @@
     </message>
     <message>
         <location filename="../../app/roomcall/ui/settings_dialog.py" line="57"/>
-        <source>Calls connect directly between computers. Where a network blocks that, a relay (TURN) server carries the media. Add STUN and TURN servers of your own here; with none, roomcall uses those the room server provides. Changes apply to the next call.</source>
-        <translation>通话在电脑之间直接连接。如果网络阻止直接连接，则由中继（TURN）服务器转发媒体。你可以在这里添加自己的 STUN 和 TURN 服务器；如果不添加，roomcall 将使用房间服务器提供的服务器。更改将在下一次通话时生效。</translation>
+        <source>Calls connect directly between computers. Where a network blocks that, a relay (TURN) server carries the media. Add STUN and TURN servers of your own here; with none, roomcall uses those the room server provides. For a coturn of your own, leave Username empty and enter its static-auth-secret as the Credential. Rooms you host give your guests these STUN servers and the coturn ones (with passwords made for each guest), never a TURN password of yours. Changes apply to the next call.</source>
+        <translation>通话在电脑之间直接连接。如果网络阻止直接连接，则由中继（TURN）服务器转发媒体。你可以在这里添加自己的 STUN 和 TURN 服务器；如果不添加，roomcall 将使用房间服务器提供的服务器。如果使用你自己的 coturn，请将“用户名”留空，并把它的 static-auth-secret 填为“凭据”。你主持的房间会把这些 STUN 服务器和 coturn 服务器提供给来宾（为每位来宾生成单独的密码），但绝不会提供你自己的 TURN 密码。更改将在下一次通话时生效。</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/settings_dialog.py" line="64"/>
+        <location filename="../../app/roomcall/ui/settings_dialog.py" line="67"/>
         <source>URL</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/settings_dialog.py" line="64"/>
+        <location filename="../../app/roomcall/ui/settings_dialog.py" line="67"/>
         <source>Username</source>
         <translation>用户名</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/settings_dialog.py" line="64"/>
+        <location filename="../../app/roomcall/ui/settings_dialog.py" line="67"/>
         <source>Credential</source>
         <translation>凭据</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/settings_dialog.py" line="71"/>
+        <location filename="../../app/roomcall/ui/settings_dialog.py" line="74"/>
         <source>Add server</source>
         <translation>添加服务器</translation>
     </message>
     <message>
-        <location filename="../../app/roomcall/ui/settings_dialog.py" line="72"/>
+        <location filename="../../app/roomcall/ui/settings_dialog.py" line="75"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>

@@ -8,11 +8,12 @@ import re
 import socket
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import av
 import pytest
+from aiortc import RTCIceServer
 from aiortc.mediastreams import MediaStreamTrack
 
 from roomcall.media.drain import TrackDrain
@@ -54,10 +55,11 @@ class Member:
     """One Mesh plus everything it received, drained continuously."""
 
     def __init__(self, room: Room, user_id: str,
-                 recovery: RecoveryPolicy = DEFAULT_RECOVERY) -> None:
+                 recovery: RecoveryPolicy = DEFAULT_RECOVERY,
+                 ice_servers: Sequence[RTCIceServer] = ()) -> None:
         self.room = room
         self.user_id = user_id
-        self.mesh = Mesh(user_id, self._send, recovery=recovery)
+        self.mesh = Mesh(user_id, self._send, recovery=recovery, ice_servers=ice_servers)
         self.mesh.on_track = self._on_track
         self.mesh.on_track_ended = self._on_track_ended
         self.mesh.on_peer_state = self._on_peer_state
@@ -148,8 +150,9 @@ class Room:
         self.members: dict[str, Member] = {}
         self.tick = asyncio.Event()
 
-    def join(self, user_id: str, recovery: RecoveryPolicy = DEFAULT_RECOVERY) -> Member:
-        member = Member(self, user_id, recovery)
+    def join(self, user_id: str, recovery: RecoveryPolicy = DEFAULT_RECOVERY,
+             ice_servers: Sequence[RTCIceServer] = ()) -> Member:
+        member = Member(self, user_id, recovery, ice_servers)
         self.members[user_id] = member
         return member
 

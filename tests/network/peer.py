@@ -29,6 +29,8 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
+import os
 import signal
 import sys
 import time
@@ -164,6 +166,9 @@ def main() -> int:
     parser.add_argument("--ice", default="server")
     parser.add_argument("--no-compat", action="store_true")
     args = parser.parse_args()
+    # The SDK's log (pair states, restarts, gathering) goes to stderr: the bed's peer log.
+    logging.basicConfig(level=os.environ.get("ROOMCALL_LOG", "WARNING").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.no_compat:
         import roomcall.sdk.mesh_peer  # noqa: F401  (its import turns the workaround on)
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import QLocale, QSettings
 from PySide6.QtWidgets import QStyledItemDelegate
 from pytestqt.qtbot import QtBot
 
+from roomcall.protocol.ice import turn_credential
 from roomcall.sdk import RTCClient
 from roomcall.ui import ice_servers
 from roomcall.ui.host import EmbeddedHost
@@ -41,13 +42,21 @@ def test_servers_survive_a_restart(tmp_path: Path) -> None:
 
 
 def test_entries_become_aiortc_ice_servers() -> None:
-    """TURN entries carry their username and credential; STUN entries do not."""
-    assert TURN.to_rtc() == RTCIceServer(urls=TURN.url, username="alice", credential="s3cret")
-    assert STUN.to_rtc() == RTCIceServer(urls=STUN.url)
+    """TURN entries carry their username and password, or, holding coturn's secret, a
+    credential minted from it for the person; STUN entries carry none."""
+    now = 1_700_000_000
+    assert TURN.to_rtc("ann", now) == RTCIceServer(urls=TURN.url, username="alice",
+                                                   credential="s3cret")
+    assert STUN.to_rtc("ann", now) == RTCIceServer(urls=STUN.url)
+    secret = IceServer(TURN.url, "", "coturn-secret")
+    assert secret.uses_secret and not TURN.uses_secret
+    minted = secret.to_rtc("ann", now)
+    assert (minted.username, minted.credential) == turn_credential(
+        "coturn-secret", "ann", now + ice_servers.CREDENTIAL_TTL)
 
 
 def test_dialog_refuses_unusable_entries(qtbot: QtBot) -> None:
-    """A URL without a STUN/TURN scheme, or a TURN server without credentials, keeps the
+    """A URL without a STUN/TURN scheme, or a TURN server without a credential, keeps the
     dialog open with the reason; a usable list is accepted, empty rows dropped."""
     dialog = SettingsDialog([STUN])
     qtbot.addWidget(dialog)
@@ -55,9 +64,9 @@ def test_dialog_refuses_unusable_entries(qtbot: QtBot) -> None:
     dialog.accept()
     assert dialog.result() == 0 and "is not a STUN or TURN address" in dialog.error.text()
     dialog.table.removeRow(1)
-    dialog.add_row(IceServer("turn:203.0.113.5:3478"))
+    dialog.add_row(IceServer("turn:203.0.113.5:3478", "alice"))
     dialog.accept()
-    assert "needs a username and a credential" in dialog.error.text()
+    assert "needs a credential" in dialog.error.text()
     dialog.table.removeRow(1)
     dialog.add_row(TURN)
     dialog.add_row(IceServer(""))
@@ -97,6 +106,6 @@ def test_window_keeps_settings_and_passes_them_to_the_next_call(
         dialog.accept()
         assert ice_servers.load(settings) == [turn]
         assert await window.host_room("Ann", "second", False)
-        assert made[-1][1] == [turn.to_rtc()]
+        assert made[-1][1] == [turn.to_rtc("ann", 0)]  # a password: the same for anyone
 
     windows.run(scenario)

@@ -28,6 +28,13 @@ connection, the answerer asks for an offer naming its new connection. aiortc 1.1
 restart ICE on a live connection (aiortc/aiortc#211), so a fresh RTCPeerConnection is the way.
 The rule for RECOVERING and FAILED is in :mod:`roomcall.sdk.pair_state`.
 
+An attempt begun while the network is down cannot succeed, and must not hold up the one that
+can: a replaced connection is closed in the background (closing waits on the network too:
+aioice deletes each TURN allocation, retrying for up to ~30 s), and when the signalling says a
+member whose pair is down is back (:meth:`Mesh.add_peer`), the step the current attempt is
+waiting on (ICE gathering, 5 s when no server answers) is abandoned at once
+(:meth:`~roomcall.sdk.mesh_peer.MeshPeer.abandon`) and a fresh connection negotiated.
+
 A remote track's ``id`` is the publisher's ``media_id``: aiortc writes ``a=msid:<stream>
 <sender._track_id>`` and ``_track_id`` is the id of the sender's track, here the per-peer
 :class:`~roomcall.media.packet_track.PacketTrack` whose id is the ``media_id``; the receiving
@@ -51,8 +58,8 @@ from roomcall.aio import TaskSet
 from roomcall.media.encoder import TrackEncoder
 from roomcall.media.profile import give_screen_priority, profile_for_tag
 from roomcall.protocol.messages import MAX_RELAY_BYTES
-from roomcall.sdk.compat import close_connection
-from roomcall.sdk.mesh_peer import MeshPeer
+from roomcall.sdk.compat import close_connection, packets_received
+from roomcall.sdk.mesh_peer import Abandoned, MeshPeer
 from roomcall.sdk.negotiation import (
     Answer,
     Offer,
@@ -63,7 +70,7 @@ from roomcall.sdk.negotiation import (
     parse_payload,
 )
 from roomcall.sdk.pair_state import PairState, RecoveryPolicy
-from roomcall.sdk.pair_watch import watch_connected, watch_connecting
+from roomcall.sdk.pair_watch import BACK_SILENT_CHECKS, watch_connected, watch_connecting
 from roomcall.sdk.peer_config import new_connection
 from roomcall.sdk.state import PeerState
 from roomcall.sdk.topology import TrackProfile
@@ -118,6 +125,8 @@ class Mesh:
         self.on_track_ended: Callable[[str, str], None] | None = None
         self.on_peer_state: Callable[[str, PeerState], None] | None = None
         self._tasks = TaskSet(logger, "mesh recovery")
+        self._closing = TaskSet(logger, "replaced connection close")
+        """Replaced connections being closed: never cancelled, awaited by :meth:`close`."""
         self._peers: dict[str, MeshPeer] = {}
         self._removed: set[str] = set()
         self._encoders: dict[str, TrackEncoder] = {}
@@ -160,19 +169,26 @@ class Mesh:
         peer = self._peers.get(user_id)
         if peer is None:
             peer = self._new_peer(user_id)
-        elif peer.state is PairState.CONNECTED:
-            # Back after a signalling gap: what the receivers queued meanwhile is stale.
-            await peer.ask_keyframes(list(peer.receiving), flush=True)
-        elif peer.state in (PairState.RECOVERING, PairState.FAILED):
+        elif peer.state in (PairState.RECOVERING, PairState.FAILED) or (
+                peer.state is PairState.CONNECTED
+                and peer.silent_checks >= BACK_SILENT_CHECKS):
             # Back after a signalling gap while the media path was down (an outage, a new
-            # address): the network works again now, so start the fresh connection at once
-            # instead of at the next retry, up to a connect timeout away.
+            # address; or still "connected" but silent since, which the gap explains): the
+            # network works again now, so start the fresh connection at once instead of at
+            # the next retry, up to a connect timeout away. An attempt begun while the
+            # network was down may be gathering, holding the lock: give it up.
+            peer.abandon()
             async with peer.lock:
                 if not peer.closed:
-                    await self._restart(peer)
+                    self._restart(peer)
             # ``again``: an offer sent while the network was down was lost with it.
             await self._negotiate(peer, again=True)
             return
+        elif peer.state is PairState.CONNECTED:
+            # Back after a signalling gap: what the receivers queued meanwhile is stale, and
+            # if the gap broke the path too (a new address), silence says so sooner now.
+            peer.back_from_gap = packets_received(peer.pc)
+            await peer.ask_keyframes(list(peer.receiving), flush=True)
         await self._negotiate(peer, again=True)
 
     async def remove_peer(self, user_id: str) -> None:
@@ -197,6 +213,9 @@ class Mesh:
                 await self._on_renegotiate(from_user, payload)
         except RelayError as exc:
             logger.warning("ignored relay from %s: %s", from_user, exc)
+        except Abandoned as exc:
+            logger.info("relay from %s not applied: %s", from_user, exc)
+            return
         except Exception:
             logger.warning("relay from %s failed", from_user, exc_info=True)
         else:
@@ -276,6 +295,7 @@ class Mesh:
         self._owned.clear()
         await asyncio.gather(*(e.stop() for e in encoders))
         await self._tasks.wait()
+        await self._closing.wait()
 
     # --- peers -----------------------------------------------------------------------------
 
@@ -303,7 +323,8 @@ class Mesh:
         and give it ``connect_timeout`` to connect."""
         pc = peer.pc
         failed = functools.partial(self._failed, peer, pc)
-        self._tasks.spawn(watch_connecting(peer, pc, self._recovery.connect_timeout, failed),
+        self._tasks.spawn(watch_connecting(peer, pc, self._recovery.connect_timeout, failed,
+                                           self._recovery.offline_connect_timeout),
                           name=f"mesh-watch-{peer.user_id}")
         self._tasks.spawn(watch_connected(peer, pc, failed), name=f"mesh-monitor-{peer.user_id}")
 
@@ -345,12 +366,13 @@ class Mesh:
         async with peer.lock:
             if peer.closed or peer.pc is not failed:
                 return  # closed, or already replaced (the far side restarted first)
-            await self._restart(peer)
+            self._restart(peer)
         await self._negotiate(peer)
 
-    async def _restart(self, peer: MeshPeer) -> None:
+    def _restart(self, peer: MeshPeer) -> None:
         """Replace the pair's connection with a fresh one (the far side lost its connection
-        state, or ours failed)."""
+        state, or ours failed); the old one is closed in the background, as its close may
+        wait on a network that is down."""
         logger.info("restarting connection to %s", peer.user_id)
         old = peer.pc
         if peer.state is PairState.CONNECTED:
@@ -359,7 +381,16 @@ class Mesh:
         peer.stop_sending()
         peer.reset(self._new_pc())
         self._attach(peer)
-        await close_connection(old)
+        self._closing.spawn(close_connection(old), name=f"mesh-close-{peer.user_id}")
+
+    def _note_gathering(self, peer: MeshPeer) -> None:
+        """Mark the pair's connection as gathered offline if it has ICE servers and none
+        gave a candidate (no srflx, no relay): the network was down as it gathered."""
+        sdp = peer.pc.localDescription.sdp
+        peer.gathered_offline = bool(self._ice_servers) and not any(
+            f" typ {kind}" in sdp for kind in ("srflx", "relay"))
+        if peer.gathered_offline:
+            logger.info("connection to %s gathered with no ICE server answering", peer.user_id)
 
     async def _close_peer(self, peer: MeshPeer) -> None:
         peer.set_state(PairState.CLOSED)
@@ -388,6 +419,8 @@ class Mesh:
                     await self._send(peer, encode_payload(peer.last_answer))
                 tracks = [TrackSpec(m, e.kind) for m, e in self._encoders.items()]
                 await self._send(peer, encode_payload(Renegotiate(peer.pc_id, tracks)))
+        except Abandoned as exc:
+            logger.info("negotiation with %s given up: %s", peer.user_id, exc)
         except Exception:
             logger.warning("negotiation with %s failed", peer.user_id, exc_info=True)
 
@@ -407,14 +440,16 @@ class Mesh:
             # aiortc closes a connection by itself once its DTLS transport closed (the far side
             # went away): only a fresh one can carry the next offer.
             if peer.pc.connectionState == "closed" or retired >= MAX_INACTIVE_MLINES:
-                await self._restart(peer)
+                self._restart(peer)
             elif peer.hold(lambda: self._resume(peer)):
                 peer.pending = True
                 return
             peer.sync_offerer(self._encoders)
             if not peer.pc.getTransceivers():
                 return  # nothing to send either way yet
-            await peer.pc.setLocalDescription(await peer.pc.createOffer())
+            pc = peer.pc
+            await peer.step(pc.setLocalDescription(await pc.createOffer()))
+            self._note_gathering(peer)
             peer.seq += 1
             slots = {t.mid: m for m, t in peer.slots.items() if t.mid is not None}
             offer = Offer(peer.pc.localDescription.sdp, peer.pc_id, peer.seq, slots)
@@ -434,7 +469,7 @@ class Mesh:
             if peer.closed:
                 return
             if peer.remote_pc is not None and peer.remote_pc != offer.pc:
-                await self._restart(peer)
+                self._restart(peer)
             elif offer.pc == peer.remote_pc and offer.seq <= peer.answered:
                 logger.debug("stale offer from %s", user_id)
                 return
@@ -454,7 +489,8 @@ class Mesh:
             peer.answered = offer.seq
             peer.held_offer = None
             peer.fill_slots(offer.slots, self._encoders, held=connected)
-            await pc.setLocalDescription(await pc.createAnswer())
+            await peer.step(pc.setLocalDescription(await pc.createAnswer()))
+            self._note_gathering(peer)
             self._end_received(peer, peer.ended_tracks())
             answer = Answer(pc.localDescription.sdp, peer.pc_id, offer.pc, offer.seq)
             peer.last_answer = answer
@@ -490,7 +526,7 @@ class Mesh:
                 await peer.ask_keyframes(set(peer.receiving) - known)
         if restart:
             async with peer.lock:
-                await self._restart(peer)
+                self._restart(peer)
         if restart or again:
             await self._offer(peer)
 
@@ -503,7 +539,7 @@ class Mesh:
         peer.remote_media = {t.media_id: t.kind for t in request.tracks}
         if peer.remote_pc is not None and peer.remote_pc != request.pc:
             async with peer.lock:
-                await self._restart(peer)
+                self._restart(peer)
         await self._offer(peer)
 
     async def _send(self, peer: MeshPeer, data: dict[str, Any]) -> bool:

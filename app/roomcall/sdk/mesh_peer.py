@@ -7,6 +7,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TypeVar
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, sdp
 from aiortc.mediastreams import MediaStreamTrack
@@ -20,8 +21,15 @@ from roomcall.sdk.setup_hold import SetupHold
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 OnState = Callable[[str, PairState], None]
 """``on_state(user_id, state)``: called on every real change of a pair's state."""
+
+
+class Abandoned(Exception):
+    """The pair's connection was given up (:meth:`MeshPeer.abandon`) while a step of it was
+    waiting on the network; the step is cancelled and its result never used."""
 
 
 class MeshPeer:
@@ -79,11 +87,49 @@ class MeshPeer:
         """Drop a pending resume (the peer is closing or starting over)."""
         self.setup.cancel()
 
+    def abandon(self) -> None:
+        """Give up the current connection: a :meth:`step` of it in flight (ICE gathering
+        that waits out servers unreachable during an outage) is cancelled at once and raises
+        :class:`Abandoned`, and so do later steps, until :meth:`reset` starts a fresh one.
+
+        For a pair whose media path is down when the signalling says the network works again:
+        the attempt begun meanwhile cannot succeed and would hold :attr:`lock` for seconds."""
+        self._abandoned.set()
+
+    async def step(self, awaitable: Awaitable[T]) -> T:
+        """Await ``awaitable``, a step of the current connection that may wait on the network
+        (``setLocalDescription`` gathers ICE candidates, 5 s when no server answers);
+        :class:`Abandoned` if the connection is abandoned before it ends."""
+        abandoned = self._abandoned
+        task = asyncio.ensure_future(awaitable)
+        waiter = asyncio.ensure_future(abandoned.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            if not task.done():  # abandoned, or the caller is cancelled: stop the step too
+                task.cancel()
+                await asyncio.wait({task})
+        if task.cancelled() and abandoned.is_set():
+            raise Abandoned(f"connection to {self.user_id} abandoned")
+        return task.result()
+
     def reset(self, pc: RTCPeerConnection) -> None:
         """Start over on a fresh connection ``pc`` (a new ``pc_id``, nothing negotiated)."""
         self.cancel_waiting()
         self.setup = SetupHold(self.user_id, pc)
+        self._abandoned = asyncio.Event()
         self.pc = pc
+        self.silent_checks = 0
+        """Checks in a row (``pair_watch``) in which ``pc``, connected, received nothing from
+        a far side that sends."""
+        self.gathered_offline = False
+        """``pc`` gathered its candidates while none of the ICE servers answered (set by the
+        mesh when it has servers): see ``RecoveryPolicy.offline_connect_timeout``."""
+        self.back_from_gap: int | None = None
+        """Packets ``pc`` had received when the signalling said its member is back from a
+        gap (None: no gap pending). Until more arrive, silence fails ``pc`` sooner
+        (``pair_watch.BACK_SILENT_CHECKS``): the gap may have broken the path."""
         self.pc_id = uuid.uuid4().hex
         self.remote_pc: str | None = None
         """The far side's connection id, bound by the first completed exchange."""

@@ -14,7 +14,8 @@ fails when aiortc reports it ``failed`` or ``closed`` (consent lost after ~30 s 
 traffic, DTLS closed by the far side, ICE found no working candidate pair), when it has not
 connected within ``connect_timeout`` of its first exchange, or when, connected, nothing has
 arrived from a far side that sends for six one-second checks (``pair_watch.SILENT_CHECKS``: a
-changed address or a cut that ICE consent has not noticed yet). After a failed attempt the pair
+changed address or a cut that ICE consent has not noticed yet; three once the signalling said
+its member is back from a gap). After a failed attempt the pair
 starts a fresh connection (the offerer offers on it; the answerer asks for an offer): RECOVERING.
 After
 ``attempts`` failed attempts in a row without being connected in between, the pair is FAILED;
@@ -67,3 +68,8 @@ class RecoveryPolicy:
     """Seconds a connection may take to connect before it counts as failed. Short enough that
     media flows again within 10 s of a lost network returning (a fresh attempt is at most this
     far away and connects in about a second)."""
+    offline_connect_timeout: float = 2.0
+    """The same for a connection whose candidates were gathered while no ICE server answered
+    (the network was down: an attempt begun during an outage, its offer or answer delivered
+    late by the signalling's TCP). Across NATs it can never connect; on one LAN its host
+    candidates connect well within this."""

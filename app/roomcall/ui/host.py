@@ -1,17 +1,29 @@
-"""The embedded room server a person hosts their rooms on, and the invites it mints."""
+"""The embedded room server a person hosts their rooms on, and the invites it mints.
+
+Its guests are handed ICE servers from the person's own Settings, as ``roomcall serve`` hands
+out its ``[ice]``: the STUN servers, and the TURN servers whose credential is coturn's
+``static-auth-secret`` (each guest gets a short-lived credential minted from it). A TURN
+password of the person's own is never handed out: anyone holding an invite link would have it
+for good. (The host's own calls use every server, its relay included, which connects the host
+with guests behind any NAT; pairs of guests behind symmetric NATs need the secret.)
+"""
 
 from __future__ import annotations
 
 import errno
 import logging
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from roomcall.protocol.ice import check_ice_url
+from roomcall.ui.ice_servers import CREDENTIAL_TTL, IceServer
 from roomcall.ui.invite import format_invite, user_id_for
 
 if TYPE_CHECKING:
     from roomcall.server import RoomServer
+    from roomcall.server.config import IceConfig
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +64,7 @@ class EmbeddedHost:
         self._extra = server_config
         self._server: RoomServer | None = None
         self._network = False
+        self._ice: IceConfig | None = None
 
     @property
     def server(self) -> RoomServer | None:
@@ -63,15 +76,17 @@ class EmbeddedHost:
         """True when listening on every interface."""
         return self._server is not None and self._network
 
-    async def ensure(self, network: bool) -> RoomServer:
-        """The running server, (re)started to listen where ``network`` says."""
-        if self._server is not None and self._network == network:
+    async def ensure(self, network: bool, ice_servers: Sequence[IceServer] = ()) -> RoomServer:
+        """The running server, (re)started to listen where ``network`` says and to hand its
+        guests what ``ice_servers`` (the person's Settings) allow; see the module docstring."""
+        ice = guest_ice(ice_servers)
+        if self._server is not None and (self._network, self._ice) == (network, ice):
             return self._server
         await self.stop()
         from roomcall.server import RoomServer, ServerConfig
 
         host = "0.0.0.0" if network else "127.0.0.1"
-        fields: dict[str, Any] = dict(self._extra)
+        fields: dict[str, Any] = {**self._extra, "ice": ice}
         if self._data_dir is not None:
             fields["data_dir"] = Path(self._data_dir)
         from roomcall.server.store import StoreError
@@ -90,7 +105,7 @@ class EmbeddedHost:
             # e.g. another roomcall (a second app, or `roomcall serve`) holds the data folder:
             # the caller reports OSErrors to the person with their text
             raise OSError(errno.EBUSY, str(exc)) from exc
-        self._server, self._network = server, network
+        self._server, self._network, self._ice = server, network, ice
         return server
 
     def host_token(self, room: str, user_id: str) -> str:
@@ -125,3 +140,32 @@ class EmbeddedHost:
         if self._server is None:
             raise RuntimeError("the embedded server is not running")
         return self._server
+
+
+def guest_ice(servers: Sequence[IceServer]) -> IceConfig:
+    """The ``[ice]`` of the embedded server: the STUN servers of ``servers`` and the TURN
+    servers sharing the first secret (one secret per server, as in ``roomcall serve``).
+    Entries the server cannot hand out (``stuns:``, another secret, a password) are logged
+    and left to the host's own calls."""
+    from roomcall.server.config import IceConfig
+
+    stun: list[str] = []
+    turn: list[str] = []
+    secret: str | None = None
+    for server in servers:
+        url = server.url.strip()
+        try:
+            check_ice_url(url)
+        except ValueError as exc:
+            log.info("not handed to guests: %s", exc)
+            continue
+        if not server.is_turn:
+            stun.append(url)
+        elif server.uses_secret and secret in (None, server.credential):
+            secret = server.credential
+            turn.append(url)
+        else:
+            log.info("not handed to guests: %s (%s)", url, "another secret" if
+                     server.uses_secret else "a password of the host's own")
+    return IceConfig(stun_urls=tuple(stun), turn_urls=tuple(turn), turn_secret=secret,
+                     turn_credential_ttl=CREDENTIAL_TTL)

@@ -56,8 +56,11 @@ class SettingsDialog(QDialog):
         intro = QLabel(self.tr(
             "Calls connect directly between computers. Where a network blocks that, a relay "
             "(TURN) server carries the media. Add STUN and TURN servers of your own here; "
-            "with none, roomcall uses those the room server provides. Changes apply to the "
-            "next call."), self)
+            "with none, roomcall uses those the room server provides. For a coturn of your "
+            "own, leave Username empty and enter its static-auth-secret as the Credential. "
+            "Rooms you host give your guests these STUN servers and the coturn ones (with "
+            "passwords made for each guest), never a TURN password of yours. Changes apply "
+            "to the next call."), self)
         intro.setWordWrap(True)
         self.table = QTableWidget(0, 3, self)
         self.table.setHorizontalHeaderLabels(

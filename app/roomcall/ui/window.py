@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
@@ -167,7 +168,7 @@ class MainWindow(QMainWindow):
         """Start the embedded server (if needed) and join ``room`` on it as the host."""
         self.form.set_busy(True)
         try:
-            await self.host.ensure(network)
+            await self.host.ensure(network, self.options.ice_servers)
         except OSError as exc:
             log.warning("could not start the embedded server: %s", exc)
             self.form.show_error(self.tr("Could not start the room server on this computer: "
@@ -202,8 +203,9 @@ class MainWindow(QMainWindow):
                            camera=self.devices.find(self.panel.camera_picker.currentData()),
                            microphone=self.devices.find(
                                self.panel.microphone_picker.currentData()))
-        client = self._client_factory(server_url,
-                                      [s.to_rtc() for s in self.options.ice_servers])
+        me = claims.user_id if claims else name
+        client = self._client_factory(server_url, [s.to_rtc(me, time.time())
+                                                   for s in self.options.ice_servers])
         playout = self._playout_factory()
         speaker = self.devices.find(self.panel.speaker_picker.currentData())
         if speaker is not None:
