@@ -397,7 +397,11 @@ class Mesh:
         peer.cancel_waiting()
         peer.stop_sending()
         self._end_received(peer, list(peer.receiving))
-        await close_connection(peer.pc)
+        # After the negotiation step under way, if any: an offer being made on a fresh
+        # connection is still gathering, and aioice opens the sockets of a gathering that
+        # outlives close() and never closes them. CLOSED (set above) stops the next step.
+        async with peer.lock:
+            await close_connection(peer.pc)
 
     def _end_received(self, peer: MeshPeer, media_ids: list[str]) -> None:
         for media_id in peer.end_received(media_ids):
