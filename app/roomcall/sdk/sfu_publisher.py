@@ -23,7 +23,7 @@ from aiortc import RTCIceServer, RTCPeerConnection, RTCRtpTransceiver, RTCSessio
 from roomcall.media.encoder import TrackEncoder
 from roomcall.media.profile import SCREEN_TAG
 from roomcall.protocol.janus import JanusHandle
-from roomcall.sdk.compat import close_connection
+from roomcall.sdk.compat import close_connection, set_local_description
 from roomcall.sdk.peer_config import new_connection, pin_codecs, wire_sender
 from roomcall.sdk.sfu_feeds import FULL, LOW, describe
 
@@ -100,7 +100,7 @@ class Publisher:
     async def _negotiate(self) -> None:
         if not self.pc.getTransceivers():
             return
-        await self.pc.setLocalDescription(await self.pc.createOffer())
+        await set_local_description(self.pc, await self.pc.createOffer())
         descriptions = [{"mid": t.mid, "description": describe(media_id, layer)}
                         for (media_id, layer), t in self._sending.items() if t.mid is not None]
         body: dict[str, Any] = {"request": "configure" if self._published else "publish",

@@ -27,7 +27,7 @@ from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from roomcall.protocol.janus import JanusHandle
-from roomcall.sdk.compat import close_connection
+from roomcall.sdk.compat import close_connection, set_local_description
 from roomcall.sdk.peer_config import new_connection
 from roomcall.sdk.sfu_feeds import FeedMap, Key, Want
 
@@ -144,7 +144,7 @@ class Subscriber:
         if offer is None:
             return
         await self.pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], offer["type"]))
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        await set_local_description(self.pc, await self.pc.createAnswer())
         answer = self.pc.localDescription
         await self.handle.message({"request": "start"},
                                   jsep={"type": answer.type, "sdp": answer.sdp})

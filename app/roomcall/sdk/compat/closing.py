@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    pass
 
 from roomcall.aio import TaskSet, cancel_and_wait
 
 if TYPE_CHECKING:  # aiortc loads only for clients that use media
-    from aiortc import RTCPeerConnection
+    from aiortc import RTCPeerConnection, RTCSessionDescription
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +23,34 @@ ICE_SETTLE_TIMEOUT = 2.0
 """Seconds :func:`close_connection` waits for an ICE ``connect()`` in flight to return."""
 
 _closing = TaskSet(log, "peer connection close")
+
+GATHER_SETTLE_TIMEOUT = 10.0
+"""Seconds :func:`close_connection` waits for a ``setLocalDescription`` in flight (its ICE
+gathering: up to 5 s where no server answers, plus the relay grace)."""
+
+_describing: weakref.WeakKeyDictionary[RTCPeerConnection, asyncio.Task[None]] = (
+    weakref.WeakKeyDictionary())
+"""A peer connection -> its ``setLocalDescription`` in flight, if any."""
+
+
+async def set_local_description(pc: RTCPeerConnection,
+                                description: RTCSessionDescription) -> None:
+    """``pc.setLocalDescription(description)``, finished even if the caller is cancelled.
+
+    aiortc 1.16's ``setLocalDescription`` gathers ICE candidates; aioice 0.13
+    ``Connection.gather_candidates`` opens each socket before it records it, so a gathering
+    cancelled between the two leaves a socket nobody closes (a ResourceWarning later, in
+    whatever runs next). The call therefore runs as its own task, which the caller awaits
+    through ``asyncio.shield``, and :func:`close_connection` waits for it before closing.
+    """
+    task = asyncio.get_running_loop().create_task(pc.setLocalDescription(description),
+                                                  name="set-local-description")
+    _describing[pc] = task
+    try:
+        await asyncio.shield(task)
+    finally:
+        if task.done() and _describing.get(pc) is task:
+            del _describing[pc]
 
 
 async def close_connection(pc: RTCPeerConnection) -> None:
@@ -48,6 +74,12 @@ async def close_connection(pc: RTCPeerConnection) -> None:
 
 
 async def _close(pc: RTCPeerConnection) -> None:
+    describing = _describing.pop(pc, None)
+    if describing is not None and not describing.done():
+        # asyncio.wait, not wait_for: a failed or timed-out description is only forgotten.
+        await asyncio.wait([describing], timeout=GATHER_SETTLE_TIMEOUT)
+    if describing is not None and describing.done() and not describing.cancelled():
+        describing.exception()  # retrieved: its caller was cancelled, or closing anyway
     transports = _ice_transports(pc)
     await pc.close()
     for ice in transports:
