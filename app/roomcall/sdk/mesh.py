@@ -58,7 +58,7 @@ from roomcall.aio import TaskSet
 from roomcall.media.encoder import TrackEncoder
 from roomcall.media.profile import give_screen_priority, profile_for_tag
 from roomcall.protocol.messages import MAX_RELAY_BYTES
-from roomcall.sdk.compat import close_connection, packets_received
+from roomcall.sdk.compat import close_connection, packets_received, set_local_description
 from roomcall.sdk.mesh_peer import Abandoned, MeshPeer
 from roomcall.sdk.negotiation import (
     Answer,
@@ -452,7 +452,7 @@ class Mesh:
             if not peer.pc.getTransceivers():
                 return  # nothing to send either way yet
             pc = peer.pc
-            await peer.step(pc.setLocalDescription(await pc.createOffer()))
+            await peer.step(set_local_description(pc, await pc.createOffer()))
             self._note_gathering(peer)
             peer.seq += 1
             slots = {t.mid: m for m, t in peer.slots.items() if t.mid is not None}
@@ -493,7 +493,7 @@ class Mesh:
             peer.answered = offer.seq
             peer.held_offer = None
             peer.fill_slots(offer.slots, self._encoders, held=connected)
-            await peer.step(pc.setLocalDescription(await pc.createAnswer()))
+            await peer.step(set_local_description(pc, await pc.createAnswer()))
             self._note_gathering(peer)
             self._end_received(peer, peer.ended_tracks())
             answer = Answer(pc.localDescription.sdp, peer.pc_id, offer.pc, offer.seq)
