@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -34,3 +35,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.getini("timeout") or 0)
         if limit and TIME_FACTOR != 1:
             item.add_marker(pytest.mark.timeout(limit * TIME_FACTOR))
+
+
+@pytest.fixture
+def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A private Xvfb (1280x720) as this process's X11 display, the one screen capture uses
+    (Qt itself stays offscreen); skips without Xvfb."""
+    from tests.media.xvfb import XvfbUnavailable, private_xvfb
+
+    try:
+        with private_xvfb(1280, 720) as name:
+            monkeypatch.setenv("DISPLAY", name)
+            monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+            monkeypatch.setenv("XDG_SESSION_TYPE", "x11")
+            yield name
+    except XvfbUnavailable as exc:
+        pytest.skip(str(exc))

@@ -19,24 +19,11 @@ from roomcall.media.synthetic import SyntheticVideoTrack
 from roomcall.protocol.errors import ErrorCode
 from roomcall.sdk import RemoteTrack, RTCClient
 from roomcall.server import RoomServer, ServerConfig
-from tests.media.xvfb import ScreenPainter, XvfbUnavailable, private_xvfb
+from tests.media.xvfb import ScreenPainter
 from tests.waiting import scaled
 
 LABEL = "alice-screen"
 FRAME_WAIT = scaled(15.0)
-
-
-@pytest.fixture
-def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A private Xvfb (1280x720) as this process's X11 display; skips without Xvfb."""
-    try:
-        with private_xvfb(1280, 720) as name:
-            monkeypatch.setenv("DISPLAY", name)
-            monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-            monkeypatch.setenv("XDG_SESSION_TYPE", "x11")
-            yield name
-    except XvfbUnavailable as exc:
-        pytest.skip(str(exc))
 
 
 @pytest.fixture

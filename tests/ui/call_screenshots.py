@@ -35,7 +35,7 @@ from roomcall.ui.window import MainWindow
 
 from .members import remote_member
 from .room_screenshots import _grab, _until
-from .screenshot import run_in_app
+from .screenshot import capture_into_folder
 
 
 class SlideTrack(VideoStreamTrack):
@@ -143,9 +143,7 @@ async def _capture(folder: Path, data: Path) -> None:
 
 def main() -> int:
     """Capture the screenshots into the folder given as the first argument."""
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return run_in_app(lambda _app, data: _capture(folder, data))
+    return capture_into_folder(_capture)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from roomcall.ui.options import AppOptions
 from roomcall.ui.settings import AppSettings
 from roomcall.ui.window import MainWindow
 
-from .screenshot import run_in_app
+from .screenshot import capture_into_folder
 
 
 async def _until(predicate: Callable[[], object], within: float = 20.0) -> None:
@@ -104,9 +104,7 @@ async def _capture(folder: Path, data: Path) -> None:
 
 def main() -> int:
     """Capture the screenshots into the folder given as the first argument."""
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return run_in_app(lambda _app, data: _capture(folder, data))
+    return capture_into_folder(_capture)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,14 @@ def run_in_app(capture: Callable[[QApplication, Path], Coroutine[Any, Any, None]
     return 0
 
 
+def capture_into_folder(capture: Callable[[Path, Path], Coroutine[Any, Any, None]]) -> int:
+    """Run ``capture(folder, data_folder)`` in the app, ``folder`` being the first argument
+    (default ``docs/screenshots``), made if missing."""
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return run_in_app(lambda _app, data: capture(folder, data))
+
+
 def main() -> int:
     """Capture the screenshot into the path given as the first argument."""
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png")

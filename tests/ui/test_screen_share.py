@@ -4,7 +4,6 @@ over the embedded server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +19,7 @@ from roomcall.ui.room_panel import RoomPanel
 from roomcall.ui.room_view import track_muted
 from roomcall.ui.share_picker import ShareBanner, SharePicker, unavailable_text
 from roomcall.ui.video_grid import screen_key
-from tests.media.xvfb import ScreenPainter, XvfbUnavailable, private_xvfb
+from tests.media.xvfb import ScreenPainter
 from tests.waiting import scaled
 
 from .conftest import Windows, until
@@ -141,19 +140,6 @@ def test_banner_stop_emits(qtbot: QtBot) -> None:
     qtbot.addWidget(banner)
     with qtbot.waitSignal(banner.stop_requested):
         banner.stop_button.click()
-
-
-@pytest.fixture
-def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A private Xvfb as the display screen capture uses (Qt itself stays offscreen)."""
-    try:
-        with private_xvfb(1280, 720) as name:
-            monkeypatch.setenv("DISPLAY", name)
-            monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-            monkeypatch.setenv("XDG_SESSION_TYPE", "x11")
-            yield name
-    except XvfbUnavailable as exc:
-        pytest.skip(str(exc))
 
 
 def test_share_and_stop_in_a_call(windows: Windows, display: str) -> None:
