@@ -11,6 +11,9 @@ Outgoing datagrams pass a bottleneck like ``tc tbf rate R latency L``: a FIFO dr
 ``queue_delay``. Both directions get random loss, a fixed one-way delay with uniform jitter
 (so packets may reorder, as with netem), and outage windows during which everything is
 dropped.
+
+:meth:`ImpairedLink.follow` applies one link to whatever connection a client holds to a peer,
+the ones that replace it included, as a network would.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncio
 import contextlib
 import random
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +61,8 @@ class ImpairedLink:
         """Bytes offered to the link by this side (before any drop), incl. IP/UDP headers."""
         self.dropped = 0
         self._wrapped: set[int] = set()
+        self.connections = 0
+        """Peer connections this link was attached to."""
 
     def down(self, now: float) -> bool:
         """Whether an outage is under way at ``now``."""
@@ -72,8 +78,36 @@ class ImpairedLink:
             if time.monotonic() > deadline:
                 raise TimeoutError("peer connection gathered no sockets")
             await asyncio.sleep(0.002)
+        self.connections += 1
         for protocol in protocols:
             self._wrap(protocol)
+
+    @contextlib.asynccontextmanager
+    async def follow(self, connection: Callable[[], RTCPeerConnection | None],
+                     within: float = 10.0) -> AsyncIterator[ImpairedLink]:
+        """Attach to ``connection()`` now, and while inside, to each connection it returns
+        later (a client replacing a failed or silent pair with a fresh one)."""
+        first = connection()
+        if first is None:
+            raise RuntimeError("no peer connection to impair")
+        await self.attach(first, within)
+
+        async def watch() -> None:
+            current: RTCPeerConnection | None = first
+            while True:
+                pc = connection()
+                if pc is not None and pc is not current:
+                    current = pc
+                    await self.attach(pc, within)
+                await asyncio.sleep(0.01)
+
+        watcher = asyncio.create_task(watch())
+        try:
+            yield self
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
     def _wrap(self, protocol: Any) -> None:
         if id(protocol) in self._wrapped:

@@ -5,8 +5,9 @@ user-space loss on one member's peer connection."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -69,13 +70,20 @@ def camera(user: str) -> SyntheticVideoTrack:
     return SyntheticVideoTrack(user, width=320, height=240, fps=FPS)
 
 
-async def impair(client: RTCClient, peer: str, impairment: Impairment) -> ImpairedLink:
-    """Shape every datagram of ``client``'s peer connection to ``peer`` from now on."""
-    pc = client.peer_connection(peer)
-    assert pc is not None
-    link = ImpairedLink(impairment)
-    await link.attach(pc)
-    return link
+Impair = Callable[[RTCClient, str, Impairment], Awaitable[ImpairedLink]]
+
+
+@pytest.fixture
+async def impair() -> AsyncIterator[Impair]:
+    """``await impair(client, peer, impairment)``: shape every datagram of ``client``'s peer
+    connection to ``peer`` from now on, and of any connection that replaces it, until the
+    test ends."""
+    async with contextlib.AsyncExitStack() as links:
+        async def start(client: RTCClient, peer: str, impairment: Impairment) -> ImpairedLink:
+            link = ImpairedLink(impairment)
+            return await links.enter_async_context(
+                link.follow(lambda: client.peer_connection(peer)))
+        yield start
 
 
 def graded(user_id: str, grades: tuple[NetworkGrade, ...]
@@ -146,7 +154,7 @@ async def test_a_muted_talker_reads_zero(members: Callable[..., Any]) -> None:
 
 
 async def test_network_quality_becomes_known_and_falls_under_loss(
-        members: Callable[..., Any]) -> None:
+        members: Callable[..., Any], impair: Impair) -> None:
     """On clean loopback every member's grades become known and EXCELLENT or GOOD on both
     clients; with 25 % of alice's datagrams lost both ways, alice's own grades and bob's
     link as alice sees it fall to FAIR or POOR, and bob sees alice's link fall too."""
@@ -207,7 +215,8 @@ async def test_stats_match_what_was_sent(members: Callable[..., Any]) -> None:
     assert await RTCClient("ws://127.0.0.1:9").get_stats() == CallStats()
 
 
-async def test_stats_count_packets_lost_under_loss(members: Callable[..., Any]) -> None:
+async def test_stats_count_packets_lost_under_loss(
+        members: Callable[..., Any], impair: Impair) -> None:
     """With 20 % of bob's datagrams lost both ways, bob's stats of alice's tracks count lost
     packets and a loss share near the induced one, and alice's stats carry bob's receiver
     reports of loss."""
@@ -237,7 +246,8 @@ async def test_stats_count_packets_lost_under_loss(members: Callable[..., Any]) 
                    "runs (~276 kbit/s): each bitrate retarget rebuilds the libvpx encoder "
                    "(PyAV cannot reconfigure its rate), and every rebuilt encoder starts "
                    "with a keyframe burst")
-async def test_stats_show_the_rung_a_capped_member_gets(members: Callable[..., Any]) -> None:
+async def test_stats_show_the_rung_a_capped_member_gets(
+        members: Callable[..., Any], impair: Impair) -> None:
     """With alice's uplink to bob capped at 250 kbit/s, her 640x480 camera reaches bob on a
     lower ladder rung: her stats of that stream and bob's of the track he receives both give
     that rung's size, at about the source's frame rate, within the cap."""
@@ -261,7 +271,7 @@ async def test_stats_show_the_rung_a_capped_member_gets(members: Callable[..., A
 
 
 async def test_an_attached_playout_gives_levels_and_concealment(
-        members: Callable[..., Any]) -> None:
+        members: Callable[..., Any], impair: Impair) -> None:
     """Bob plays alice's tone through a real AudioPlayout (mixed in real time even without
     a sound card) attached to his client: his volume indication and stats read alice's level
     from what is played, and with 20 % of his datagrams lost the stats show the share of
@@ -298,7 +308,7 @@ async def test_an_attached_playout_gives_levels_and_concealment(
 
 
 async def test_a_link_that_goes_dead_reads_poor_then_recovers(
-        members: Callable[..., Any]) -> None:
+        members: Callable[..., Any], impair: Impair) -> None:
     """When everything between alice and bob is dropped for 7 s, alice grades bob's uplink
     and her own downlink POOR (nothing arrives, though no receiver can count the gap), and
     once the pair's fresh connection carries media again both grades come back."""

@@ -17,10 +17,16 @@ from pathlib import Path
 from roomcall.server.config import Limits, ServerConfig
 from roomcall.server.server import RoomServer
 
+_NEVER = 600.0
+"""The handshake and join deadlines (s): longer than any test, so the attack's sockets stay
+until the server evicts them or the test closes them."""
+
 
 async def _serve(data_dir: Path, max_connections: int) -> None:
     server = RoomServer(ServerConfig(host="127.0.0.1", port=0, data_dir=data_dir,
-                                     limits=Limits(max_connections=max_connections)))
+                                     limits=Limits(max_connections=max_connections,
+                                                   handshake_timeout=_NEVER,
+                                                   join_timeout=_NEVER)))
     await server.start()
     print(server.url, server.token("locked", "alice"), sep="\n", flush=True)
     loop = asyncio.get_running_loop()

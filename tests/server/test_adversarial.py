@@ -81,6 +81,8 @@ async def _eof(sock: socket.socket, within: float) -> bool:
 
 # --- connection admission ----------------------------------------------------------------
 
+_BATCH = 64  # sockets an attack connects at once
+
 
 async def _attack(tmp_path: Path, max_connections: int, sockets: int = 1100,
                   release_after: str | None = None) -> tuple[float, list[str]]:
@@ -101,18 +103,24 @@ async def _attack(tmp_path: Path, max_connections: int, sockets: int = 1100,
         token = proc.stdout.readline().strip()
         host, port = url.removeprefix("ws://").rsplit(":", 1)
         loop = asyncio.get_running_loop()
-        connects = []
-        for i in range(sockets):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setblocking(False)
-            sock.bind((f"127.0.1.{i % 64 + 1}", 0))
-            held.append(sock)
-            connects.append(loop.create_task(loop.sock_connect(sock, (host, int(port)))))
-        # Let the attack settle (connects complete, or stall once the server stops accepting),
-        # so that the member comes after it rather than slipping in first.
-        await asyncio.wait(connects, timeout=10.0)
-        for task in connects:
-            task.cancel()
+        # Connect a batch at a time, each once the one before is through the handshake (in
+        # the server's accept queue or accepted): a burst of all of them at once would overflow
+        # the queue and leave the rest to SYN retries, seconds apart, so how many reach the
+        # server would depend on the machine's load. A batch that stalls means the server has
+        # stopped accepting; the attack has then done what it can.
+        for first in range(0, sockets, _BATCH):
+            batch = []
+            for i in range(first, min(sockets, first + _BATCH)):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.setblocking(False)
+                sock.bind((f"127.0.1.{i % 64 + 1}", 0))
+                held.append(sock)
+                batch.append(loop.create_task(loop.sock_connect(sock, (host, int(port)))))
+            _, stalled = await asyncio.wait(batch, timeout=2.0)
+            for task in stalled:
+                task.cancel()
+            if stalled:
+                break
         for sock in held[::3]:  # a third of them start a request and never finish it
             with contextlib.suppress(OSError):  # not connected yet, or refused: it stays idle
                 sock.send(b"GET /v1/signal HTTP/1.1\r\nHost: x\r\n")

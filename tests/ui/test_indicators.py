@@ -89,15 +89,14 @@ def test_signal_bars_fall_when_the_link_is_capped(windows: Windows) -> None:
             assert tile is not None
             assert ("sending excellent" in tile.signal_tooltip
                     or "sending good" in tile.signal_tooltip)
-            pc = bob.peer_connection(host_id)
-            assert pc is not None
             # Below even the lowest rung plus audio: the bottleneck's queue overflows.
             link = ImpairedLink(Impairment(rate=40_000, queue_delay=0.2))
-            await link.attach(pc)
-            await until(lambda: tile.signal_bars <= 2, scaled(20), "bars falling")
-            assert tile.network_quality.uplink in (NetworkGrade.FAIR, NetworkGrade.POOR)
-            assert "sending fair" in tile.signal_tooltip or "sending poor" in tile.signal_tooltip
-            assert link.dropped > 0
+            async with link.follow(lambda: bob.peer_connection(host_id)):
+                await until(lambda: tile.signal_bars <= 2, scaled(20), "bars falling")
+                assert tile.network_quality.uplink in (NetworkGrade.FAIR, NetworkGrade.POOR)
+                assert ("sending fair" in tile.signal_tooltip
+                        or "sending poor" in tile.signal_tooltip)
+                assert link.dropped > 0
 
     windows.run(scenario)
 
