@@ -40,30 +40,14 @@ from aiortc import (
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
+from bench.link import SENDER, Link
 from roomcall.media.drain import TrackDrain
 from roomcall.media.synthetic import SyntheticVideoTrack, decode_pattern
 from roomcall.sdk.mesh import Mesh
 
-SENDER = "a-sender"
 TARGET_CPU_RATIO = 0.4
 TARGET_LATENCY_P50_MS = 50.0
 TARGET_FIRST_FRAME_MS = 500.0
-
-
-class Link:
-    """JSON lines over one loopback TCP connection: relays and control messages."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-
-    async def send(self, message: dict[str, Any]) -> None:
-        self.writer.write(json.dumps(message).encode() + b"\n")
-        await self.writer.drain()
-
-    async def messages(self) -> Any:
-        while line := await self.reader.readline():
-            yield json.loads(line)
 
 
 def _relay_to(link: Link, user_id: str) -> Any:

@@ -8,10 +8,12 @@ loss, delay with jitter, outages, all UDP dropped). Each condition runs twice:
 
 - ``roomcall``: our ``Mesh`` (encode once per rung, per-peer estimate from REMB and receiver
   reports, bounded retransmissions);
-- ``aiortc``: aiortc's normal path, the same source through ``MediaRelay`` into a sender that
-  runs its own VP8 encoder (which follows REMB; NACKs resent without a budget).
+- ``aiortc``: aiortc's normal path at both ends: the same source through ``MediaRelay`` into a
+  sender that runs its own VP8 encoder (which follows REMB; NACKs resent without a budget),
+  received by a plain ``RTCPeerConnection`` in a process that loads nothing of roomcall's SDK
+  (``bench/plain_receiver.py``).
 
-The receiver is our ``Mesh`` in both cases. Measured at the receiver over the window: good
+The receiver is our ``Mesh`` for roomcall. Measured at the receiver over the window: good
 frames/s (decoded, the code readable and naming the sender), decodable share (good / decoded
 frames), latency p50/p95 (receive time minus the stamped send time, same host clock), freezes
 (gaps over 500 ms between good frames), keyframes received; at the sender: send rate (bytes
@@ -45,23 +47,21 @@ sys.path.insert(0, str(ROOT))
 
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
 
+from bench.link import RECEIVER, SENDER, Link  # noqa: E402
 from bench.media import (  # noqa: E402
-    SENDER,
     InOrder,
-    Link,
     RelayBaseline,
     _pct,
     _relay_to,
     serve_relays,
 )
+from bench.plain_receiver import LABEL, LINK_LINE_LIMIT, FrameRecord, frame_record  # noqa: E402
 from roomcall.media.drain import TrackDrain  # noqa: E402
-from roomcall.media.synthetic import CameraLikeVideoTrack, decode_pattern, identity_code  # noqa: E402
+from roomcall.media.synthetic import CameraLikeVideoTrack, identity_code  # noqa: E402
 from roomcall.sdk.compat import restrict_host_addresses  # noqa: E402
 from roomcall.sdk.mesh import Mesh  # noqa: E402
 from tests.media.impair import ImpairedLink, Impairment  # noqa: E402
 
-RECEIVER = "b-receiver"
-LABEL = "sender"
 RECOVERED_FPS = 20
 OUTAGE_AT = 3.0
 """Seconds into the window an outage starts."""
@@ -88,10 +88,6 @@ class Condition:
     blocked: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
-
-LINK_LINE_LIMIT = 16 * 1024 * 1024
-"""Longest report line between the bench's processes: a long run's per-frame record is one
-line, far over asyncio's 64 KiB default."""
 
 CONDITIONS = {c.name: c for c in (
     Condition("clean", "no impairment"),
@@ -120,22 +116,14 @@ async def run_receiver(host: str) -> None:
 
     async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         link = Link(reader, writer)
-        frames: list[tuple[float, int, float, int]] = []
+        frames: list[FrameRecord] = []
         drains: list[TrackDrain] = []
         mesh = Mesh(RECEIVER, _relay_to(link, RECEIVER))
 
         def on_track(_user: str, track: MediaStreamTrack) -> None:
             if track.kind != "video":
                 return
-
-            def on_frame(frame: Any) -> None:
-                now = time.time()
-                info = decode_pattern(frame)
-                good = info is not None and info.identity == identity
-                latency = now * 1000 - info.sent_at_ms if good and info is not None else -1.0
-                frames.append((now, int(good), latency, frame.width))
-
-            drain = TrackDrain(track, on_frame=on_frame)
+            drain = TrackDrain(track, on_frame=lambda f: frames.append(frame_record(f, identity)))
             drain.start()
             drains.append(drain)
 
@@ -268,8 +256,11 @@ def _run_case(mode: str, condition: Condition, args: argparse.Namespace) -> dict
     if args.kernel:
         _tbf(condition.rate)
     host = RECEIVER_ADDRESS if args.kernel else "127.0.0.1"
-    receiver = subprocess.Popen([*_in(RECEIVER_NS, args), *me, "--role", "receiver",
-                                 "--host", host], stdout=subprocess.PIPE, text=True)
+    # The baseline's receiver is plain aiortc too, in a process without roomcall's SDK.
+    receiving = ([*me, "--role", "receiver", "--host", host] if mode == "roomcall"
+                 else [sys.executable, str(ROOT / "bench" / "plain_receiver.py"), host])
+    receiver = subprocess.Popen([*_in(RECEIVER_NS, args), *receiving], stdout=subprocess.PIPE,
+                                text=True)
     assert receiver.stdout is not None
     port = json.loads(receiver.stdout.readline())["port"]
     seconds = args.seconds

@@ -116,16 +116,6 @@ def test_frames_marked_i_by_a_grabber_are_not_all_keyframes(settings: VideoSetti
     assert keyframes == [True, False, False, True, False]
 
 
-def test_a_bitrate_change_restarts_the_encoder_with_a_keyframe() -> None:
-    """Changing the target re-creates the VP8 encoder, so the next packet is a keyframe."""
-    codec = VideoCodec()
-    frames = _frames(3)
-    codec.encode(frames[0], keyframe=False)
-    assert not codec.encode(frames[1], keyframe=False)[0].is_keyframe
-    codec.bitrate = bitrate_for_peers(7)
-    assert codec.encode(frames[2], keyframe=False)[0].is_keyframe
-
-
 def test_audio_codec_turns_any_rate_into_20ms_opus_packets() -> None:
     """An 8 kHz mono tone comes out as 48 kHz Opus packets that decode to the same tone."""
     source = SyntheticAudioTrack(frequency=500.0, sample_rate=8000)

@@ -241,11 +241,6 @@ async def test_stats_count_packets_lost_under_loss(
     await until(reported, within=MEDIA_WAIT, what="loss reported to alice")
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError,
-                   reason="the sender overshoots a 250 kbit/s link over a 1 s window in some "
-                   "runs (~276 kbit/s): each bitrate retarget rebuilds the libvpx encoder "
-                   "(PyAV cannot reconfigure its rate), and every rebuilt encoder starts "
-                   "with a keyframe burst")
 async def test_stats_show_the_rung_a_capped_member_gets(
         members: Callable[..., Any], impair: Impair) -> None:
     """With alice's uplink to bob capped at 250 kbit/s, her 640x480 camera reaches bob on a

@@ -1,7 +1,10 @@
-"""The shared encoders: VP8 (libvpx) and Opus (libopus) through PyAV.
+"""The shared encoders: VP8 (libvpx) and Opus (libopus).
 
 VP8 takes its libvpx settings from a :class:`VideoSettings`: :data:`CAMERA_VP8` is aiortc's
-camera set-up, :data:`SCREEN_VP8` the one for screen content (text, still pictures).
+camera set-up, :data:`SCREEN_VP8` the one for screen content (text, still pictures). It calls
+libvpx directly (:mod:`roomcall.media.libvpx`) so that a new target bit rate applies from the
+next frame on; where that library cannot be reached it encodes through PyAV, which has to
+re-open the encoder (and so send a keyframe) for each new target.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import av
 from aiortc.codecs.vpx import number_of_threads
 from av.audio.resampler import AudioResampler
 from av.video.frame import PictureType
+
+from roomcall.media import libvpx
 
 VIDEO_TIME_BASE: Final = fractions.Fraction(1, 90_000)
 OPUS_RATE: Final = 48_000
@@ -73,14 +78,23 @@ blurring), unchanged areas are skipped, and bursts are held to the target."""
 
 
 class VideoCodec:
-    """A VP8 encoder (libvpx through PyAV), realtime CBR, set up by ``settings``."""
+    """A VP8 encoder, realtime CBR, set up by ``settings``."""
 
     def __init__(self, settings: VideoSettings = CAMERA_VP8) -> None:
         self.settings = settings
         self.bitrate = VIDEO_BITRATE
-        """Target bit/s; a change re-creates the encoder (and so starts with a keyframe)."""
+        """Target bit/s; a change applies from the next frame on."""
+        self.reopened = 0
+        """Times the encoder was opened again for a new size or (through PyAV) a new rate."""
+        self._direct: libvpx.Encoder | None = None
         self._codec: av.VideoCodecContext | None = None
         self._next_pts = 0
+
+    @property
+    def in_place_retarget(self) -> bool:
+        """Whether a new target applies without re-opening the encoder (and so without a
+        keyframe): libvpx is called directly."""
+        return libvpx.load() is not None
 
     def encode(self, frame: av.VideoFrame, keyframe: bool) -> list[av.Packet[Any]]:
         """Encode one frame (a keyframe if asked); runs in an executor thread."""
@@ -90,6 +104,9 @@ class VideoCodec:
             frame.pts = self._next_pts
             frame.time_base = VIDEO_TIME_BASE
         self._next_pts = int(frame.pts) + 3000
+        library = libvpx.load()
+        if library is not None:
+            return self._encode_direct(library, frame, keyframe)
         codec = self._codec
         if codec is not None and (
             frame.width != codec.width
@@ -97,12 +114,47 @@ class VideoCodec:
             or codec.bit_rate != self.bitrate
         ):
             codec = None
+            self.reopened += 1
         if codec is None:
             codec = self._codec = self._open(frame)
         # Always set: FFmpeg's libvpx wrapper makes a keyframe of every frame marked I, and
         # frames decoded from a grabber or a raw camera (rawvideo) all come marked I.
         frame.pict_type = PictureType.I if keyframe else PictureType.NONE
         return list(codec.encode(frame))
+
+    def _encode_direct(self, library: libvpx.Library, frame: av.VideoFrame,
+                       keyframe: bool) -> list[av.Packet[Any]]:
+        encoder = self._direct
+        if encoder is not None and (frame.width, frame.height) != (encoder.setup.width,
+                                                                   encoder.setup.height):
+            encoder.close()
+            encoder = None
+            self.reopened += 1
+        if encoder is None:
+            encoder = self._direct = libvpx.Encoder(library, self._setup(frame), self.bitrate)
+        else:
+            encoder.set_bitrate(self.bitrate)
+        time_base = frame.time_base or VIDEO_TIME_BASE
+        pts = int(frame.pts or 0) * time_base / VIDEO_TIME_BASE
+        packets = []
+        for data, is_key in encoder.encode(frame, int(pts), keyframe):
+            packet = av.Packet(data)
+            packet.pts, packet.time_base = frame.pts, time_base
+            packet.is_keyframe = is_key
+            packets.append(packet)
+        return packets
+
+    def _setup(self, frame: av.VideoFrame) -> libvpx.EncoderSetup:
+        options = self.settings.options
+        return libvpx.EncoderSetup(
+            width=frame.width, height=frame.height,
+            threads=number_of_threads(frame.width * frame.height, os.cpu_count() or 1),
+            framerate=self.settings.framerate, qmin=2, qmax=self.settings.qmax,
+            undershoot_pct=int(options.get("undershoot-pct", "100")),
+            overshoot_pct=int(options.get("overshoot-pct", "15")),
+            controls={control: int(options[name])
+                      for name, control in libvpx.CONTROLS.items() if name in options},
+        )
 
     def _open(self, frame: av.VideoFrame) -> av.VideoCodecContext:
         codec = av.CodecContext.create("libvpx", "w")

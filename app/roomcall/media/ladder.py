@@ -25,12 +25,15 @@ UP_MARGIN: Final = 1.3
 """A peer moves up a rung once its estimate is this many times the rung's floor..."""
 UP_HOLD: Final = 3.0
 """...for this many seconds."""
-RETARGET_STEP: Final = 0.2
-"""A rung's encoder follows its peers' estimate only when it moved by at least this share: a
-new target re-creates the VP8 encoder (FFmpeg's libvpx wrapper takes no bitrate change once
-open), which costs a keyframe."""
-RETARGET_INTERVAL: Final = 3.0
+RETARGET_STEP: Final = 0.05
+"""A rung's encoder follows its peers' estimate when it moved by at least this share (libvpx
+takes the new target from the next frame on)."""
+RETARGET_INTERVAL: Final = 1.0
 """Seconds between two upward retargets of a rung (a drop is applied at once)."""
+REOPENING_RETARGET_STEP: Final = 0.2
+REOPENING_RETARGET_INTERVAL: Final = 3.0
+"""The same, where the encoder runs through PyAV (libvpx not reachable directly): there a new
+target re-opens the encoder, which costs a keyframe, so it follows only larger moves."""
 HEADROOM: Final = 0.85
 """A rung's encoder targets this share of its peers' estimate (the uplink ceiling is not
 cut): libvpx overshoots its target by up to 15 % (``overshoot-pct``) and RTP/SRTP/UDP/IP headers
@@ -143,9 +146,11 @@ class RungEncoder:
         if self.codec is None:
             return
         target, current = self._clamp(bitrate), self.codec.bitrate
-        if abs(target - current) < RETARGET_STEP * current:
+        step, interval = ((RETARGET_STEP, RETARGET_INTERVAL) if self.codec.in_place_retarget
+                          else (REOPENING_RETARGET_STEP, REOPENING_RETARGET_INTERVAL))
+        if abs(target - current) < step * current:
             return
-        if target > current and now - self._retargeted < RETARGET_INTERVAL:
+        if target > current and now - self._retargeted < interval:
             return
         self.codec.bitrate = target
         self._retargeted = now

@@ -1,0 +1,97 @@
+"""bench/network.py's receiver for the plain-aiortc baseline: aiortc as it ships, nothing of
+roomcall's SDK loaded in the process (its receive-side changes, such as asking for a keyframe
+after a 0.4 s gap, would otherwise apply to every peer connection here too).
+
+    python bench/plain_receiver.py HOST
+
+prints ``{"port": N}``, takes one sender's offer over the control link, answers it, and when
+told to stop sends back every decoded frame as bench/network.py records it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aioice.ice  # noqa: E402
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
+from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
+
+from bench.link import RECEIVER, SENDER, Link  # noqa: E402
+from roomcall.media.drain import TrackDrain  # noqa: E402
+from roomcall.media.synthetic import decode_pattern, identity_code  # noqa: E402
+
+LABEL = "sender"
+"""The label the sender's camera-like source draws into its code."""
+LINK_LINE_LIMIT = 16 * 1024 * 1024
+"""Longest control line: a long run's per-frame record is one line."""
+
+FrameRecord = tuple[float, int, float, int]
+"""(received at, 1 if the code reads and names the sender, latency ms or -1, frame width)."""
+
+
+def frame_record(frame: Any, identity: int) -> FrameRecord:
+    """What the bench keeps of one decoded frame."""
+    now = time.time()
+    info = decode_pattern(frame)
+    good = info is not None and info.identity == identity
+    latency = now * 1000 - info.sent_at_ms if good and info is not None else -1.0
+    return now, int(good), latency, int(frame.width)
+
+
+async def run(host: str) -> None:
+    """Answer one sender with a plain RTCPeerConnection on ``host``; report its frames."""
+    # Host candidates on the bench's own address only (roomcall.sdk.compat's
+    # restrict_host_addresses does this, but loading it loads the SDK).
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [host]
+    done = asyncio.Event()
+    identity = identity_code(LABEL)
+
+    async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        link = Link(reader, writer)
+        frames: list[FrameRecord] = []
+        drains: list[TrackDrain] = []
+        pc: RTCPeerConnection | None = None
+
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "video":
+                drain = TrackDrain(track,
+                                   on_frame=lambda f: frames.append(frame_record(f, identity)))
+                drain.start()
+                drains.append(drain)
+
+        async for message in link.messages():
+            if message.get("ctl") == "stop":
+                break
+            data = message.get("data") or {}
+            if message.get("to") == RECEIVER and data.get("type") == "offer" and pc is None:
+                pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+                pc.on("track", on_track)
+                await pc.setRemoteDescription(RTCSessionDescription(data["sdp"], "offer"))
+                await pc.setLocalDescription(await pc.createAnswer())
+                await link.send({"from": RECEIVER, "to": SENDER, "data": {
+                    "type": "answer", "sdp": pc.localDescription.sdp, "pc": data.get("pc"),
+                    "seq": data.get("seq", 1)}})
+        if pc is not None:
+            await pc.close()
+        for drain in drains:
+            await drain.stop()
+        await link.send({"ctl": "result", "frames": frames})
+        writer.close()
+        done.set()
+
+    server = await asyncio.start_server(on_connection, host, 0, limit=LINK_LINE_LIMIT)
+    print(json.dumps({"port": server.sockets[0].getsockname()[1]}), flush=True)
+    await done.wait()
+    server.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(run(sys.argv[1]))
