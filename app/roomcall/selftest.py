@@ -289,8 +289,13 @@ async def _video(run: _Run, receiver: _Peer, sender: str) -> str:
         if counters and info.counter <= counters[-1]:
             raise CheckFailed(f"frame counter went from {counters[-1]} to {info.counter}")
         counters.append(info.counter)
+    from roomcall.media import libvpx
+
+    library = libvpx.load()
+    encoder = (f"VP8 through {library.path}" if library is not None
+               else "VP8 through PyAV (libvpx not reachable: each new rate re-opens it)")
     return (f"{len(counters)} frames decoded, identity ok, counters "
-            + " < ".join(map(str, counters)))
+            + " < ".join(map(str, counters)) + f"; {encoder}")
 
 
 async def _audio(run: _Run, receiver: _Peer, sender: str) -> str:

@@ -16,6 +16,7 @@ with ``t`` (``time.time()``) and ``event``:
 - ``audio``: the first remote audio frame of a user: ``{"from"}``
 - ``state``: ``{"state": connection state name}``; ``peer_state``: ``{"user", "state"}`` when
   the SDK reports the media path's state
+- ``left``: ``{"seconds": leave() duration}`` (at most ``LEAVE_LIMIT``)
 
 It runs until its stdin closes (or SIGTERM), then leaves and exits 0. ``--ice server`` (the
 default) uses only what the room server hands out; ``none`` forces host candidates; a JSON list
@@ -45,6 +46,9 @@ from roomcall.sdk import JoinError, RTCClient
 from roomcall.sdk.compat import gather_from_every_ice_server
 from roomcall.sdk.events import EVENT_NAMES
 from roomcall.sdk.tracks import RemoteTrack
+
+LEAVE_LIMIT = 60.0
+"""Seconds the process waits for ``leave()`` before it exits anyway."""
 
 
 def report(event: str, **fields: Any) -> None:
@@ -149,8 +153,10 @@ async def run(args: argparse.Namespace) -> int:
         await stop.wait()
     finally:
         watcher.cancel()
+        leaving = time.monotonic()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(client.leave(), 5)
+            await asyncio.wait_for(client.leave(), LEAVE_LIMIT)
+        report("left", seconds=round(time.monotonic() - leaving, 3))
         video.stop()
         audio.stop()
         for task in list(drains):

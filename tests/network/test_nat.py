@@ -24,6 +24,10 @@ GATHER_STALL = 5.0
 """aiortc's gathering stall behind a UDP-blocking firewall, without the compat workaround."""
 RECOVERY_BOUND = 10.0
 """Seconds within which media must flow again once the network works (the SDK's promise)."""
+LEAVE_BOUND = 5.0
+"""Seconds ``leave()`` may take with nothing answering: it gives up the server's confirmation
+after 2 s, then closes the socket (a 1 s closing handshake) while the peer connections close
+(each TURN allocation's deletion given up after 1 s: one each for TURN/UDP and TURN/TCP)."""
 
 
 async def call(bed: Bed, room: str, *, ice: str = "server") -> tuple[Peer, Peer]:
@@ -138,3 +142,22 @@ async def test_media_returns_after_an_address_change(bed: Bed, room: str) -> Non
     log.info("media back %s s after the address change",
              " / ".join(f"{float(f['t']) - changed:.2f}" for f in seen))  # type: ignore[arg-type]
     assert all(float(f["t"]) - changed < RECOVERY_BOUND for f in seen)  # type: ignore[arg-type]
+
+
+async def test_leaving_a_relayed_call_during_an_outage_is_prompt(bed: Bed, room: str) -> None:
+    """Alice, relayed through coturn between two symmetric NATs, leaves while her home is cut
+    off: neither the room server nor coturn can answer, and still leave() returns within a few
+    seconds (aioice alone retries the TURN deletion for about 31 s)."""
+    bed.set_nat(1, "symmetric")
+    bed.set_nat(2, "symmetric")
+    alice, bob = await call(bed, room)
+    await sees(alice, bob)
+    await sees(bob, alice)
+    bed.cut(1)
+    try:
+        assert await alice.stop(timeout=90) == 0
+    finally:
+        bed.restore(1)
+    (left,) = alice.named("left")
+    log.info("leave() took %.2f s during the outage", left["seconds"])
+    assert left["seconds"] < LEAVE_BOUND

@@ -82,6 +82,9 @@ def test_frozen_self_test(bundle: Path) -> None:
             f"no PASS line for {name!r}:\n{result.stdout}\n{result.stderr[-3000:]}")
     assert lines[-1].startswith(f"self-test passed: {len(CHECKS)} of {len(CHECKS)}")
     assert result.returncode == 0
+    # The video checks name the VP8 encoder: the libvpx the bundle ships, called directly.
+    (video, *_) = [line for line in lines if line.startswith("PASS video ")]
+    assert f"VP8 through {bundle / '_internal'}" in video and "libvpx" in video, video
 
 
 def test_frozen_gui_smoke(bundle: Path, tmp_path: Path) -> None:

@@ -372,14 +372,12 @@ class RTCClient(HostCalls, ReportCalls):
         return conn, media
 
     async def _cleanup(self, conn: Connection | None, media: MediaSession | None) -> None:
-        try:
-            if conn is not None:
-                await conn.close()
-        finally:
-            # Cancelled while closing the socket (the event loop shutting down): the peer
-            # connections' UDP sockets must still be closed.
-            if media is not None:
-                await media.close()
+        # Side by side: on a dead network each waits for answers that cannot come (the
+        # socket's closing handshake, TURN servers confirming deletions), each bounded. Both
+        # start at once, so a cancellation (the event loop shutting down) cannot keep the peer
+        # connections' UDP sockets from being closed.
+        await asyncio.gather(*([conn.close()] if conn is not None else []),
+                             *([media.close()] if media is not None else []))
 
     def _join_interrupted(self) -> JoinError:
         info = self._info or ConnectionInfo(DisconnectReason.LEAVE)

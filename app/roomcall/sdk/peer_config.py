@@ -17,6 +17,7 @@ from aiortc import (
 
 from roomcall.media.packet_track import PacketTrack
 from roomcall.sdk.compat import (
+    bound_turn_deletion,
     bound_video_gaps,
     gather_from_every_ice_server,
     negotiated_codecs,
@@ -31,6 +32,8 @@ gather_from_every_ice_server()
 unbuffered_audio_receivers()
 # aiortc's video jitter buffer waits for 512 packets on a gap and never drains a backlog.
 bound_video_gaps()
+# aioice waits ~31 s for an unreachable TURN server to confirm a deletion when a call closes.
+bound_turn_deletion()
 
 
 def new_connection(ice_servers: Iterable[RTCIceServer]) -> RTCPeerConnection:

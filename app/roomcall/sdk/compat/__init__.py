@@ -6,12 +6,14 @@ reads or writes a private attribute of either library.
 - :mod:`.ice`: host addresses gathered, every STUN and TURN URL used;
 - :mod:`.sending`: sender feedback, bounded retransmissions, pacing, keyframe requests;
 - :mod:`.receiving`: receive buffers, flushing, stalls, keyframe asks;
-- :mod:`.closing`: closing peer connections promptly;
+- :mod:`.closing`: closing peer connections promptly (TURN allocations included);
 - :mod:`.counters`: received bytes and retransmission streams, for call stats.
 """
 
 from roomcall.sdk.compat.closing import (
     ICE_SETTLE_TIMEOUT,
+    TURN_DELETE_TIMEOUT,
+    bound_turn_deletion,
     close_connection,
     packets_received,
     set_local_description,
@@ -53,9 +55,11 @@ __all__ = [
     "ICE_SETTLE_TIMEOUT",
     "RELAY_GRACE",
     "RTP_HISTORY_SIZE",
+    "TURN_DELETE_TIMEOUT",
     "VIDEO_BACKLOG_FRAMES",
     "VIDEO_GAP_WAIT",
     "SenderFeedback",
+    "bound_turn_deletion",
     "bound_video_gaps",
     "close_connection",
     "count_received_bytes",

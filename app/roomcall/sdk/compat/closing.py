@@ -97,6 +97,39 @@ async def _close(pc: RTCPeerConnection) -> None:
             await cancel_and_wait(consent)
 
 
+TURN_DELETE_TIMEOUT = 1.0
+"""Seconds closing a connection waits for its TURN server to confirm that an allocation is
+deleted: one round trip when the server can be reached, and time for aioice's first
+retransmission (at 0.5 s)."""
+
+
+def bound_turn_deletion() -> None:
+    """Bound the wait for a TURN allocation's deletion when a connection closes.
+
+    aioice 0.13 ``TurnClientMixin.delete`` sends Refresh(lifetime 0) with ``request_with_retry``:
+    seven transmissions from a 0.5 s timeout doubling (``stun.RETRY_MAX`` 6), about 31.5 s
+    when the server cannot be reached. aiortc 1.16's ``RTCPeerConnection.close`` awaits it, so
+    a ``leave()`` during an outage, or on a network that just went away, took half a minute
+    for a relayed call. Past :data:`TURN_DELETE_TIMEOUT` the deletion is given up; its
+    ``finally`` still closes the socket, and the server frees the allocation when it expires
+    (RFC 8656 section 6), as aioice does when the deletion fails.
+    """
+    import aioice.turn
+
+    mixin: Any = aioice.turn.TurnClientMixin
+    original = mixin.delete
+    if getattr(original, "bounded", False):
+        return
+
+    async def delete(self: Any) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(TURN_DELETE_TIMEOUT):
+                await original(self)
+
+    delete.bounded = True  # type: ignore[attr-defined]
+    mixin.delete = delete
+
+
 def _ice_transports(pc: RTCPeerConnection) -> list[Any]:
     """The RTCIceTransports under ``pc``'s transceivers and data channel, each once."""
     found: dict[int, Any] = {}
