@@ -23,6 +23,7 @@ import logging
 import os
 import platform
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Final
 
@@ -231,19 +232,24 @@ def _bind(path: str) -> Library | None:
 
 _library: Library | None = None
 _loaded = False
+_loading = threading.Lock()
 
 
 def load() -> Library | None:
-    """The libvpx this process uses for VP8 (found and checked once), or None where there is
-    none to call directly (the caller then encodes through PyAV)."""
+    """The libvpx this process uses for VP8 (found and checked once, whichever thread asks
+    first), or None where there is none to call directly (the caller then encodes through
+    PyAV)."""
     global _library, _loaded
-    if not _loaded:
-        _loaded = True
-        # Variadic calls (vpx_codec_control_) are not portable through ctypes on arm64 macOS.
-        if not (sys.platform == "darwin" and platform.machine() == "arm64"):
-            _library = next((lib for lib in map(_bind, _candidates()) if lib is not None), None)
-        if _library is not None:
-            log.info("VP8 through %s (encoder ABI %d)", _library.path, _library.abi)
+    with _loading:
+        if not _loaded:
+            # Variadic calls (vpx_codec_control_) are not portable through ctypes on arm64
+            # macOS.
+            if not (sys.platform == "darwin" and platform.machine() == "arm64"):
+                _library = next((lib for lib in map(_bind, _candidates()) if lib is not None),
+                                None)
+            _loaded = True
+            if _library is not None:
+                log.info("VP8 through %s (encoder ABI %d)", _library.path, _library.abi)
     return _library
 
 
