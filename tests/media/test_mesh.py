@@ -576,6 +576,17 @@ async def test_a_connection_lost_under_one_side_recovers(room: Room, broken: str
         assert m.mesh.peer_state(o.user_id) is PeerState.CONNECTED
 
 
+def candidates_to(port: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A relay rewrite that points every UDP candidate announced at ``port``."""
+    def rewrite(data: dict[str, Any]) -> dict[str, Any]:
+        if "sdp" not in data:
+            return data
+        sdp = re.sub(r"^(a=candidate:\S+ \d+ udp \d+ \S+) \d+", rf"\g<1> {port}",
+                     data["sdp"], flags=re.MULTILINE)
+        return {**data, "sdp": sdp}
+    return rewrite
+
+
 async def test_a_pair_with_no_reachable_candidate_fails_within_bounded_time(room: Room) -> None:
     """When every candidate either side announces leads to a port that swallows everything,
     the pair goes CONNECTING, RECOVERING, then FAILED after its attempts, without a crash."""
@@ -585,14 +596,7 @@ async def test_a_pair_with_no_reachable_candidate_fails_within_bounded_time(room
     blackhole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     blackhole.bind(("127.0.0.1", 0))  # receives and never answers
     port = blackhole.getsockname()[1]
-
-    def unreachable(data: dict[str, Any]) -> dict[str, Any]:
-        if "sdp" not in data:
-            return data
-        sdp = re.sub(r"^(a=candidate:\S+ \d+ udp \d+ \S+) \d+", rf"\g<1> {port}",
-                     data["sdp"], flags=re.MULTILINE)
-        return {**data, "sdp": sdp}
-
+    unreachable = candidates_to(port)
     policy = RecoveryPolicy(attempts=2, connect_timeout=1.0)
     try:
         alice, bob = room.join("alice", policy), room.join("bob", policy)
@@ -615,6 +619,26 @@ async def test_a_pair_with_no_reachable_candidate_fails_within_bounded_time(room
         loop.set_exception_handler(None)
         blackhole.close()
     assert failures == []
+
+
+async def test_a_member_whose_check_never_fires_still_sees_the_pair_fail(room: Room) -> None:
+    """Bob gives a connection 1 s to connect, alice would give it a minute: each fresh
+    connection bob starts on an unreachable pair is a failed attempt for alice too, so her view
+    of the pair goes RECOVERING, then FAILED, with his, and does not stay CONNECTING."""
+    blackhole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    blackhole.bind(("127.0.0.1", 0))  # receives and never answers
+    try:
+        alice = room.join("alice", RecoveryPolicy(attempts=2, connect_timeout=60.0))
+        bob = room.join("bob", RecoveryPolicy(attempts=2, connect_timeout=1.0))
+        alice.rewrite = bob.rewrite = candidates_to(blackhole.getsockname()[1])
+        await alice.publish(audio=False)
+        await room.connect(alice, bob)
+        await room.wait_until(lambda: all(
+            PeerState.FAILED in m.peer_states[o.user_id] for m, o in ((alice, bob), (bob, alice))))
+        assert alice.peer_states["bob"] == [PeerState.CONNECTING, PeerState.RECOVERING,
+                                            PeerState.FAILED]
+    finally:
+        blackhole.close()
 
 
 async def test_a_member_back_after_a_signalling_gap_asks_for_a_fresh_keyframe(

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import socket
-from collections.abc import AsyncIterator, Callable
-from typing import Any, cast
+from collections.abc import AsyncIterator
+from typing import cast
 
 import pytest
 from aioice import stun
@@ -19,7 +18,12 @@ from roomcall.sdk import PeerState
 from roomcall.sdk.compat import stop_ice_abruptly
 from roomcall.sdk.pair_state import RecoveryPolicy
 from roomcall.sdk.pair_watch import BACK_SILENT_CHECKS, SILENT_CHECKS
-from tests.media.test_mesh import Room, room, video_both_ways  # noqa: F401 (the fixture)
+from tests.media.test_mesh import (  # noqa: F401 (the fixture)
+    Room,
+    candidates_to,
+    room,
+    video_both_ways,
+)
 from tests.waiting import WAIT, scaled, until
 
 
@@ -143,16 +147,6 @@ async def test_a_member_back_on_a_path_gone_silent_is_replaced_sooner(
         and m.mesh.connection(o.user_id) is not pc for m, o in ((alice, bob), (bob, alice))))
     assert f"failed (nothing received for {BACK_SILENT_CHECKS} checks)" in caplog.text
     assert f"nothing received for {SILENT_CHECKS} checks" not in caplog.text
-
-
-def candidates_to(port: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A relay rewrite sending every loopback candidate of an SDP to ``port``."""
-    def rewrite(data: dict[str, Any]) -> dict[str, Any]:
-        if "sdp" not in data:
-            return data
-        return {**data, "sdp": re.sub(r"(a=candidate:\S+ \d+ udp \d+ 127\.0\.0\.1) \d+",
-                                      rf"\g<1> {port}", data["sdp"])}
-    return rewrite
 
 
 POLICY = RecoveryPolicy(connect_timeout=7.0, offline_connect_timeout=1.0)

@@ -353,6 +353,15 @@ class Mesh:
 
     def _failed(self, peer: MeshPeer, pc: RTCPeerConnection, why: str) -> None:
         """``pc``, the pair's current connection, failed: count it and start a fresh one."""
+        self._count_failure(peer, pc, why)
+        self._tasks.spawn(self._recover(peer, pc), name=f"mesh-recover-{peer.user_id}")
+
+    def _count_failure(self, peer: MeshPeer, pc: RTCPeerConnection, why: str) -> None:
+        """One more failed attempt of the pair (``pc``, counted once): RECOVERING, or FAILED
+        once the attempts are used up."""
+        if peer.counted is pc:
+            return
+        peer.counted = pc
         peer.failures += 1
         logger.info("connection to %s failed (%s), attempt %d of %d", peer.user_id, why,
                     peer.failures, self._recovery.attempts)
@@ -360,7 +369,6 @@ class Mesh:
             peer.set_state(PairState.FAILED)  # retries go on, in case the path comes back
         elif peer.state is not PairState.FAILED:
             peer.set_state(PairState.RECOVERING)
-        self._tasks.spawn(self._recover(peer, pc), name=f"mesh-recover-{peer.user_id}")
 
     async def _recover(self, peer: MeshPeer, failed: RTCPeerConnection) -> None:
         async with peer.lock:
@@ -369,12 +377,19 @@ class Mesh:
             self._restart(peer)
         await self._negotiate(peer)
 
-    def _restart(self, peer: MeshPeer) -> None:
+    def _restart(self, peer: MeshPeer, *, by_far_side: bool = False) -> None:
         """Replace the pair's connection with a fresh one (the far side lost its connection
-        state, or ours failed); the old one is closed in the background, as its close may
-        wait on a network that is down."""
+        state or ``by_far_side`` started one, or ours failed); the old one is closed in the
+        background, as its close may wait on a network that is down.
+
+        A negotiated connection that never connected and that the far side gave up on is a
+        failed attempt here too: whichever side's check fires first, both count it, so both
+        members' windows say the same (FAILED once the attempts are used up)."""
         logger.info("restarting connection to %s", peer.user_id)
         old = peer.pc
+        if (by_far_side and old.connectionState != "connected"
+                and old.remoteDescription is not None):
+            self._count_failure(peer, old, "the far side started a fresh one")
         if peer.state is PairState.CONNECTED:
             peer.set_state(PairState.RECOVERING)
         self._end_received(peer, list(peer.receiving))
@@ -473,7 +488,7 @@ class Mesh:
             if peer.closed:
                 return
             if peer.remote_pc is not None and peer.remote_pc != offer.pc:
-                self._restart(peer)
+                self._restart(peer, by_far_side=True)
             elif offer.pc == peer.remote_pc and offer.seq <= peer.answered:
                 logger.debug("stale offer from %s", user_id)
                 return
@@ -530,7 +545,7 @@ class Mesh:
                 await peer.ask_keyframes(set(peer.receiving) - known)
         if restart:
             async with peer.lock:
-                self._restart(peer)
+                self._restart(peer, by_far_side=True)
         if restart or again:
             await self._offer(peer)
 
@@ -543,7 +558,7 @@ class Mesh:
         peer.remote_media = {t.media_id: t.kind for t in request.tracks}
         if peer.remote_pc is not None and peer.remote_pc != request.pc:
             async with peer.lock:
-                self._restart(peer)
+                self._restart(peer, by_far_side=True)
         await self._offer(peer)
 
     async def _send(self, peer: MeshPeer, data: dict[str, Any]) -> bool:

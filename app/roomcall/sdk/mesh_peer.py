@@ -49,6 +49,8 @@ class MeshPeer:
         self._on_state = on_state
         self.failures = 0
         """Connections of the pair that failed in a row (see RecoveryPolicy)."""
+        self.counted: RTCPeerConnection | None = None
+        """The connection whose failure was counted last (each is counted once)."""
         self.remote_media: dict[str, str] = {}
         """Offerer only: the answerer's tracks (media_id -> kind) from its last request."""
         self.setup = SetupHold(user_id, pc)

@@ -15,7 +15,9 @@ traffic, DTLS closed by the far side, ICE found no working candidate pair), when
 connected within ``connect_timeout`` of its first exchange, or when, connected, nothing has
 arrived from a far side that sends for six one-second checks (``pair_watch.SILENT_CHECKS``: a
 changed address or a cut that ICE consent has not noticed yet; three once the signalling said
-its member is back from a gap). After a failed attempt the pair
+its member is back from a gap), or, not connected yet, when the far side gave up on it and
+started a fresh one (so both members count the attempt, whichever check fired first). After a
+failed attempt the pair
 starts a fresh connection (the offerer offers on it; the answerer asks for an offer): RECOVERING.
 After
 ``attempts`` failed attempts in a row without being connected in between, the pair is FAILED;
