@@ -1,11 +1,13 @@
 """The benches' control link between their processes: JSON lines over one TCP connection
-(negotiation relays, start / stop, results). Imports nothing of ``roomcall.sdk``, so a process
-that must run plain aiortc (``bench/plain_receiver.py``) can use it."""
+(negotiation relays, start / stop, results), and the end of a receiver process's stdin, by
+which an orchestrator stops it. Imports nothing of ``roomcall.sdk``, so a process that must run
+plain aiortc (``bench/plain_receiver.py``) can use it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from typing import Any
 
 SENDER = "a-sender"
@@ -26,3 +28,11 @@ class Link:
     async def messages(self) -> Any:
         while line := await self.reader.readline():
             yield json.loads(line)
+
+
+async def stdin_closed() -> None:
+    """Return once this process's stdin ends (the orchestrator closed it: time to stop)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    await reader.read()

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
 
-from bench.link import RECEIVER, SENDER, Link  # noqa: E402
+from bench.link import RECEIVER, SENDER, Link, stdin_closed  # noqa: E402
 from bench.media import (  # noqa: E402
     InOrder,
     RelayBaseline,
@@ -109,16 +109,21 @@ CONDITIONS = {c.name: c for c in (
 
 
 async def run_receiver(host: str) -> None:
-    """One receiving Mesh on ``host``; reports every decoded frame when told to stop."""
+    """One receiving Mesh on ``host``; once its stdin ends, prints every decoded frame.
+
+    The frames go to the orchestrator on stdout, not back over the control link: with
+    ``--kernel`` that link crosses the capped veth, where the report would compete with the
+    media it measures."""
     restrict_host_addresses([host])
-    done = asyncio.Event()
     identity = identity_code(LABEL)
+    frames: list[FrameRecord] = []
+    drains: list[TrackDrain] = []
+    meshes: list[Mesh] = []
 
     async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         link = Link(reader, writer)
-        frames: list[FrameRecord] = []
-        drains: list[TrackDrain] = []
         mesh = Mesh(RECEIVER, _relay_to(link, RECEIVER))
+        meshes.append(mesh)
 
         def on_track(_user: str, track: MediaStreamTrack) -> None:
             if track.kind != "video":
@@ -129,25 +134,25 @@ async def run_receiver(host: str) -> None:
 
         mesh.on_track = on_track
         entry = InOrder(mesh)
-        async for message in link.messages():
-            if message.get("ctl") == "start":
-                await mesh.add_peer(SENDER)
-            elif message.get("ctl") == "stop":
-                break
-            elif message.get("to") == RECEIVER:
-                entry.queue.put_nowait((message["from"], message["data"]))
-        entry.task.cancel()
-        await mesh.close()
-        for drain in drains:
-            await drain.stop()
-        await link.send({"ctl": "result", "frames": frames})
-        writer.close()
-        done.set()
+        try:
+            async for message in link.messages():
+                if message.get("ctl") == "start":
+                    await mesh.add_peer(SENDER)
+                elif message.get("to") == RECEIVER:
+                    entry.queue.put_nowait((message["from"], message["data"]))
+        finally:
+            entry.task.cancel()
+            writer.close()
 
     server = await asyncio.start_server(on_connection, host, 0, limit=LINK_LINE_LIMIT)
     print(json.dumps({"port": server.sockets[0].getsockname()[1]}), flush=True)
-    await done.wait()
+    await stdin_closed()
     server.close()
+    for mesh in meshes:
+        await mesh.close()
+    for drain in drains:
+        await drain.stop()
+    print(json.dumps({"frames": frames}), flush=True)
 
 
 # --- sender process --------------------------------------------------------------------
@@ -173,7 +178,7 @@ async def run_sender(mode: str, condition: Condition, port: int, warmup: float,
         await endpoint.add_local_track(track)
     else:
         endpoint = RelayBaseline(track, link)
-    result, tasks = serve_relays(link, endpoint)
+    _, tasks = serve_relays(link, endpoint)
     await link.send({"ctl": "start"})
     await endpoint.add_peer(RECEIVER)
     pc = endpoint.connection(RECEIVER) if isinstance(endpoint, Mesh) else endpoint.pcs[RECEIVER]
@@ -192,8 +197,6 @@ async def run_sender(mode: str, condition: Condition, port: int, warmup: float,
     await asyncio.sleep(seconds)
     wall1 = time.time()
     bytes1, resent1 = shaped.sent_bytes, resent[0]
-    await link.send({"ctl": "stop"})
-    received = await asyncio.wait_for(result, 60)
     # Keyframes made over the whole run (aiortc's own encoder does not count them).
     keyframes_made = sum(e.keyframes for e in endpoint.encoders.values()) \
         if isinstance(endpoint, Mesh) else None
@@ -205,7 +208,6 @@ async def run_sender(mode: str, condition: Condition, port: int, warmup: float,
         "window": [wall0, wall1], "outage": outage,
         "send_kbps": (bytes1 - bytes0) * 8 / 1000 / (wall1 - wall0),
         "retransmits": resent1 - resent0, "keyframes_made": keyframes_made,
-        "frames": received["frames"],
     }), flush=True)
 
 
@@ -259,21 +261,28 @@ def _run_case(mode: str, condition: Condition, args: argparse.Namespace) -> dict
     # The baseline's receiver is plain aiortc too, in a process without roomcall's SDK.
     receiving = ([*me, "--role", "receiver", "--host", host] if mode == "roomcall"
                  else [sys.executable, str(ROOT / "bench" / "plain_receiver.py"), host])
-    receiver = subprocess.Popen([*_in(RECEIVER_NS, args), *receiving], stdout=subprocess.PIPE,
-                                text=True)
-    assert receiver.stdout is not None
-    port = json.loads(receiver.stdout.readline())["port"]
-    seconds = args.seconds
-    if condition.outage:
-        seconds = max(seconds, OUTAGE_AT + condition.outage + AFTER_OUTAGE)
-    sender = subprocess.run(
-        [*_in(SENDER_NS, args), *me, *(["--kernel"] if args.kernel else []),
-         "--role", "sender", "--mode", mode, "--condition", condition.name, "--port", str(port),
-         "--warmup", str(args.warmup), "--seconds", str(seconds)],
-        stdout=subprocess.PIPE, text=True, check=True, timeout=seconds + args.warmup + 120,
-    )
-    receiver.wait(timeout=30)
-    return summarise(json.loads(sender.stdout.strip().splitlines()[-1]))
+    receiver = subprocess.Popen([*_in(RECEIVER_NS, args), *receiving], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+    try:
+        assert receiver.stdout is not None
+        port = json.loads(receiver.stdout.readline())["port"]
+        seconds = args.seconds
+        if condition.outage:
+            seconds = max(seconds, OUTAGE_AT + condition.outage + AFTER_OUTAGE)
+        sender = subprocess.run(
+            [*_in(SENDER_NS, args), *me, *(["--kernel"] if args.kernel else []),
+             "--role", "sender", "--mode", mode, "--condition", condition.name,
+             "--port", str(port), "--warmup", str(args.warmup), "--seconds", str(seconds)],
+            stdout=subprocess.PIPE, text=True, check=True, timeout=seconds + args.warmup + 120,
+        )
+        # The window is over: the receiver stops and reports its frames on stdout.
+        received, _ = receiver.communicate(timeout=60)
+    finally:
+        if receiver.poll() is None:
+            receiver.kill()
+            receiver.wait()
+    frames = json.loads(received.strip().splitlines()[-1])["frames"]
+    return summarise({**json.loads(sender.stdout.strip().splitlines()[-1]), "frames": frames})
 
 
 SENDER_NS, RECEIVER_NS = "rcbw-send", "rcbw-recv"

@@ -4,8 +4,8 @@ after a 0.4 s gap, would otherwise apply to every peer connection here too).
 
     python bench/plain_receiver.py HOST
 
-prints ``{"port": N}``, takes one sender's offer over the control link, answers it, and when
-told to stop sends back every decoded frame as bench/network.py records it.
+prints ``{"port": N}``, takes one sender's offer over the control link, answers it, and once
+its stdin ends prints every decoded frame as bench/network.py records it (``{"frames": ...}``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import aioice.ice  # noqa: E402
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
 
-from bench.link import RECEIVER, SENDER, Link  # noqa: E402
+from bench.link import RECEIVER, SENDER, Link, stdin_closed  # noqa: E402
 from roomcall.media.drain import TrackDrain  # noqa: E402
 from roomcall.media.synthetic import decode_pattern, identity_code  # noqa: E402
 
@@ -47,50 +47,49 @@ def frame_record(frame: Any, identity: int) -> FrameRecord:
 
 
 async def run(host: str) -> None:
-    """Answer one sender with a plain RTCPeerConnection on ``host``; report its frames."""
+    """Answer one sender with a plain RTCPeerConnection on ``host``; once stdin ends, print
+    its frames on stdout."""
     # Host candidates on the bench's own address only (roomcall.sdk.compat's
     # restrict_host_addresses does this, but loading it loads the SDK).
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [host]
-    done = asyncio.Event()
     identity = identity_code(LABEL)
+    frames: list[FrameRecord] = []
+    drains: list[TrackDrain] = []
+    pcs: list[RTCPeerConnection] = []
+
+    def on_track(track: MediaStreamTrack) -> None:
+        if track.kind == "video":
+            drain = TrackDrain(track,
+                               on_frame=lambda f: frames.append(frame_record(f, identity)))
+            drain.start()
+            drains.append(drain)
 
     async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         link = Link(reader, writer)
-        frames: list[FrameRecord] = []
-        drains: list[TrackDrain] = []
-        pc: RTCPeerConnection | None = None
-
-        def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "video":
-                drain = TrackDrain(track,
-                                   on_frame=lambda f: frames.append(frame_record(f, identity)))
-                drain.start()
-                drains.append(drain)
-
-        async for message in link.messages():
-            if message.get("ctl") == "stop":
-                break
-            data = message.get("data") or {}
-            if message.get("to") == RECEIVER and data.get("type") == "offer" and pc is None:
-                pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-                pc.on("track", on_track)
-                await pc.setRemoteDescription(RTCSessionDescription(data["sdp"], "offer"))
-                await pc.setLocalDescription(await pc.createAnswer())
-                await link.send({"from": RECEIVER, "to": SENDER, "data": {
-                    "type": "answer", "sdp": pc.localDescription.sdp, "pc": data.get("pc"),
-                    "seq": data.get("seq", 1)}})
-        if pc is not None:
-            await pc.close()
-        for drain in drains:
-            await drain.stop()
-        await link.send({"ctl": "result", "frames": frames})
-        writer.close()
-        done.set()
+        try:
+            async for message in link.messages():
+                data = message.get("data") or {}
+                if message.get("to") == RECEIVER and data.get("type") == "offer" and not pcs:
+                    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+                    pcs.append(pc)
+                    pc.on("track", on_track)
+                    await pc.setRemoteDescription(RTCSessionDescription(data["sdp"], "offer"))
+                    await pc.setLocalDescription(await pc.createAnswer())
+                    await link.send({"from": RECEIVER, "to": SENDER, "data": {
+                        "type": "answer", "sdp": pc.localDescription.sdp, "pc": data.get("pc"),
+                        "seq": data.get("seq", 1)}})
+        finally:
+            writer.close()
 
     server = await asyncio.start_server(on_connection, host, 0, limit=LINK_LINE_LIMIT)
     print(json.dumps({"port": server.sockets[0].getsockname()[1]}), flush=True)
-    await done.wait()
+    await stdin_closed()
     server.close()
+    for pc in pcs:
+        await pc.close()
+    for drain in drains:
+        await drain.stop()
+    print(json.dumps({"frames": frames}), flush=True)
 
 
 if __name__ == "__main__":
