@@ -45,9 +45,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
 
-from bench.link import RECEIVER, SENDER, Link, stdin_closed  # noqa: E402
+from bench.link import RECEIVER, SENDER, Link  # noqa: E402
 from bench.media import (  # noqa: E402
     InOrder,
     RelayBaseline,
@@ -55,9 +54,8 @@ from bench.media import (  # noqa: E402
     _relay_to,
     serve_relays,
 )
-from bench.plain_receiver import LABEL, LINK_LINE_LIMIT, FrameRecord, frame_record  # noqa: E402
-from roomcall.media.drain import TrackDrain  # noqa: E402
-from roomcall.media.synthetic import CameraLikeVideoTrack, identity_code  # noqa: E402
+from bench.plain_receiver import LABEL, LINK_LINE_LIMIT, Recording, serve_until_stopped  # noqa: E402
+from roomcall.media.synthetic import CameraLikeVideoTrack  # noqa: E402
 from roomcall.sdk.compat import restrict_host_addresses  # noqa: E402
 from roomcall.sdk.mesh import Mesh  # noqa: E402
 from tests.media.impair import ImpairedLink, Impairment  # noqa: E402
@@ -109,30 +107,16 @@ CONDITIONS = {c.name: c for c in (
 
 
 async def run_receiver(host: str) -> None:
-    """One receiving Mesh on ``host``; once its stdin ends, prints every decoded frame.
-
-    The frames go to the orchestrator on stdout, not back over the control link: with
-    ``--kernel`` that link crosses the capped veth, where the report would compete with the
-    media it measures."""
+    """One receiving Mesh on ``host``; once its stdin ends, prints every decoded frame."""
     restrict_host_addresses([host])
-    identity = identity_code(LABEL)
-    frames: list[FrameRecord] = []
-    drains: list[TrackDrain] = []
+    recording = Recording()
     meshes: list[Mesh] = []
 
     async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         link = Link(reader, writer)
         mesh = Mesh(RECEIVER, _relay_to(link, RECEIVER))
         meshes.append(mesh)
-
-        def on_track(_user: str, track: MediaStreamTrack) -> None:
-            if track.kind != "video":
-                return
-            drain = TrackDrain(track, on_frame=lambda f: frames.append(frame_record(f, identity)))
-            drain.start()
-            drains.append(drain)
-
-        mesh.on_track = on_track
+        mesh.on_track = lambda _user, track: recording.watch(track)
         entry = InOrder(mesh)
         try:
             async for message in link.messages():
@@ -144,15 +128,11 @@ async def run_receiver(host: str) -> None:
             entry.task.cancel()
             writer.close()
 
-    server = await asyncio.start_server(on_connection, host, 0, limit=LINK_LINE_LIMIT)
-    print(json.dumps({"port": server.sockets[0].getsockname()[1]}), flush=True)
-    await stdin_closed()
-    server.close()
-    for mesh in meshes:
-        await mesh.close()
-    for drain in drains:
-        await drain.stop()
-    print(json.dumps({"frames": frames}), flush=True)
+    async def close() -> None:
+        for mesh in meshes:
+            await mesh.close()
+
+    await serve_until_stopped(host, on_connection, recording, close)
 
 
 # --- sender process --------------------------------------------------------------------

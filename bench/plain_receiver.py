@@ -14,6 +14,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,23 +47,52 @@ def frame_record(frame: Any, identity: int) -> FrameRecord:
     return now, int(good), latency, int(frame.width)
 
 
+class Recording:
+    """The frames of every video track handed to :meth:`watch`, as the bench records them."""
+
+    def __init__(self) -> None:
+        self.frames: list[FrameRecord] = []
+        self._identity = identity_code(LABEL)
+        self._drains: list[TrackDrain] = []
+
+    def watch(self, track: MediaStreamTrack) -> None:
+        """Record ``track``'s decoded frames (audio tracks are ignored)."""
+        if track.kind == "video":
+            drain = TrackDrain(
+                track, on_frame=lambda f: self.frames.append(frame_record(f, self._identity)))
+            drain.start()
+            self._drains.append(drain)
+
+    async def stop(self) -> None:
+        for drain in self._drains:
+            await drain.stop()
+
+
+async def serve_until_stopped(
+        host: str,
+        on_connection: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+        recording: Recording, close: Callable[[], Awaitable[None]]) -> None:
+    """A receiver's life: serve the control link on ``host`` (its port printed first); once
+    stdin ends, ``close()`` the receiving end, stop ``recording`` and print its frames (on
+    stdout, for the orchestrator, not over the link: with ``--kernel`` that link crosses the
+    capped veth, where the report would compete with the media it measures)."""
+    server = await asyncio.start_server(on_connection, host, 0, limit=LINK_LINE_LIMIT)
+    print(json.dumps({"port": server.sockets[0].getsockname()[1]}), flush=True)
+    await stdin_closed()
+    server.close()
+    await close()
+    await recording.stop()
+    print(json.dumps({"frames": recording.frames}), flush=True)
+
+
 async def run(host: str) -> None:
     """Answer one sender with a plain RTCPeerConnection on ``host``; once stdin ends, print
     its frames on stdout."""
     # Host candidates on the bench's own address only (roomcall.sdk.compat's
     # restrict_host_addresses does this, but loading it loads the SDK).
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [host]
-    identity = identity_code(LABEL)
-    frames: list[FrameRecord] = []
-    drains: list[TrackDrain] = []
+    recording = Recording()
     pcs: list[RTCPeerConnection] = []
-
-    def on_track(track: MediaStreamTrack) -> None:
-        if track.kind == "video":
-            drain = TrackDrain(track,
-                               on_frame=lambda f: frames.append(frame_record(f, identity)))
-            drain.start()
-            drains.append(drain)
 
     async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         link = Link(reader, writer)
@@ -72,7 +102,7 @@ async def run(host: str) -> None:
                 if message.get("to") == RECEIVER and data.get("type") == "offer" and not pcs:
                     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
                     pcs.append(pc)
-                    pc.on("track", on_track)
+                    pc.on("track", recording.watch)
                     await pc.setRemoteDescription(RTCSessionDescription(data["sdp"], "offer"))
                     await pc.setLocalDescription(await pc.createAnswer())
                     await link.send({"from": RECEIVER, "to": SENDER, "data": {
@@ -81,15 +111,11 @@ async def run(host: str) -> None:
         finally:
             writer.close()
 
-    server = await asyncio.start_server(on_connection, host, 0, limit=LINK_LINE_LIMIT)
-    print(json.dumps({"port": server.sockets[0].getsockname()[1]}), flush=True)
-    await stdin_closed()
-    server.close()
-    for pc in pcs:
-        await pc.close()
-    for drain in drains:
-        await drain.stop()
-    print(json.dumps({"frames": frames}), flush=True)
+    async def close() -> None:
+        for pc in pcs:
+            await pc.close()
+
+    await serve_until_stopped(host, on_connection, recording, close)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,8 @@ class VideoCodec:
         """Target bit/s; a change applies from the next frame on."""
         self.reopened = 0
         """Times the encoder was opened again for a new size or (through PyAV) a new rate."""
+        self._library = libvpx.load()
+        """The libvpx called directly, or None: encode through PyAV."""
         self._direct: libvpx.Encoder | None = None
         self._codec: av.VideoCodecContext | None = None
         self._next_pts = 0
@@ -94,7 +96,7 @@ class VideoCodec:
     def in_place_retarget(self) -> bool:
         """Whether a new target applies without re-opening the encoder (and so without a
         keyframe): libvpx is called directly."""
-        return libvpx.load() is not None
+        return self._library is not None
 
     def encode(self, frame: av.VideoFrame, keyframe: bool) -> list[av.Packet[Any]]:
         """Encode one frame (a keyframe if asked); runs in an executor thread."""
@@ -104,9 +106,8 @@ class VideoCodec:
             frame.pts = self._next_pts
             frame.time_base = VIDEO_TIME_BASE
         self._next_pts = int(frame.pts) + 3000
-        library = libvpx.load()
-        if library is not None:
-            return self._encode_direct(library, frame, keyframe)
+        if self._library is not None:
+            return self._encode_direct(self._library, frame, keyframe)
         codec = self._codec
         if codec is not None and (
             frame.width != codec.width

@@ -31,7 +31,6 @@ import av
 
 log = logging.getLogger(__name__)
 
-_ABI_MISMATCH: Final = 3
 _INVALID_PARAM: Final = 8
 _CX_FRAME_PKT: Final = 0
 _FRAME_IS_KEY: Final = 0x1

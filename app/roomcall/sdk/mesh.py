@@ -30,8 +30,8 @@ The rule for RECOVERING and FAILED is in :mod:`roomcall.sdk.pair_state`.
 
 An attempt begun while the network is down cannot succeed, and must not hold up the one that
 can: a replaced connection is closed in the background (closing waits on the network too:
-aioice deletes each TURN allocation, retrying for up to ~30 s), and when the signalling says a
-member whose pair is down is back (:meth:`Mesh.add_peer`), the step the current attempt is
+each TURN allocation's deletion, up to ``compat.TURN_DELETE_TIMEOUT``), and when the signalling
+says a member whose pair is down is back (:meth:`Mesh.add_peer`), the step the current attempt is
 waiting on (ICE gathering, 5 s when no server answers) is abandoned at once
 (:meth:`~roomcall.sdk.mesh_peer.MeshPeer.abandon`) and a fresh connection negotiated.
 
