@@ -15,5 +15,6 @@ def update_section(heading: str, text: str, path: Path = DOC) -> None:
         doc = doc.rstrip("\n") + "\n\n" + text
     else:
         end = doc.find("\n## ", start + 1)
-        doc = doc[:start] + text + (doc[end + 1:] if end >= 0 else "")
+        rest = "\n" + doc[end + 1:] if end >= 0 else ""  # one blank line before the next
+        doc = doc[:start] + text.rstrip("\n") + "\n" + rest
     path.write_text(doc)
